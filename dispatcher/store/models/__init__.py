@@ -1,0 +1,69 @@
+"""Every table of the store. Importing this package registers them all on the metadata."""
+
+from dispatcher.store.models.clients import (
+    Client,
+    ClientDomain,
+    Contact,
+    ContactPoint,
+    Contract,
+    ContractEquipment,
+    Equipment,
+)
+from dispatcher.store.models.knowledge import KbArticle, KbArticleTag, ReplyTemplate
+from dispatcher.store.models.notify import Alert, OutboxItem, QuarantinedMail
+from dispatcher.store.models.people import Competence, Leave, User, UserCompetence, WorkShift
+from dispatcher.store.models.sla import Calendar, SlaPlan, SlaPlanTarget
+from dispatcher.store.models.tickets import (
+    ACTIVE_STATUS_SQL,
+    NO_DEADLINE,
+    Attachment,
+    Blob,
+    Category,
+    Escalation,
+    Message,
+    Presence,
+    Queue,
+    Rating,
+    SavedView,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+)
+
+__all__ = [
+    "ACTIVE_STATUS_SQL",
+    "NO_DEADLINE",
+    "Alert",
+    "Attachment",
+    "Blob",
+    "Calendar",
+    "Category",
+    "Client",
+    "ClientDomain",
+    "Competence",
+    "Contact",
+    "ContactPoint",
+    "Contract",
+    "ContractEquipment",
+    "Equipment",
+    "Escalation",
+    "KbArticle",
+    "KbArticleTag",
+    "Leave",
+    "Message",
+    "OutboxItem",
+    "Presence",
+    "QuarantinedMail",
+    "Queue",
+    "Rating",
+    "ReplyTemplate",
+    "SavedView",
+    "SlaPlan",
+    "SlaPlanTarget",
+    "Ticket",
+    "TicketEvent",
+    "TicketLink",
+    "User",
+    "UserCompetence",
+    "WorkShift",
+]
