@@ -1,0 +1,204 @@
+"""What every command shares: the command-line state, the store, errors, JSON and progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+# Typer vendors its own click since 0.20; its exceptions are the ones raised.
+from typer._click import exceptions as click
+from typer.core import TyperGroup
+
+from dispatcher.domain.errors import DispatcherError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from dispatcher.config import Settings
+    from dispatcher.store.engine import Store
+
+EXIT_ERROR = 2
+
+
+class CliError(DispatcherError):
+    """A command cannot do what it was asked; shown as one line, exit code 2."""
+
+
+def fail(message: str) -> NoReturn:
+    raise CliError(message)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _print_error(message: str) -> None:
+    typer.echo(f"error: {_one_line(message)}", err=True)
+
+
+class DispatcherGroup(TyperGroup):
+    """The root command: every failure a person can cause becomes one line and exit code 2."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            _print_error(exc.format_message() + hint)
+            rv = EXIT_ERROR
+        except click.ClickException as exc:
+            _print_error(exc.format_message())
+            rv = EXIT_ERROR
+        except click.Abort:
+            typer.echo("aborted", err=True)
+            rv = 1
+        except DispatcherError as exc:
+            _print_error(str(exc))
+            rv = EXIT_ERROR
+        except DBAPIError as exc:
+            _print_error(f"database error: {exc.orig}")
+            rv = EXIT_ERROR
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@dataclass
+class CliState:
+    """Carried in the click context from the root callback down to every command."""
+
+    db: str | None = None
+    login: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from dispatcher.config import load_settings
+
+            self._settings = load_settings(database_url=self.db)
+        return self._settings
+
+    def store(self, *, must_be_ready: bool = True) -> Store:
+        """The store for the chosen database; refuses one that is missing or out of date."""
+        if self._store is None:
+            from dispatcher.store.engine import Store, database_url, is_memory, is_sqlite
+
+            url = database_url(self.settings().database_url)
+            if must_be_ready and is_sqlite(url) and not is_memory(url):
+                path = Path(url.database or "")
+                if not path.exists():
+                    fail(f"no database at {path}: run 'dispatcher admin init --db {path}'")
+            self._store = Store.open(url)
+        if must_be_ready:
+            ensure_ready(self._store)
+        return self._store
+
+
+def ensure_ready(store: Store) -> None:
+    from dispatcher.store import migrate
+
+    current = migrate.current_revision(store.engine)
+    if current is None:
+        fail(
+            f"the database {store.url.render_as_string(hide_password=True)} is not set up: "
+            "run 'dispatcher admin init'"
+        )
+    if current != migrate.head_revision():
+        fail(
+            f"the database is at schema {current}, this version needs "
+            f"{migrate.head_revision()}: run 'dispatcher admin db upgrade'"
+        )
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_object(CliState)
+    if obj is None:
+        obj = ctx.ensure_object(CliState)
+    return obj
+
+
+def set_db(ctx: typer.Context, db: str | None) -> None:
+    if db is not None:
+        state(ctx).db = db
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str = "") -> None:
+    """A table for people. Cell text is shown literally: markup in data never acts."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title or None, show_lines=False)
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*(Text(sanitize("" if cell is None else str(cell))) for cell in row))
+    Console().print(table)
+
+
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
+_CONTROL |= {c: None for c in range(0x80, 0xA0)}
+
+
+def sanitize(text: str) -> str:
+    """Text with terminal control characters removed, so escape sequences cannot act."""
+    return text.translate(_CONTROL)
+
+
+@contextmanager
+def progress(description: str, total: int | None) -> Iterator[Progress]:
+    """A rich progress bar on stderr for long work (hidden when stderr is not a terminal)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    ) as bar:
+        bar.add_task(description, total=total)
+        yield bar

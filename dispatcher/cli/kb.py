@@ -1,0 +1,5 @@
+"""`dispatcher admin kb ...`"""
+
+import typer
+
+app = typer.Typer(help="The knowledge base.")

@@ -1,0 +1,5 @@
+"""`dispatcher admin tickets ...`"""
+
+import typer
+
+app = typer.Typer(help="Tickets: create, import, export.")

@@ -1,0 +1,217 @@
+"""The SLA clock, derived from its events.
+
+A ticket's clock is a list of events (started, paused, resumed, plan changed, met). The due
+time of each target is computed from those events and the calendar every time it is needed,
+so a deadline can always be explained, and editing a calendar recomputes open tickets
+without rewriting any past event.
+
+Business time counts only while the clock runs: it pauses while the ticket waits on the
+client, and from resolution until a reopen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from dispatcher.domain.enums import EventKind, SlaTarget
+
+
+class BusinessTime(Protocol):
+    """What the clock needs of a calendar."""
+
+    def add_business_minutes(self, start: datetime, minutes: int) -> datetime: ...
+
+    def business_minutes_between(self, start: datetime, end: datetime) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Budgets:
+    """Business minutes allowed per target; None where the plan sets no such target."""
+
+    first_response: int | None
+    resolution: int | None
+    update: int | None = None
+
+    def of(self, target: SlaTarget) -> int | None:
+        return getattr(self, target.value)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class ClockEvent:
+    at: datetime
+    kind: EventKind
+    target: SlaTarget | None = None  # for sla_met
+    budgets: Budgets | None = None  # for sla_started and sla_plan_changed
+    reason: str = ""
+
+
+class TargetState(StrEnum):
+    pending = "pending"
+    paused = "paused"
+    met = "met"
+    met_late = "met_late"
+    breached = "breached"
+    none = "none"  # the plan sets no such target
+
+
+@dataclass(frozen=True, slots=True)
+class TargetClock:
+    target: SlaTarget
+    budget: int | None
+    elapsed: float  # business minutes counted so far (up to `now` or the meeting)
+    due_at: datetime | None  # None while paused or when there is no target
+    met_at: datetime | None
+    state: TargetState
+
+    @property
+    def remaining(self) -> float | None:
+        return None if self.budget is None else self.budget - self.elapsed
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of the timeline: the clock running or paused between two instants."""
+
+    start: datetime
+    end: datetime
+    running: bool
+    business_minutes: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    targets: dict[SlaTarget, TargetClock]
+    paused: bool
+    segments: list[Segment] = field(default_factory=list)
+
+    def next_due(self) -> datetime | None:
+        dues = [
+            t.due_at
+            for t in self.targets.values()
+            if t.due_at is not None and t.state in (TargetState.pending, TargetState.breached)
+        ]
+        return min(dues) if dues else None
+
+
+_RUNNING_TARGETS = (SlaTarget.first_response, SlaTarget.resolution)
+
+
+def compute(events: Sequence[ClockEvent], calendar: BusinessTime, *, now: datetime) -> ClockState:
+    """Replay the clock's events against the calendar as of `now`."""
+    ordered = sorted(events, key=lambda e: e.at)
+    budgets: Budgets | None = None
+    running_since: datetime | None = None
+    elapsed = 0.0
+    met: dict[SlaTarget, tuple[datetime, float]] = {}
+    segments: list[Segment] = []
+    cursor: datetime | None = None
+    pause_reason = ""
+
+    def close_run(at: datetime) -> None:
+        nonlocal elapsed, running_since
+        if running_since is not None and at > running_since:
+            minutes = calendar.business_minutes_between(running_since, at)
+            elapsed += minutes
+            segments.append(Segment(running_since, at, True, minutes))
+        running_since = None
+
+    for event in ordered:
+        match event.kind:
+            case EventKind.sla_started | EventKind.sla_plan_changed:
+                if event.budgets is not None:
+                    budgets = event.budgets
+                if event.kind == EventKind.sla_started:
+                    running_since, cursor = event.at, event.at
+            case EventKind.sla_paused:
+                if running_since is not None:
+                    close_run(event.at)
+                    cursor, pause_reason = event.at, event.reason
+            case EventKind.sla_resumed:
+                if running_since is None and cursor is not None:
+                    segments.append(Segment(cursor, event.at, False, 0.0, pause_reason))
+                    running_since = event.at
+            case EventKind.sla_met:
+                if event.target is not None and event.target not in met:
+                    at_elapsed = elapsed
+                    if running_since is not None and event.at > running_since:
+                        at_elapsed += calendar.business_minutes_between(running_since, event.at)
+                    met[event.target] = (event.at, at_elapsed)
+            case _:
+                pass
+
+    paused = running_since is None and budgets is not None
+    if running_since is not None:
+        current = elapsed + calendar.business_minutes_between(running_since, now)
+        if now > running_since:
+            segments.append(
+                Segment(
+                    running_since,
+                    now,
+                    True,
+                    calendar.business_minutes_between(running_since, now),
+                )
+            )
+    else:
+        current = elapsed
+        if cursor is not None and now > cursor:
+            segments.append(Segment(cursor, now, False, 0.0, pause_reason))
+
+    targets = {
+        target: _target_clock(
+            target, budgets, met.get(target), current, running_since, elapsed, calendar, now
+        )
+        for target in _RUNNING_TARGETS
+    }
+    return ClockState(targets=targets, paused=paused, segments=segments)
+
+
+def _target_clock(
+    target: SlaTarget,
+    budgets: Budgets | None,
+    met: tuple[datetime, float] | None,
+    current: float,
+    running_since: datetime | None,
+    elapsed_before_run: float,
+    calendar: BusinessTime,
+    now: datetime,
+) -> TargetClock:
+    budget = budgets.of(target) if budgets else None
+    if budget is None:
+        return TargetClock(target, None, current, None, met[0] if met else None, TargetState.none)
+    if met is not None:
+        met_at, at_elapsed = met
+        state = TargetState.met if at_elapsed <= budget + 1e-9 else TargetState.met_late
+        return TargetClock(target, budget, at_elapsed, None, met_at, state)
+    if running_since is None:
+        return TargetClock(target, budget, current, None, None, TargetState.paused)
+    left = budget - elapsed_before_run
+    if left <= 0:
+        due = running_since
+    else:
+        due = calendar.add_business_minutes(running_since, _ceil_minutes(left))
+    state = TargetState.breached if now >= due else TargetState.pending
+    return TargetClock(target, budget, current, due, None, state)
+
+
+def _ceil_minutes(minutes: float) -> int:
+    whole = int(minutes)
+    return whole if minutes - whole < 1e-9 else whole + 1
+
+
+def alert_key(ticket_id: int, target: SlaTarget, due_at: datetime, threshold: int) -> str:
+    """The idempotency key of one alert: the same ticket, target, deadline and threshold."""
+    stamp = due_at.astimezone(due_at.tzinfo).strftime("%Y%m%dT%H%M%z")
+    return f"{ticket_id}:{target.value}:{stamp}:{threshold}"
+
+
+def warning_times(due_at: datetime, thresholds: Iterable[int]) -> list[tuple[int, datetime]]:
+    """(threshold, when it fires) for each warning, soonest threshold last."""
+    return sorted(
+        ((m, due_at - timedelta(minutes=m)) for m in thresholds if m > 0),
+        key=lambda pair: -pair[0],
+    )

@@ -1,0 +1,302 @@
+"""The SLA clock in the store: clock events appended to the ticket's history, due columns
+derived from them with `domain.sla.compute` and the plan's calendar.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, col, or_, select
+
+from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
+from dispatcher.domain.enums import EventKind, Priority, SlaTarget, TicketStatus
+from dispatcher.domain.sla import Budgets, ClockEvent, ClockState, compute
+from dispatcher.store.history import record
+from dispatcher.store.models import (
+    NO_DEADLINE,
+    Calendar,
+    Contract,
+    SlaPlan,
+    SlaPlanTarget,
+    Ticket,
+    TicketEvent,
+)
+
+CLOCK_EVENTS = (
+    EventKind.sla_started,
+    EventKind.sla_paused,
+    EventKind.sla_resumed,
+    EventKind.sla_plan_changed,
+    EventKind.sla_met,
+)
+# While a ticket is in one of these, its SLA clock does not run.
+PAUSED_STATUSES = frozenset(
+    {
+        TicketStatus.waiting_client,
+        TicketStatus.resolved,
+        TicketStatus.closed,
+        TicketStatus.merged,
+        TicketStatus.spam,
+    }
+)
+
+
+def contract_for(session: Session, *, client_id: int | None, on: datetime) -> Contract | None:
+    """The client's contract valid on that day (the latest-starting one if several)."""
+    if client_id is None:
+        return None
+    day = on.date()
+    return session.exec(
+        select(Contract)
+        .where(
+            Contract.client_id == client_id,
+            col(Contract.valid_from) <= day,
+            or_(col(Contract.valid_to).is_(None), col(Contract.valid_to) >= day),
+        )
+        .order_by(col(Contract.valid_from).desc(), col(Contract.id).desc())
+    ).first()
+
+
+def default_plan(session: Session) -> SlaPlan | None:
+    return session.exec(
+        select(SlaPlan).order_by(col(SlaPlan.is_default).desc(), col(SlaPlan.id))
+    ).first()
+
+
+def plan_for(session: Session, *, ticket: Ticket) -> SlaPlan | None:
+    if ticket.contract_id is not None:
+        contract = session.get(Contract, ticket.contract_id)
+        if contract is not None:
+            return session.get(SlaPlan, contract.sla_plan_id)
+    return default_plan(session)
+
+
+def budgets_for(session: Session, *, plan_id: int, priority: Priority) -> Budgets | None:
+    target = session.exec(
+        select(SlaPlanTarget).where(
+            SlaPlanTarget.plan_id == plan_id, SlaPlanTarget.priority == priority
+        )
+    ).first()
+    if target is None:
+        return None
+    return Budgets(
+        first_response=target.first_response_minutes,
+        resolution=target.resolution_minutes,
+        update=target.update_minutes,
+    )
+
+
+def calendar_spec(row: Calendar) -> CalendarSpec:
+    return CalendarSpec(
+        timezone=row.timezone,
+        always_open=row.always_open,
+        hours={day: tuple(spans) for day, spans in row.hours.items()},
+        country=row.country,
+        subdivision=row.subdivision,
+        closed=tuple(date.fromisoformat(d) for d in row.closed),
+        extra_open={date.fromisoformat(d): tuple(s) for d, s in row.extra_open.items()},
+    )
+
+
+def business_calendar(row: Calendar) -> BusinessCalendar:
+    """The calendar for a row, cached until the row changes (`updated_at` is in the key)."""
+    key = (row.id or 0, row.updated_at)
+    calendar = _CALENDARS.get(key)
+    if calendar is None:
+        if len(_CALENDARS) > 64:
+            _CALENDARS.clear()
+        calendar = _CALENDARS[key] = BusinessCalendar.from_spec(calendar_spec(row))
+    return calendar
+
+
+_CALENDARS: dict[tuple[int, datetime], BusinessCalendar] = {}
+
+
+def calendar_of_plan(session: Session, *, plan: SlaPlan) -> BusinessCalendar:
+    row = session.get(Calendar, plan.calendar_id)
+    assert row is not None, "a plan's calendar is a foreign key"
+    return business_calendar(row)
+
+
+def clock_events(session: Session, *, ticket_id: int) -> list[ClockEvent]:
+    rows = session.exec(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id, col(TicketEvent.kind).in_(CLOCK_EVENTS))
+        .order_by(col(TicketEvent.id))
+    ).all()
+    return [_clock_event(row) for row in rows]
+
+
+def _clock_event(row: TicketEvent) -> ClockEvent:
+    budgets = row.data.get("budgets")
+    target = row.data.get("target")
+    return ClockEvent(
+        at=row.at,
+        kind=EventKind(row.kind),
+        target=SlaTarget(target) if target else None,
+        budgets=Budgets(**budgets) if budgets else None,
+        reason=row.reason,
+    )
+
+
+def state(session: Session, *, ticket: Ticket, now: datetime) -> ClockState | None:
+    """The clock of a ticket as of `now`, or None when no plan applies."""
+    plan = session.get(SlaPlan, ticket.sla_plan_id) if ticket.sla_plan_id else None
+    if plan is None:
+        return None
+    assert ticket.id is not None
+    return compute(
+        clock_events(session, ticket_id=ticket.id), calendar_of_plan(session, plan=plan), now=now
+    )
+
+
+def refresh_due(session: Session, *, ticket: Ticket, now: datetime) -> ClockState | None:
+    """Re-derive the ticket's due columns from its clock events."""
+    clock = state(session, ticket=ticket, now=now)
+    if clock is None:
+        ticket.first_response_due = ticket.resolution_due = None
+        ticket.sla_paused_since = None
+        ticket.next_due_at = NO_DEADLINE
+        session.add(ticket)
+        return None
+    first = clock.targets[SlaTarget.first_response]
+    resolution = clock.targets[SlaTarget.resolution]
+    if first.due_at is not None:
+        ticket.first_response_due = first.due_at
+    if first.met_at is not None:
+        ticket.first_responded_at = ticket.first_responded_at or first.met_at
+    if resolution.due_at is not None:
+        ticket.resolution_due = resolution.due_at
+    if clock.paused:
+        ticket.sla_paused_since = ticket.sla_paused_since or now
+    else:
+        ticket.sla_paused_since = None
+    ticket.next_due_at = clock.next_due() or NO_DEADLINE
+    session.add(ticket)
+    return clock
+
+
+def start(session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime) -> None:
+    plan = plan_for(session, ticket=ticket)
+    if plan is None or plan.id is None:
+        return
+    budgets = budgets_for(session, plan_id=plan.id, priority=ticket.priority)
+    ticket.sla_plan_id = plan.id
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.sla_started,
+        actor_id=actor_id,
+        now=ticket.created_at,
+        data={
+            "plan": plan.name,
+            "priority": ticket.priority.value,
+            "budgets": _budgets_data(budgets),
+            "contract_id": ticket.contract_id,
+        },
+        bump=False,
+    )
+    session.flush()
+    refresh_due(session, ticket=ticket, now=now)
+
+
+def replan(session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime) -> None:
+    """The priority or contract changed: the new plan's budgets apply from the start."""
+    plan = plan_for(session, ticket=ticket)
+    if plan is None or plan.id is None:
+        return
+    if ticket.sla_plan_id is None:
+        start(session, ticket=ticket, actor_id=actor_id, now=now)
+        return
+    budgets = budgets_for(session, plan_id=plan.id, priority=ticket.priority)
+    ticket.sla_plan_id = plan.id
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.sla_plan_changed,
+        actor_id=actor_id,
+        now=now,
+        data={"plan": plan.name, "priority": ticket.priority.value, "budgets": _budgets_data(budgets)},
+        bump=False,
+    )
+    session.flush()
+    refresh_due(session, ticket=ticket, now=now)
+
+
+def on_status_change(
+    session: Session, *, ticket: Ticket, old: TicketStatus, actor_id: int | None, now: datetime
+) -> None:
+    if ticket.sla_plan_id is None:
+        return
+    was_paused, paused = old in PAUSED_STATUSES, ticket.status in PAUSED_STATUSES
+    if ticket.status == TicketStatus.resolved:
+        _meet(session, ticket=ticket, target=SlaTarget.resolution, actor_id=actor_id, now=now)
+    if paused and not was_paused:
+        kind = EventKind.sla_paused
+    elif was_paused and not paused:
+        kind = EventKind.sla_resumed
+    else:
+        session.flush()
+        refresh_due(session, ticket=ticket, now=now)
+        return
+    record(
+        session,
+        ticket=ticket,
+        kind=kind,
+        actor_id=actor_id,
+        now=now,
+        data={"status": ticket.status.value},
+        reason=f"status {old.value} → {ticket.status.value}",
+        bump=False,
+    )
+    session.flush()
+    refresh_due(session, ticket=ticket, now=now)
+
+
+def on_public_reply(
+    session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime
+) -> None:
+    if ticket.first_responded_at is not None:
+        return
+    ticket.first_responded_at = now
+    if ticket.sla_plan_id is None:
+        session.add(ticket)
+        return
+    _meet(session, ticket=ticket, target=SlaTarget.first_response, actor_id=actor_id, now=now)
+    session.flush()
+    refresh_due(session, ticket=ticket, now=now)
+
+
+def _meet(
+    session: Session, *, ticket: Ticket, target: SlaTarget, actor_id: int | None, now: datetime
+) -> None:
+    assert ticket.id is not None
+    already = session.exec(
+        select(TicketEvent.id).where(
+            TicketEvent.ticket_id == ticket.id,
+            TicketEvent.kind == EventKind.sla_met,
+            TicketEvent.data["target"].as_string() == target.value,
+        )
+    ).first()
+    if already is not None:
+        return
+    due = ticket.first_response_due if target == SlaTarget.first_response else ticket.resolution_due
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.sla_met,
+        actor_id=actor_id,
+        now=now,
+        data={"target": target.value, "late": bool(due and now > due)},
+        bump=False,
+    )
+
+
+def _budgets_data(budgets: Budgets | None) -> dict[str, int | None] | None:
+    if budgets is None:
+        return None
+    return {
+        "first_response": budgets.first_response,
+        "resolution": budgets.resolution,
+        "update": budgets.update,
+    }
