@@ -7,8 +7,13 @@ with their own hours. `always_open` is the 24x7 calendar.
 Time model (the rules every method follows):
 
 * All arithmetic is done on absolute instants (UTC). Every datetime passed in must be
-  timezone-aware (any zone); a naive one raises ValueError. Datetimes returned are aware
-  and expressed in the calendar's zone.
+  timezone-aware (any zone); a naive one raises ValueError. Datetimes returned show the
+  calendar's local time with a *fixed* offset (a `datetime.timezone` named like "CEST"),
+  not the ZoneInfo itself: Python compares and subtracts two datetimes that share a
+  ZoneInfo by wall clock, and treats one inside a repeated DST hour as unequal to every
+  other zone's view of the same instant (PEP 495), which is wrong or surprising around
+  DST changes. Fixed offsets make `==`, `<` and `-` exact. Use
+  `.astimezone(calendar.zone)` to get the zone back (e.g. to add calendar days).
 * An interval "HH:MM-HH:MM" of local date D opens at the *first* instant the local clock
   shows D HH:MM and closes at the *last* instant it shows the end time. So a day whose
   hours contain a DST change has its real length: on the spring-forward day a
@@ -35,7 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -234,6 +239,7 @@ class BusinessCalendar:
                 "or always_open = true"
             )
         self._pieces_cache: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
+        self._fixed_zones: dict[tuple[timedelta, str | None], timezone] = {}
 
     @classmethod
     def from_spec(
@@ -295,6 +301,17 @@ class BusinessCalendar:
         return result
 
     # --------------------------------------------------------------- instants
+
+    def _local(self, instant: datetime) -> datetime:
+        """`instant` in the calendar's local time, with a fixed offset (see the module doc)."""
+        local = instant.astimezone(self.zone)
+        offset, name = local.utcoffset(), local.tzname()
+        assert offset is not None
+        key = (offset, name)
+        fixed = self._fixed_zones.get(key)
+        if fixed is None:
+            fixed = self._fixed_zones[key] = timezone(offset, name)
+        return instant.astimezone(fixed)
 
     def _wall_to_utc(self, day: date, minute: int, *, first: bool) -> datetime:
         """The instant the local clock shows `day` + `minute` minutes.
@@ -383,9 +400,9 @@ class BusinessCalendar:
         """`at` itself if it is business time, else the next instant the calendar opens."""
         moment = _to_utc(at, "at")
         if self.spec.always_open:
-            return moment.astimezone(self.zone)
+            return self._local(moment)
         opens, _ = next(self._pieces_from(moment))
-        return max(opens, moment).astimezone(self.zone)
+        return self._local(max(opens, moment))
 
     def add_business_minutes(self, start: datetime, minutes: int) -> datetime:
         """The instant at which the `minutes`-th business minute after `start` ends.
@@ -393,7 +410,7 @@ class BusinessCalendar:
         Counting starts at `start` if it is business time, else at the next opening; the
         result is never the start of a later interval (a deadline that falls exactly at
         closing time is closing time). `minutes == 0` returns `start` itself (the same
-        instant, in the calendar's zone) whether or not the calendar is open then.
+        instant) whether or not the calendar is open then.
         Negative minutes raise ValueError.
         """
         return self.add_business_time(start, timedelta(minutes=_minutes(minutes)))
@@ -404,12 +421,12 @@ class BusinessCalendar:
         if amount < timedelta(0):
             raise ValueError(f"business time to add must not be negative, got {amount}")
         if amount == timedelta(0) or self.spec.always_open:
-            return (moment + amount).astimezone(self.zone)
+            return self._local(moment + amount)
         remaining = amount
         for opens, closes in self._pieces_from(moment):
             available = closes - opens
             if remaining <= available:
-                return (opens + remaining).astimezone(self.zone)
+                return self._local(opens + remaining)
             remaining -= available
         raise AssertionError("unreachable: _pieces_from never ends")  # pragma: no cover
 
@@ -436,20 +453,21 @@ class BusinessCalendar:
     def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """Business intervals inside [start, end), clipped to it, contiguous ones merged.
 
-        Datetimes are in the calendar's zone. Empty when end <= start.
+        Datetimes are in the calendar's local time (fixed offsets, see the module doc),
+        so `hi - lo` is the real length. Empty when end <= start.
         """
         lo, hi = _to_utc(start, "start"), _to_utc(end, "end")
         if hi <= lo:
             return []
         if self.spec.always_open:
-            return [(lo.astimezone(self.zone), hi.astimezone(self.zone))]
+            return [(self._local(lo), self._local(hi))]
         merged: list[tuple[datetime, datetime]] = []
         for opens, closes in self._pieces_until(lo, hi):
             if merged and merged[-1][1] >= opens:
                 merged[-1] = (merged[-1][0], closes)
             else:
                 merged.append((opens, closes))
-        return [(a.astimezone(self.zone), b.astimezone(self.zone)) for a, b in merged]
+        return [(self._local(a), self._local(b)) for a, b in merged]
 
     def _pieces_until(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Disjoint business intervals clipped to [start, end), bounded by `end`."""

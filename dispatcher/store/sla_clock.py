@@ -4,7 +4,7 @@ derived from them with `domain.sla.compute` and the plan's calendar.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
@@ -87,14 +87,10 @@ def budgets_for(session: Session, *, plan_id: int, priority: Priority) -> Budget
 
 
 def calendar_spec(row: Calendar) -> CalendarSpec:
-    return CalendarSpec(
-        timezone=row.timezone,
-        always_open=row.always_open,
-        hours={day: tuple(spans) for day, spans in row.hours.items()},
-        country=row.country,
-        subdivision=row.subdivision,
-        closed=tuple(date.fromisoformat(d) for d in row.closed),
-        extra_open={date.fromisoformat(d): tuple(s) for d, s in row.extra_open.items()},
+    return CalendarSpec.from_json(
+        row.model_dump(
+            include={"timezone", "always_open", "hours", "country", "subdivision", "closed", "extra_open"}
+        )
     )
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Dialect, String, TypeDecorator
 from sqlmodel import Field
 
 
@@ -13,13 +14,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def enum_field(default: Any = ..., *, length: int = 20, index: bool = False) -> Any:
-    """A closed-vocabulary value (a StrEnum member) stored as plain text.
+class EnumText(TypeDecorator[StrEnum]):
+    """A StrEnum member stored as its plain text value, and read back as the member.
 
     Plain text rather than a database enum keeps migrations trivial and lets partial
     indexes spell their WHERE clause with literals the planner can match.
     """
-    return Field(default=default, sa_type=String(length), index=index)
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[StrEnum], length: int = 20) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum_class(value)
+
+    def __repr__(self) -> str:
+        return f"String(length={self.impl.length})"  # type: ignore[attr-defined]
+
+
+def enum_field(
+    enum_class: type[StrEnum], default: Any = ..., *, length: int = 20, index: bool = False
+) -> Any:
+    return Field(default=default, sa_type=EnumText(enum_class, length), index=index)
 
 
 def json_field(default_factory: Any) -> Any:

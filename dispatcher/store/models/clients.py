@@ -46,7 +46,7 @@ class ContactPoint(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")
-    kind: ContactPointKind = enum_field(length=10)
+    kind: ContactPointKind = enum_field(ContactPointKind, length=10)
     value: str = Field(max_length=320, index=True)  # lower-cased email, or digits of a phone
     display: str = Field(max_length=320)  # as the admin typed it
     bouncing: bool = False  # mail to it bounced; flagged for the dispatcher

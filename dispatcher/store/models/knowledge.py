@@ -18,7 +18,7 @@ class ReplyTemplate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
     category_id: int | None = Field(default=None, foreign_key="category.id", index=True)
-    channel: Channel | None = enum_field(None, length=10)
+    channel: Channel | None = enum_field(Channel, None, length=10)
     subject: str = Field(default="", max_length=500)
     body: str = Field(default="", sa_type=Text)  # Jinja2 source, rendered in a sandbox
     active: bool = True
@@ -33,8 +33,8 @@ class KbArticle(SQLModel, table=True):
     slug: str = Field(max_length=200, unique=True)  # stable key for re-imports
     title: str = Field(max_length=500)
     body: str = Field(default="", sa_type=Text)  # Markdown
-    visibility: Visibility = enum_field(Visibility.internal, length=10)
-    status: ArticleStatus = enum_field(ArticleStatus.published, length=10)
+    visibility: Visibility = enum_field(Visibility, Visibility.internal, length=10)
+    status: ArticleStatus = enum_field(ArticleStatus, ArticleStatus.published, length=10)
     groups: list[Any] = json_field(list)  # empty: everyone in the team may read it
     author_id: int | None = Field(default=None, foreign_key="user.id")
     source_ticket_id: int | None = Field(default=None, foreign_key="ticket.id")

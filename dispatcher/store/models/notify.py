@@ -24,13 +24,13 @@ class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
-    kind: AlertKind = enum_field(length=10)
-    target: SlaTarget = enum_field(length=20)
+    kind: AlertKind = enum_field(AlertKind, length=10)
+    target: SlaTarget = enum_field(SlaTarget, length=20)
     threshold_minutes: int = 0  # minutes before the due time; 0 for a breach
     due_at: datetime
     fired_at: datetime = Field(default_factory=utcnow)
     recipient_id: int | None = Field(default=None, foreign_key="user.id", index=True)
-    recipient_role: Role | None = enum_field(None)
+    recipient_role: Role | None = enum_field(Role, None)
     message: str = ""
     acknowledged_at: datetime | None = None
     acknowledged_by_id: int | None = Field(default=None, foreign_key="user.id")
@@ -53,7 +53,7 @@ class OutboxItem(SQLModel, table=True):
     body: str = Field(sa_type=Text)
     headers: dict[str, Any] = json_field(dict)
     message_id: str = Field(max_length=998, unique=True)  # RFC Message-ID we send it with
-    status: OutboxStatus = enum_field(OutboxStatus.pending, length=10)
+    status: OutboxStatus = enum_field(OutboxStatus, OutboxStatus.pending, length=10)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str = ""

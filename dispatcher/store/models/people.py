@@ -16,7 +16,7 @@ class User(SQLModel, table=True):
     login: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
     email: str | None = Field(default=None, max_length=320)
-    role: Role = enum_field(Role.dispatcher)
+    role: Role = enum_field(Role, Role.dispatcher)
     timezone: str = Field(default="UTC", max_length=64)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)

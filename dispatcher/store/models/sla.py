@@ -46,7 +46,7 @@ class SlaPlanTarget(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="sla_plan.id", index=True, ondelete="CASCADE")
-    priority: Priority = enum_field(length=10)
+    priority: Priority = enum_field(Priority, length=10)
     first_response_minutes: int
     resolution_minutes: int
     update_minutes: int | None = None

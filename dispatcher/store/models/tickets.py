@@ -42,7 +42,7 @@ class Category(SQLModel, table=True):
     name: str = Field(max_length=100, unique=True)
     queue_id: int | None = Field(default=None, foreign_key="queue.id", index=True)
     competence_id: int | None = Field(default=None, foreign_key="competence.id", index=True)
-    default_priority: Priority | None = enum_field(None, length=10)
+    default_priority: Priority | None = enum_field(Priority, None, length=10)
 
 
 class Ticket(SQLModel, table=True):
@@ -75,9 +75,9 @@ class Ticket(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subject: str = Field(max_length=500)
-    status: TicketStatus = enum_field(TicketStatus.new)
-    priority: Priority = enum_field(Priority.normal, length=10)
-    channel: Channel = enum_field(Channel.email, length=10)
+    status: TicketStatus = enum_field(TicketStatus, TicketStatus.new)
+    priority: Priority = enum_field(Priority, Priority.normal, length=10)
+    channel: Channel = enum_field(Channel, Channel.email, length=10)
 
     queue_id: int | None = Field(default=None, foreign_key="queue.id")
     category_id: int | None = Field(default=None, foreign_key="category.id")
@@ -123,7 +123,7 @@ class TicketEvent(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id")
     at: datetime = Field(default_factory=utcnow)
     actor_id: int | None = Field(default=None, foreign_key="user.id")  # None: the system
-    kind: EventKind = enum_field(length=32)
+    kind: EventKind = enum_field(EventKind, length=32)
     version: int  # the ticket's version this change produced
     data: dict[str, Any] = json_field(dict)
     reason: str = ""
@@ -136,8 +136,8 @@ class Message(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
-    kind: MessageKind = enum_field(length=10)
-    channel: Channel = enum_field(Channel.email, length=10)
+    kind: MessageKind = enum_field(MessageKind, length=10)
+    channel: Channel = enum_field(Channel, Channel.email, length=10)
     author_id: int | None = Field(default=None, foreign_key="user.id")
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
     from_address: str = Field(default="", max_length=320)
@@ -178,7 +178,7 @@ class TicketLink(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     other_ticket_id: int = Field(foreign_key="ticket.id", index=True)
-    kind: LinkKind = enum_field(LinkKind.related, length=10)
+    kind: LinkKind = enum_field(LinkKind, LinkKind.related, length=10)
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
 
@@ -188,7 +188,7 @@ class Escalation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
-    target: EscalationTarget = enum_field(length=10)
+    target: EscalationTarget = enum_field(EscalationTarget, length=10)
     to_user_id: int | None = Field(default=None, foreign_key="user.id")
     vendor: str = Field(default="", max_length=200)
     vendor_ref: str = Field(default="", max_length=200)
@@ -205,7 +205,7 @@ class Rating(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     client_id: int | None = Field(default=None, foreign_key="client.id", index=True)
     contact_id: int | None = Field(default=None, foreign_key="contact.id")
-    kind: RatingKind = enum_field(length=10)
+    kind: RatingKind = enum_field(RatingKind, length=10)
     score: int
     comment: str = ""
     at: datetime = Field(default_factory=utcnow)
