@@ -67,7 +67,7 @@ class DispatcherGroup(TyperGroup):
         except click.ClickException as exc:
             _print_error(exc.format_message())
             rv = EXIT_ERROR
-        except click.Abort:
+        except typer.Abort:
             typer.echo("aborted", err=True)
             rv = 1
         except DispatcherError as exc:
@@ -97,13 +97,16 @@ class CliState:
             self._settings = load_settings(database_url=self.db)
         return self._settings
 
-    def store(self, *, must_be_ready: bool = True) -> Store:
-        """The store for the chosen database; refuses one that is missing or out of date."""
+    def store(self, *, must_be_ready: bool = True, must_exist: bool = True) -> Store:
+        """The store for the chosen database; refuses one that is missing or out of date.
+
+        `must_exist=False` lets `init` create a new SQLite file.
+        """
         if self._store is None:
             from dispatcher.store.engine import Store, database_url, is_memory, is_sqlite
 
             url = database_url(self.settings().database_url)
-            if must_be_ready and is_sqlite(url) and not is_memory(url):
+            if must_exist and is_sqlite(url) and not is_memory(url):
                 path = Path(url.database or "")
                 if not path.exists():
                     fail(f"no database at {path}: run 'dispatcher admin init --db {path}'")
@@ -167,13 +170,11 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title:
     Console().print(table)
 
 
-_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
-_CONTROL |= {c: None for c in range(0x80, 0xA0)}
-
-
 def sanitize(text: str) -> str:
     """Text with terminal control characters removed, so escape sequences cannot act."""
-    return text.translate(_CONTROL)
+    from dispatcher.text import plain
+
+    return plain(text)
 
 
 @contextmanager

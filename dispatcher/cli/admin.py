@@ -41,7 +41,7 @@ def init(ctx: typer.Context, db: DbOption = None) -> None:
     set_db(ctx, db)
     from dispatcher.store import migrate
 
-    store = state(ctx).store(must_be_ready=False)
+    store = state(ctx).store(must_be_ready=False, must_exist=False)
     before = migrate.current_revision(store.engine)
     migrate.upgrade(store.engine)
     after = migrate.current_revision(store.engine)
@@ -64,7 +64,7 @@ def db_current(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Show the database's schema revision and whether it is up to date."""
+    """Show the database's schema revision; exit code 1 when it is not up to date."""
     set_db(ctx, db)
     from dispatcher.store import migrate
 
@@ -75,6 +75,8 @@ def db_current(
     else:
         note = "up to date" if current == head else f"behind: head is {head}"
         typer.echo(f"{current or 'empty'} ({note})")
+    if current != head:
+        raise typer.Exit(1)
 
 
 @db_app.command("backup")

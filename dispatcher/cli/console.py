@@ -6,7 +6,11 @@ from dispatcher.cli._common import CliState
 
 
 def open_console(cli_state: CliState) -> None:
-    from dispatcher.app import DispatcherApp
+    from dispatcher.identity import sign_in
 
     store = cli_state.store()
-    DispatcherApp(settings=cli_state.settings(), store=store).run()
+    operator = sign_in(store, cli_state.login)
+
+    from dispatcher.app import DispatcherApp
+
+    DispatcherApp(settings=cli_state.settings(), store=store, operator=operator).run()

@@ -1,0 +1,46 @@
+"""Who is at the keyboard: a plain read model of the signed-in user."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+
+from dispatcher.domain.enums import Role
+from dispatcher.domain.errors import NotFoundError, ValidationError
+from dispatcher.store.engine import Store
+from dispatcher.store.team import get_user_by_login
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    id: int
+    login: str
+    name: str
+    role: Role
+
+
+def os_login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def sign_in(store: Store, login: str | None) -> Operator:
+    """The user for `--as LOGIN`, or for the OS login; a clear error when there is none."""
+    wanted = (login or os_login()).strip()
+    if not wanted:
+        raise ValidationError("cannot tell who you are: start the console with --as LOGIN")
+    with store.read() as session:
+        try:
+            user = get_user_by_login(session, login=wanted)
+        except NotFoundError:
+            raise NotFoundError(
+                "user",
+                f"{wanted!r} in this helpdesk: add it with 'dispatcher admin users add "
+                f"{wanted} --name \"Your Name\" --role dispatcher', or start with --as LOGIN",
+            ) from None
+    if not user.active:
+        raise ValidationError(f"user {wanted!r} is deactivated")
+    assert user.id is not None
+    return Operator(id=user.id, login=user.login, name=user.name, role=user.role)

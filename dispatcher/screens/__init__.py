@@ -1,0 +1,1 @@
+"""Console screens: one module per screen, each owning its view and its workers."""
