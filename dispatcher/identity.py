@@ -38,7 +38,7 @@ def sign_in(store: Store, login: str | None) -> Operator:
             raise NotFoundError(
                 "user",
                 f"{wanted!r} in this helpdesk: add it with 'dispatcher admin users add "
-                f"{wanted} --name \"Your Name\" --role dispatcher', or start with --as LOGIN",
+                f'{wanted} --name "Your Name" --role dispatcher\', or start with --as LOGIN',
             ) from None
     if not user.active:
         raise ValidationError(f"user {wanted!r} is deactivated")

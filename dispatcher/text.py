@@ -9,7 +9,7 @@ from dispatcher.store.models import NO_DEADLINE
 # C0 and C1 control characters except tab and newline: an escape sequence in a subject
 # must show as text, never act on the terminal.
 _CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
-_CONTROL |= {c: None for c in range(0x80, 0xA0)}
+_CONTROL |= dict.fromkeys(range(128, 160))
 
 
 def plain(text: str) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlmodel import Session
 
@@ -68,7 +68,9 @@ def build_world(session: Session) -> World:
     always = _add(session, Calendar(name="24x7", timezone="UTC", always_open=True))
     plans = []
     for name, calendar, is_default in (("standard", office, True), ("premium", always, False)):
-        plan = _add(session, SlaPlan(name=name, calendar_id=calendar.id or 0, is_default=is_default))
+        plan = _add(
+            session, SlaPlan(name=name, calendar_id=calendar.id or 0, is_default=is_default)
+        )
         for priority, (first, resolution) in TARGETS.items():
             _add(
                 session,
@@ -83,9 +85,7 @@ def build_world(session: Session) -> World:
     standard, premium = plans
     network = _add(session, Competence(code="network", name="Networks"))
     queue = _add(session, Queue(name="Support"))
-    category = _add(
-        session, Category(name="Network", queue_id=queue.id, competence_id=network.id)
-    )
+    category = _add(session, Category(name="Network", queue_id=queue.id, competence_id=network.id))
     users = [
         _add(session, User(login=login, name=name, role=role, email=f"{login}@example.com"))
         for login, name, role in (

@@ -89,7 +89,15 @@ def budgets_for(session: Session, *, plan_id: int, priority: Priority) -> Budget
 def calendar_spec(row: Calendar) -> CalendarSpec:
     return CalendarSpec.from_json(
         row.model_dump(
-            include={"timezone", "always_open", "hours", "country", "subdivision", "closed", "extra_open"}
+            include={
+                "timezone",
+                "always_open",
+                "hours",
+                "country",
+                "subdivision",
+                "closed",
+                "extra_open",
+            }
         )
     )
 
@@ -212,7 +220,11 @@ def replan(session: Session, *, ticket: Ticket, actor_id: int | None, now: datet
         kind=EventKind.sla_plan_changed,
         actor_id=actor_id,
         now=now,
-        data={"plan": plan.name, "priority": ticket.priority.value, "budgets": _budgets_data(budgets)},
+        data={
+            "plan": plan.name,
+            "priority": ticket.priority.value,
+            "budgets": _budgets_data(budgets),
+        },
         bump=False,
     )
     session.flush()

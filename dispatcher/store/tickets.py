@@ -25,7 +25,12 @@ from dispatcher.domain.enums import (
     TicketStatus,
     can_transition,
 )
-from dispatcher.domain.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
+from dispatcher.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    StaleVersionError,
+    ValidationError,
+)
 from dispatcher.store import sla_clock
 from dispatcher.store.history import changes_since, record
 from dispatcher.store.models import (
@@ -135,8 +140,10 @@ def create_ticket(
     if queue_id is None and data.category_id is not None:
         category = session.get(Category, data.category_id)
         queue_id = category.queue_id if category else None
-    contact = session.get(Contact, data.contact_id) if data.contact_id else None
-    client_id = data.client_id if data.client_id is not None else (contact and contact.client_id)
+    client_id = data.client_id
+    if client_id is None and data.contact_id is not None:
+        contact = session.get(Contact, data.contact_id)
+        client_id = contact.client_id if contact else None
     contract = sla_clock.contract_for(session, client_id=client_id, on=now)
     ticket = Ticket(
         subject=subject,
@@ -572,7 +579,10 @@ def link(
     if existing is not None:
         return existing
     row = TicketLink(
-        ticket_id=ticket_id, other_ticket_id=other_id, kind=kind, created_at=now,
+        ticket_id=ticket_id,
+        other_ticket_id=other_id,
+        kind=kind,
+        created_at=now,
         created_by_id=actor_id,
     )
     session.add(row)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import (
     EscalationTarget,
@@ -24,8 +25,8 @@ from dispatcher.domain.errors import (
 )
 from dispatcher.store import tickets as repo
 from dispatcher.store.engine import Store
-from dispatcher.store.sla_clock import CLOCK_EVENTS
 from dispatcher.store.models import NO_DEADLINE, Message, Ticket, TicketEvent
+from dispatcher.store.sla_clock import CLOCK_EVENTS
 from tests.factories import World, new_ticket, world
 
 
@@ -67,7 +68,8 @@ def test_create_registers_ticket_message_clock_and_history(
     with store.read() as session:
         (message,) = repo.messages(session, ticket_id=ticket.id)
     assert message.kind == MessageKind.inbound
-    assert message.message_id.startswith("<") and message.message_id.endswith(">")
+    assert message.message_id.startswith("<")
+    assert message.message_id.endswith(">")
 
 
 def test_a_client_without_contract_gets_the_default_plan(
@@ -87,12 +89,16 @@ def test_every_change_bumps_the_version_and_appends_its_event(
     ticket = new_ticket(store, w, now=now)
     assert ticket.id is not None
     tid = ticket.id
-    steps = [
+    steps: list[Callable[[Session, int], object]] = [
         lambda s, v: repo.classify(
             s, ticket_id=tid, expected_version=v, actor_id=w.dispatcher.id, priority=Priority.urgent
         ),
         lambda s, v: repo.assign(
-            s, ticket_id=tid, expected_version=v, actor_id=w.dispatcher.id, assignee_id=w.engineer.id
+            s,
+            ticket_id=tid,
+            expected_version=v,
+            actor_id=w.dispatcher.id,
+            assignee_id=w.engineer.id,
         ),
         lambda s, v: repo.change_status(
             s,
@@ -212,7 +218,8 @@ def test_waiting_on_the_client_pauses_the_clock_and_resuming_shifts_the_deadline
     store: Store, w: World, now: datetime
 ) -> None:
     ticket = new_ticket(store, w, now=now, priority=Priority.high)
-    assert ticket.id is not None and ticket.resolution_due is not None
+    assert ticket.id is not None
+    assert ticket.resolution_due is not None
     with store.write() as session:
         paused = repo.change_status(
             session,
@@ -238,7 +245,8 @@ def test_waiting_on_the_client_pauses_the_clock_and_resuming_shifts_the_deadline
     assert resumed.resolution_due == ticket.resolution_due + timedelta(minutes=120)
     assert resumed.sla_paused_since is None
     kinds = [e.kind for e in _events(store, ticket.id)]
-    assert EventKind.sla_paused in kinds and EventKind.sla_resumed in kinds
+    assert EventKind.sla_paused in kinds
+    assert EventKind.sla_resumed in kinds
 
 
 def test_a_public_reply_meets_first_response_but_a_note_does_not(
@@ -319,7 +327,8 @@ def test_escalate_to_vendor_records_who_reference_and_promise(
         )
     assert _ticket(store, ticket.id).status == TicketStatus.escalated
     last = [e for e in _events(store, ticket.id) if e.kind == EventKind.escalated][-1]
-    assert last.data["vendor"] == "Cisco TAC" and last.data["vendor_ref"] == "SR-6891"
+    assert last.data["vendor"] == "Cisco TAC"
+    assert last.data["vendor_ref"] == "SR-6891"
     with pytest.raises(ValidationError), store.write() as session:
         repo.escalate(
             session,
@@ -330,12 +339,11 @@ def test_escalate_to_vendor_records_who_reference_and_promise(
         )
 
 
-def test_merge_moves_messages_and_records_both_sides(
-    store: Store, w: World, now: datetime
-) -> None:
+def test_merge_moves_messages_and_records_both_sides(store: Store, w: World, now: datetime) -> None:
     first = new_ticket(store, w, now=now, subject="Printer jammed")
     dup = new_ticket(store, w, now=now, subject="printer jammed again", body="same thing")
-    assert first.id is not None and dup.id is not None
+    assert first.id is not None
+    assert dup.id is not None
     with store.write() as session:
         repo.merge(
             session,
@@ -345,15 +353,14 @@ def test_merge_moves_messages_and_records_both_sides(
             actor_id=w.dispatcher.id,
         )
     merged = _ticket(store, dup.id)
-    assert merged.status == TicketStatus.merged and merged.merged_into_id == first.id
+    assert merged.status == TicketStatus.merged
+    assert merged.merged_into_id == first.id
     with store.read() as session:
         bodies = [m.body for m in repo.messages(session, ticket_id=first.id)]
     assert "same thing" in bodies
     assert _events(store, first.id)[-1].data == {"from": dup.id, "messages": 1}
     with pytest.raises(ValidationError), store.write() as session:
-        repo.merge(
-            session, ticket_id=first.id, into_id=first.id, expected_version=1, actor_id=None
-        )
+        repo.merge(session, ticket_id=first.id, into_id=first.id, expected_version=1, actor_id=None)
 
 
 def test_unknown_ticket_and_refs(store: Store, w: World) -> None:

@@ -27,15 +27,13 @@ class EnumText(TypeDecorator[StrEnum]):
     def __init__(self, enum_class: type[StrEnum], length: int = 20) -> None:
         super().__init__(length)
         self.enum_class = enum_class
+        self.length = length
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else self.enum_class(value).value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
         return None if value is None else self.enum_class(value)
-
-    def __repr__(self) -> str:
-        return f"String(length={self.impl.length})"  # type: ignore[attr-defined]
 
 
 def enum_field(
