@@ -11,11 +11,11 @@ client, and from resolution until a reopen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from dispatcher.domain.enums import EventKind, SlaTarget
 
@@ -66,6 +66,8 @@ class TargetClock:
     due_at: datetime | None  # None while paused or when there is no target
     met_at: datetime | None
     state: TargetState
+    # (minutes of business time left, the instant that much is left), largest first
+    warnings: tuple[tuple[int, datetime], ...] = ()
 
     @property
     def remaining(self) -> float | None:
@@ -101,8 +103,17 @@ class ClockState:
 _RUNNING_TARGETS = (SlaTarget.first_response, SlaTarget.resolution)
 
 
-def compute(events: Sequence[ClockEvent], calendar: BusinessTime, *, now: datetime) -> ClockState:
-    """Replay the clock's events against the calendar as of `now`."""
+def compute(
+    events: Sequence[ClockEvent],
+    calendar: BusinessTime,
+    *,
+    now: datetime,
+    warn_before: Sequence[int] = (),
+) -> ClockState:
+    """Replay the clock's events against the calendar as of `now`.
+
+    `warn_before` lists the plan's warning thresholds in business minutes left.
+    """
     ordered = sorted(events, key=lambda e: e.at)
     budgets: Budgets | None = None
     running_since: datetime | None = None
@@ -163,7 +174,15 @@ def compute(events: Sequence[ClockEvent], calendar: BusinessTime, *, now: dateti
 
     targets = {
         target: _target_clock(
-            target, budgets, met.get(target), current, running_since, elapsed, calendar, now
+            target,
+            budgets,
+            met.get(target),
+            current,
+            running_since,
+            elapsed,
+            calendar,
+            now,
+            warn_before,
         )
         for target in _RUNNING_TARGETS
     }
@@ -179,6 +198,7 @@ def _target_clock(
     elapsed_before_run: float,
     calendar: BusinessTime,
     now: datetime,
+    warn_before: Sequence[int],
 ) -> TargetClock:
     budget = budgets.of(target) if budgets else None
     if budget is None:
@@ -190,12 +210,19 @@ def _target_clock(
     if running_since is None:
         return TargetClock(target, budget, current, None, None, TargetState.paused)
     left = budget - elapsed_before_run
-    if left <= 0:
-        due = running_since
-    else:
-        due = calendar.add_business_minutes(running_since, _ceil_minutes(left))
+
+    def instant_when_left(minutes: float) -> datetime:
+        run = left - minutes
+        if run <= 0:
+            return running_since
+        return calendar.add_business_minutes(running_since, _ceil_minutes(run))
+
+    due = instant_when_left(0)
     state = TargetState.breached if now >= due else TargetState.pending
-    return TargetClock(target, budget, current, due, None, state)
+    warnings = tuple(
+        (m, instant_when_left(m)) for m in sorted(set(warn_before), reverse=True) if 0 < m < budget
+    )
+    return TargetClock(target, budget, current, due, None, state, warnings)
 
 
 def _ceil_minutes(minutes: float) -> int:
@@ -205,13 +232,40 @@ def _ceil_minutes(minutes: float) -> int:
 
 def alert_key(ticket_id: int, target: SlaTarget, due_at: datetime, threshold: int) -> str:
     """The idempotency key of one alert: the same ticket, target, deadline and threshold."""
-    stamp = due_at.astimezone(due_at.tzinfo).strftime("%Y%m%dT%H%M%z")
+    stamp = due_at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
     return f"{ticket_id}:{target.value}:{stamp}:{threshold}"
 
 
-def warning_times(due_at: datetime, thresholds: Iterable[int]) -> list[tuple[int, datetime]]:
-    """(threshold, when it fires) for each warning, soonest threshold last."""
-    return sorted(
-        ((m, due_at - timedelta(minutes=m)) for m in thresholds if m > 0),
-        key=lambda pair: -pair[0],
-    )
+class AlertStep(NamedTuple):
+    target: SlaTarget
+    threshold: int  # business minutes left when it fires; 0 for the breach itself
+    fire_at: datetime
+    due_at: datetime
+    first_warning: bool = False  # the target's earliest warning (the largest threshold)
+
+    @property
+    def is_breach(self) -> bool:
+        return self.threshold == 0
+
+
+def alert_steps(clock: ClockState) -> list[AlertStep]:
+    """Every warning and breach the running clock will raise, in firing order."""
+    steps: list[AlertStep] = []
+    for target in clock.targets.values():
+        if target.due_at is None or target.state not in (
+            TargetState.pending,
+            TargetState.breached,
+        ):
+            continue
+        steps.extend(
+            AlertStep(target.target, m, at, target.due_at, first_warning=i == 0)
+            for i, (m, at) in enumerate(target.warnings)
+        )
+        steps.append(AlertStep(target.target, 0, target.due_at, target.due_at))
+    return sorted(steps, key=lambda step: (step.fire_at, -step.threshold))
+
+
+def next_alert_after(clock: ClockState, now: datetime) -> datetime | None:
+    """When the sweep must next look at this ticket."""
+    later = [step.fire_at for step in alert_steps(clock) if step.fire_at > now]
+    return min(later) if later else None

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, or_, select
 
 from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
 from dispatcher.domain.enums import EventKind, Priority, SlaTarget, TicketStatus
-from dispatcher.domain.sla import Budgets, ClockEvent, ClockState, compute
+from dispatcher.domain.sla import Budgets, ClockEvent, ClockState, alert_steps, compute
 from dispatcher.store.history import record
 from dispatcher.store.models import (
     NO_DEADLINE,
@@ -143,14 +143,26 @@ def _clock_event(row: TicketEvent) -> ClockEvent:
     )
 
 
+def warn_thresholds(session: Session, *, plan_id: int, priority: Priority) -> tuple[int, ...]:
+    target = session.exec(
+        select(SlaPlanTarget).where(
+            SlaPlanTarget.plan_id == plan_id, SlaPlanTarget.priority == priority
+        )
+    ).first()
+    return tuple(int(m) for m in target.warn_before_minutes) if target else ()
+
+
 def state(session: Session, *, ticket: Ticket, now: datetime) -> ClockState | None:
     """The clock of a ticket as of `now`, or None when no plan applies."""
     plan = session.get(SlaPlan, ticket.sla_plan_id) if ticket.sla_plan_id else None
-    if plan is None:
+    if plan is None or plan.id is None:
         return None
     assert ticket.id is not None
     return compute(
-        clock_events(session, ticket_id=ticket.id), calendar_of_plan(session, plan=plan), now=now
+        clock_events(session, ticket_id=ticket.id),
+        calendar_of_plan(session, plan=plan),
+        now=now,
+        warn_before=warn_thresholds(session, plan_id=plan.id, priority=ticket.priority),
     )
 
 
@@ -160,7 +172,7 @@ def refresh_due(session: Session, *, ticket: Ticket, now: datetime) -> ClockStat
     if clock is None:
         ticket.first_response_due = ticket.resolution_due = None
         ticket.sla_paused_since = None
-        ticket.next_due_at = NO_DEADLINE
+        ticket.next_due_at = ticket.next_alert_at = NO_DEADLINE
         session.add(ticket)
         return None
     first = clock.targets[SlaTarget.first_response]
@@ -176,6 +188,10 @@ def refresh_due(session: Session, *, ticket: Ticket, now: datetime) -> ClockStat
     else:
         ticket.sla_paused_since = None
     ticket.next_due_at = clock.next_due() or NO_DEADLINE
+    # The earliest step, even a past one: the sweep then fires whatever this change made due
+    # (a raised priority can put a threshold behind us); firing is idempotent.
+    steps = alert_steps(clock)
+    ticket.next_alert_at = steps[0].fire_at if steps else NO_DEADLINE
     session.add(ticket)
     return clock
 

@@ -197,7 +197,7 @@ def classify(
     session: Session,
     *,
     ticket_id: int,
-    expected_version: int,
+    expected_version: int | None,
     actor_id: int | None,
     category_id: int | None = UNSET,
     priority: Priority = UNSET,

@@ -64,6 +64,20 @@ class Ticket(SQLModel, table=True):
             sqlite_where=text(ACTIVE_STATUS_SQL),
             postgresql_where=text(ACTIVE_STATUS_SQL),
         ),
+        # The SLA sweep: tickets with an alert (warning or breach) due to fire.
+        Index(
+            "ix_ticket_active_alert",
+            "next_alert_at",
+            sqlite_where=text(ACTIVE_STATUS_SQL),
+            postgresql_where=text(ACTIVE_STATUS_SQL),
+        ),
+        # Auto-close: resolved tickets waiting for the client's confirmation.
+        Index(
+            "ix_ticket_resolved",
+            "resolved_at",
+            sqlite_where=text("status = 'resolved'"),
+            postgresql_where=text("status = 'resolved'"),
+        ),
         # "My work" and per-engineer load.
         Index("ix_ticket_assignee_status", "assignee_id", "status"),
         # Dashboard counts by queue and status (covering).
@@ -99,6 +113,8 @@ class Ticket(SQLModel, table=True):
     next_update_due: datetime | None = None
     sla_paused_since: datetime | None = None
     next_due_at: datetime = Field(default=NO_DEADLINE)
+    # When the sweep must next look at this ticket: the next warning threshold or deadline.
+    next_alert_at: datetime = Field(default=NO_DEADLINE)
 
     resolved_at: datetime | None = None
     closed_at: datetime | None = None

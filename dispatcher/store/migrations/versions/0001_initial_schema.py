@@ -297,6 +297,7 @@ def upgrade() -> None:
     sa.Column('next_update_due', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('sla_paused_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('next_due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('next_alert_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('resolved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('closed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('reopen_count', sa.Integer(), nullable=False),
@@ -316,6 +317,8 @@ def upgrade() -> None:
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_active_alert', ['next_alert_at'], unique=False, sqlite_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"), postgresql_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"))
+        batch_op.create_index('ix_ticket_resolved', ['resolved_at'], unique=False, sqlite_where=sa.text("status = 'resolved'"), postgresql_where=sa.text("status = 'resolved'"))
         batch_op.create_index('ix_ticket_active_due', ['next_due_at', 'id'], unique=False, sqlite_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"), postgresql_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"))
         batch_op.create_index('ix_ticket_assignee_status', ['assignee_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_client_id'), ['client_id'], unique=False)
@@ -584,6 +587,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_contact_id'))
         batch_op.drop_index(batch_op.f('ix_ticket_client_id'))
         batch_op.drop_index('ix_ticket_assignee_status')
+        batch_op.drop_index('ix_ticket_resolved', sqlite_where=sa.text("status = 'resolved'"), postgresql_where=sa.text("status = 'resolved'"))
+        batch_op.drop_index('ix_ticket_active_alert', sqlite_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"), postgresql_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"))
         batch_op.drop_index('ix_ticket_active_due', sqlite_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"), postgresql_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"))
 
     op.drop_table('ticket')

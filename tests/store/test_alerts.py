@@ -1,0 +1,256 @@
+"""The SLA sweep: warnings before a breach, the breach, exactly once across sweepers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from dispatcher.domain.enums import AlertKind, EventKind, Priority, Role, TicketStatus
+from dispatcher.store import alerts
+from dispatcher.store import tickets as repo
+from dispatcher.store.engine import Store
+from dispatcher.store.models import NO_DEADLINE, Alert, SlaPlan, Ticket, TicketEvent
+from tests.factories import World, new_ticket, world
+
+
+@pytest.fixture
+def w(store: Store) -> World:
+    return world(store)
+
+
+def _alerts(store: Store) -> list[Alert]:
+    with store.read() as session:
+        return list(session.exec(select(Alert).order_by(col(Alert.id))).all())
+
+
+def _sweep(store: Store, at: datetime) -> alerts.SweepResult:
+    with store.write() as session:
+        return alerts.sweep(session, now=at)
+
+
+def test_walk_through_warnings_breach_and_escalation_with_two_sweepers(
+    db_url: str, w: World, now: datetime
+) -> None:
+    """Premium (24x7), high: first response 60 min, resolution 480; warnings 60 and 15 min."""
+    one, two = Store.open(db_url), Store.open(db_url)
+    try:
+        ticket = new_ticket(one, w, now=now, priority=Priority.high)
+        assert ticket.id is not None
+        assert ticket.next_alert_at == now + timedelta(minutes=45)  # first: 15 min before FR
+
+        for at in (now, now + timedelta(minutes=44)):
+            assert _sweep(one, at).fired == []
+            assert _sweep(two, at).fired == []
+
+        # 15 minutes of first-response time left: the dispatchers hear (nobody is assigned).
+        at = now + timedelta(minutes=45)
+        fired = _sweep(one, at).fired + _sweep(two, at).fired
+        assert len(fired) == 1
+        (warning,) = _alerts(one)
+        assert warning.kind == AlertKind.warning
+        assert warning.threshold_minutes == 15
+        assert warning.recipient_role == Role.dispatcher
+
+        # The breach: leads hear, the history says so, and it happens once.
+        at = now + timedelta(minutes=60)
+        first, second = _sweep(two, at), _sweep(one, at)
+        assert first.breached == [ticket.id]
+        assert second.breached == []
+        breach = [a for a in _alerts(one) if a.kind == AlertKind.breach]
+        assert [(a.recipient_role, a.target) for a in breach] == [(Role.lead, "first_response")]
+        with one.read() as session:
+            breached_events = session.exec(
+                select(TicketEvent).where(
+                    TicketEvent.ticket_id == ticket.id,
+                    TicketEvent.kind == EventKind.sla_breached,
+                )
+            ).all()
+        assert len(breached_events) == 1
+
+        # Sweeping again and again changes nothing.
+        for store in (one, two, one):
+            assert _sweep(store, at + timedelta(minutes=1)).fired == []
+        keys = [a.key for a in _alerts(one)]
+        assert len(keys) == len(set(keys)) == 2
+        # Next stop: the resolution's first warning, 60 business minutes before 480.
+        with one.read() as session:
+            assert repo.get_ticket(session, ticket_id=ticket.id).next_alert_at == (
+                now + timedelta(minutes=420)
+            )
+    finally:
+        one.dispose()
+        two.dispose()
+
+
+def test_alerts_missed_while_nothing_ran_fire_once_on_the_next_start(
+    store: Store, w: World, now: datetime
+) -> None:
+    ticket = new_ticket(store, w, now=now, priority=Priority.high)
+    assert ticket.id is not None
+    # Nothing swept for ten hours: both deadlines passed meanwhile.
+    result = _sweep(store, now + timedelta(hours=10))
+    shown = [a for a in _alerts(store) if a.id in result.fired]
+    assert sorted((a.target, a.kind) for a in shown) == [
+        ("first_response", AlertKind.breach),
+        ("resolution", AlertKind.breach),
+    ]
+    superseded = [a for a in _alerts(store) if a.id not in result.fired]
+    assert superseded, "the overtaken warnings are recorded"
+    assert all(a.acknowledged_at is not None for a in superseded)
+    assert _sweep(store, now + timedelta(hours=10, minutes=5)).fired == []
+    with store.read() as session:
+        assert repo.get_ticket(session, ticket_id=ticket.id).next_alert_at == NO_DEADLINE
+
+
+def test_the_assignee_hears_first_then_the_dispatchers(
+    store: Store, w: World, now: datetime
+) -> None:
+    ticket = new_ticket(store, w, now=now, priority=Priority.high)
+    assert ticket.id is not None
+    with store.write() as session:
+        repo.add_message(
+            session,
+            ticket_id=ticket.id,
+            kind="reply",  # type: ignore[arg-type]
+            body="on it",
+            actor_id=w.engineer.id,
+            now=now + timedelta(minutes=5),
+        )
+        t = repo.assign(
+            session,
+            ticket_id=ticket.id,
+            expected_version=None,  # type: ignore[arg-type]
+            actor_id=w.dispatcher.id,
+            assignee_id=w.engineer.id,
+            now=now + timedelta(minutes=6),
+        )
+    assert t.next_alert_at == now + timedelta(minutes=420)
+    _sweep(store, now + timedelta(minutes=420))
+    first = _alerts(store)
+    assert [(a.recipient_id, a.recipient_role) for a in first] == [(w.engineer.id, None)]
+    _sweep(store, now + timedelta(minutes=465))
+    second = _alerts(store)[len(first) :]
+    assert sorted((a.recipient_id or 0, a.recipient_role or "") for a in second) == sorted(
+        [(w.engineer.id or 0, ""), (0, Role.dispatcher)]
+    )
+
+
+def test_a_breach_raises_the_priority_when_the_plan_says_so(
+    store: Store, w: World, now: datetime
+) -> None:
+    with store.write() as session:
+        plan = session.get(SlaPlan, w.plan.id)
+        assert plan is not None
+        plan.breach_raises_priority = True
+        session.add(plan)
+    ticket = new_ticket(store, w, now=now, priority=Priority.normal)
+    assert ticket.id is not None
+    _sweep(store, now + timedelta(hours=5))  # normal: first response 240 min
+    with store.read() as session:
+        after = repo.get_ticket(session, ticket_id=ticket.id)
+        last = session.exec(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.classified)
+            .order_by(col(TicketEvent.id).desc())
+        ).first()
+    assert after.priority == Priority.high
+    assert last is not None
+    assert last.reason == "first response deadline breached"
+
+
+def test_paused_tickets_raise_nothing(store: Store, w: World, now: datetime) -> None:
+    ticket = new_ticket(store, w, now=now, priority=Priority.high)
+    assert ticket.id is not None
+    with store.write() as session:
+        paused = repo.change_status(
+            session,
+            ticket_id=ticket.id,
+            expected_version=ticket.version,
+            actor_id=w.dispatcher.id,
+            status=TicketStatus.waiting_client,
+            now=now + timedelta(minutes=1),
+        )
+    assert paused.next_alert_at == NO_DEADLINE
+    assert _sweep(store, now + timedelta(days=3)).fired == []
+
+
+def test_auto_close_after_the_confirmation_window(store: Store, w: World, now: datetime) -> None:
+    ticket = new_ticket(store, w, now=now)
+    assert ticket.id is not None
+    with store.write() as session:
+        repo.change_status(
+            session,
+            ticket_id=ticket.id,
+            expected_version=ticket.version,
+            actor_id=w.engineer.id,
+            status=TicketStatus.resolved,
+            now=now,
+        )
+    window = timedelta(minutes=w.plan.confirm_window_minutes)  # 24x7: wall time
+    with store.write() as session:
+        assert alerts.auto_close(session, now=now + window - timedelta(minutes=1)) == []
+    with store.write() as session:
+        assert alerts.auto_close(session, now=now + window) == [ticket.id]
+    with store.read() as session:
+        closed = repo.get_ticket(session, ticket_id=ticket.id)
+    assert closed.status == TicketStatus.closed
+    assert closed.closed_at == now + window
+
+
+def test_open_alerts_per_person_acknowledge_and_snooze(
+    store: Store, w: World, now: datetime
+) -> None:
+    new_ticket(store, w, now=now, priority=Priority.high)
+    _sweep(store, now + timedelta(minutes=45))  # the warning
+    at = now + timedelta(minutes=61)
+    _sweep(store, at)  # the breach
+
+    def visible(user_id: int | None, role: Role) -> list[alerts.AlertView]:
+        with store.read() as session:
+            return alerts.open_alerts(session, user_id=user_id or 0, role=role, now=at)
+
+    dispatcher_sees = visible(w.dispatcher.id, Role.dispatcher)
+    lead_sees = visible(w.lead.id, Role.lead)
+    assert [a.kind for a in dispatcher_sees] == [AlertKind.warning]
+    assert {a.kind for a in lead_sees} == {AlertKind.warning, AlertKind.breach}
+    assert visible(w.engineer.id, Role.engineer) == []
+
+    with store.write() as session:
+        alerts.acknowledge(
+            session, alert_id=dispatcher_sees[0].id, user_id=w.dispatcher.id or 0, now=at
+        )
+    assert visible(w.dispatcher.id, Role.dispatcher) == []
+    breach = next(a for a in lead_sees if a.kind == AlertKind.breach)
+    with store.write() as session:
+        alerts.snooze(session, alert_id=breach.id, until=at + timedelta(minutes=30), now=at)
+    assert [a.kind for a in visible(w.lead.id, Role.lead)] == []
+    with store.read() as session:
+        later = alerts.open_alerts(
+            session, user_id=w.lead.id or 0, role=Role.lead, now=at + timedelta(minutes=31)
+        )
+    assert [a.id for a in later] == [breach.id]
+
+
+def test_the_sweep_reads_only_through_the_alert_index(store: Store, w: World) -> None:
+    if not store.is_sqlite:
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    with store.read() as session:
+        plan = (
+            session.connection()
+            .exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM ticket WHERE status IN ('new', 'open', 'assigned', "
+                "'in_progress', 'waiting_client', 'escalated') AND next_alert_at <= ? "
+                "ORDER BY next_alert_at LIMIT 500",
+                ("2026-01-01 00:00:00.000000",),
+            )
+            .all()
+        )
+    detail = " ".join(str(row[-1]) for row in plan)
+    assert "ix_ticket_active_alert" in detail
+    assert "SCAN ticket" not in detail.replace("USING INDEX", "")
+
+
+def test_ticket_model_keeps_alert_column() -> None:
+    assert "next_alert_at" in Ticket.model_fields
