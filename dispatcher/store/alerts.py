@@ -70,11 +70,12 @@ def _sweep_ticket(session: Session, *, ticket: Ticket, now: datetime, result: Sw
     latest = {step.target: step for step in due}  # steps are in firing order
     for step in due:
         superseded = latest[step.target] is not step
+        key = alert_key(ticket.id, step.target, step.due_at, step.threshold)
         for audience, recipient_id, role in _audiences(ticket, step):
             alert_id = _insert_once(
                 session,
                 Alert(
-                    key=f"{alert_key(ticket.id, step.target, step.due_at, step.threshold)}:{audience}",
+                    key=f"{key}:{audience}",
                     ticket_id=ticket.id,
                     kind=AlertKind.breach if step.is_breach else AlertKind.warning,
                     target=step.target,

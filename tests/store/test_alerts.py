@@ -11,7 +11,14 @@ from dispatcher.domain.enums import AlertKind, EventKind, Priority, Role, Ticket
 from dispatcher.store import alerts
 from dispatcher.store import tickets as repo
 from dispatcher.store.engine import Store
-from dispatcher.store.models import NO_DEADLINE, Alert, SlaPlan, Ticket, TicketEvent
+from dispatcher.store.models import (
+    ACTIVE_STATUS_SQL,
+    NO_DEADLINE,
+    Alert,
+    SlaPlan,
+    Ticket,
+    TicketEvent,
+)
 from tests.factories import World, new_ticket, world
 
 
@@ -240,9 +247,8 @@ def test_the_sweep_reads_only_through_the_alert_index(store: Store, w: World) ->
         plan = (
             session.connection()
             .exec_driver_sql(
-                "EXPLAIN QUERY PLAN SELECT * FROM ticket WHERE status IN ('new', 'open', 'assigned', "
-                "'in_progress', 'waiting_client', 'escalated') AND next_alert_at <= ? "
-                "ORDER BY next_alert_at LIMIT 500",
+                f"EXPLAIN QUERY PLAN SELECT * FROM ticket WHERE {ACTIVE_STATUS_SQL} "
+                "AND next_alert_at <= ? ORDER BY next_alert_at LIMIT 500",
                 ("2026-01-01 00:00:00.000000",),
             )
             .all()
