@@ -14,15 +14,17 @@ Time model (the rules every method follows):
   other zone's view of the same instant (PEP 495), which is wrong or surprising around
   DST changes. Fixed offsets make `==`, `<` and `-` exact. Use
   `.astimezone(calendar.zone)` to get the zone back (e.g. to add calendar days).
-* An interval "HH:MM-HH:MM" of local date D opens at the *first* instant the local clock
-  shows D HH:MM and closes at the *last* instant it shows the end time. So a day whose
-  hours contain a DST change has its real length: on the spring-forward day a
-  00:00-24:00 day lasts 23 hours, on the fall-back day 25 hours, and the repeated hour is
-  counted in full, as real elapsed time.
-* A wall time that does not exist (inside the spring-forward gap) is clamped to the
-  instant the clocks jump, i.e. the first instant after the gap. "02:30-06:00" on the
-  day Berlin skips 02:00-03:00 opens at 03:00 CEST; "01:00-02:30" closes at 03:00 CEST
-  (= 02:00 CET, one real hour); "02:00-02:30" is empty that day.
+* An instant is business time exactly when the calendar's local clock shows a time
+  inside that day's hours. So a day whose hours contain a DST change has its real
+  length: on the spring-forward day 00:00-24:00 lasts 23 hours, on the fall-back day 25
+  hours, and 20:00-08:00 over the fall-back night is 13 real hours.
+* Spring forward: wall times in the gap never happen, so an interval boundary inside the
+  gap moves to the instant the clocks jump. On the day Berlin skips 02:00-03:00,
+  "02:30-06:00" opens at 03:00 CEST, "01:00-02:30" closes at 03:00 CEST (= 02:00 CET,
+  one real hour), and "02:00-02:30" is empty.
+* Fall back: the repeated wall times happen twice, and are business time both times
+  (both passes are real elapsed time). "01:00-02:30" on the night Berlin repeats
+  02:00-03:00 is open 01:00-02:30 CEST and again 02:00-02:30 CET: 2 hours in all.
 * An interval whose end is not after its start ("22:00-06:00"; "00:00-00:00" is a full
   24 hours) runs past midnight and belongs to the day it starts: whether it applies is
   decided by that day's weekday, holiday, closed and extra_open status. "24:00" is
@@ -37,6 +39,9 @@ Time model (the rules every method follows):
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -66,6 +71,7 @@ MAX_CLOSED_SPAN = timedelta(days=3 * 366)
 _DAY = 24 * 60
 _ONE_DAY = timedelta(days=1)
 _MINUTE = timedelta(minutes=1)
+_MAX_OFFSET = timedelta(hours=15)  # UTC offsets in use are within -12h..+14h
 _INTERVAL = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 
 
@@ -310,80 +316,97 @@ class BusinessCalendar:
         key = (offset, name)
         fixed = self._fixed_zones.get(key)
         if fixed is None:
-            fixed = self._fixed_zones[key] = timezone(offset, name)
+            fixed = self._fixed_zones[key] = timezone(offset, name) if name else timezone(offset)
         return instant.astimezone(fixed)
 
-    def _wall_to_utc(self, day: date, minute: int, *, first: bool) -> datetime:
-        """The instant the local clock shows `day` + `minute` minutes.
+    def _offset_runs(
+        self, lo: datetime, hi: datetime
+    ) -> list[tuple[datetime, datetime, timedelta]]:
+        """[lo, hi) cut where the zone's UTC offset changes: (start, end, offset) runs.
 
-        `first` picks the earlier of two instants in the repeated fall-back hour (used for
-        openings), otherwise the later one (closings). A time inside the spring-forward gap
-        becomes the instant the clocks jump.
+        The offset is sampled at both ends and the middle, and each change is located to
+        the second (tzdata changes offsets on whole seconds); this assumes the offset does
+        not change and change back within half the span, true of every zone in use.
         """
-        days, minute = divmod(minute, _DAY)
-        wall = datetime.combine(day + timedelta(days=days), time(minute // 60, minute % 60))
-        candidates: list[datetime] = []
-        for fold in (0, 1):
-            instant = wall.replace(tzinfo=self.zone, fold=fold).astimezone(UTC)
-            if instant.astimezone(self.zone).replace(tzinfo=None) == wall:
-                candidates.append(instant)
-        if candidates:
-            return min(candidates) if first else max(candidates)
-        return self._gap_end(wall)
+        samples = [lo, lo + (hi - lo) / 2, hi]
+        offsets = [self._offset(t) for t in samples]
+        runs: list[tuple[datetime, datetime, timedelta]] = []
+        start = lo
+        for (a, off_a), (b, off_b) in itertools.pairwise(zip(samples, offsets, strict=True)):
+            if off_a != off_b:
+                low, high = 0, max(1, math.ceil((b - a).total_seconds()))
+                while high - low > 1:  # the first second at which the new offset holds
+                    middle = (low + high) // 2
+                    if self._offset(a + timedelta(seconds=middle)) == off_a:
+                        low = middle
+                    else:
+                        high = middle
+                change = a + timedelta(seconds=high)
+                runs.append((start, change, off_a))
+                start = change
+        runs.append((start, hi, offsets[-1]))
+        return runs
 
-    def _gap_end(self, wall: datetime) -> datetime:
-        """The first instant whose local time is past `wall`, a time the clocks skip."""
-        a = wall.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
-        b = wall.replace(tzinfo=self.zone, fold=1).astimezone(UTC)
-        base = min(a, b)  # local(base) < wall < local(max(a, b)); offsets are whole seconds
-        lo, hi = 0, int((max(a, b) - base).total_seconds())
-        while hi - lo > 1:
-            middle = (lo + hi) // 2
-            instant = base + timedelta(seconds=middle)
-            if instant.astimezone(self.zone).replace(tzinfo=None) > wall:
-                hi = middle
-            else:
-                lo = middle
-        return base + timedelta(seconds=hi)
+    def _offset(self, instant: datetime) -> timedelta:
+        offset = instant.astimezone(self.zone).utcoffset()
+        assert offset is not None
+        return offset
 
     def _day_pieces(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         cached = self._pieces_cache.get(day)
         if cached is not None:
             return cached
         pieces: list[tuple[datetime, datetime]] = []
+        midnight = datetime.combine(day, time(), tzinfo=UTC)  # local wall time, labelled UTC
         for span in self.hours_on(day):
-            opens = self._wall_to_utc(day, span.start, first=True)
-            closes = self._wall_to_utc(day, span.end, first=False)
-            if closes > opens:
-                pieces.append((opens, closes))
+            # The instants t whose wall time t + offset(t) lies in [opens, closes).
+            opens = midnight + timedelta(minutes=span.start)
+            closes = midnight + timedelta(minutes=span.end)
+            for run_start, run_end, offset in self._offset_runs(
+                opens - _MAX_OFFSET, closes + _MAX_OFFSET
+            ):
+                first, last = max(run_start, opens - offset), min(run_end, closes - offset)
+                if last > first:
+                    pieces.append((first, last))
         result = tuple(sorted(pieces))
         if len(self._pieces_cache) > 4096:
             self._pieces_cache.clear()
         self._pieces_cache[day] = result
         return result
 
-    def _pieces_from(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Disjoint business intervals (UTC) in time order, the first ending after `at`.
+    def _pieces(
+        self, start: datetime, until: datetime | None = None
+    ) -> Iterator[tuple[datetime, datetime]]:
+        """Disjoint business intervals (UTC) in time order, clipped to [start, until).
 
-        Overlaps are clipped rather than merged, so a 24x7-like calendar cannot make this
-        loop forever. Raises ValueError if the calendar stays closed for MAX_CLOSED_SPAN.
+        Days are loaded one at a time into a heap, and a piece is released only once no
+        later day can still produce an earlier one (a later day's pieces start at its
+        local midnight at the earliest). Overlaps are clipped rather than merged, so a
+        24x7-like calendar cannot make this loop forever. Without `until` this raises
+        ValueError once the calendar has stayed closed for MAX_CLOSED_SPAN.
         """
-        day = at.astimezone(self.zone).date() - 2 * _ONE_DAY  # overnight spans reach back
-        covered = at
+        heap: list[tuple[datetime, datetime]] = []
+        day = start.astimezone(self.zone).date() - 2 * _ONE_DAY  # overnight spans reach back
+        covered = last_open = start
         while True:
-            quiet_since = day
-            while _last_close(pieces := self._day_pieces(day), covered) <= covered:
-                day += _ONE_DAY
-                if day - quiet_since > MAX_CLOSED_SPAN:
-                    raise ValueError(
-                        f"calendar {self.spec.timezone} has no open time in the "
-                        f"{MAX_CLOSED_SPAN.days} days after {covered.isoformat()}"
-                    )
-            for opens, closes in pieces:
+            horizon = datetime.combine(day, time(), tzinfo=UTC) - _MAX_OFFSET
+            while heap and heap[0][0] < horizon:
+                opens, closes = heapq.heappop(heap)
                 opens = max(opens, covered)
+                if until is not None:
+                    closes = min(closes, until)
                 if closes > opens:
                     yield opens, closes
-                    covered = closes
+                    covered = last_open = closes
+            if until is not None and horizon >= until:
+                return
+            if until is None and horizon - last_open > MAX_CLOSED_SPAN:
+                raise ValueError(
+                    f"the calendar ({self.spec.timezone}) has no open time in the "
+                    f"{MAX_CLOSED_SPAN.days} days after {last_open.isoformat()}"
+                )
+            for piece in self._day_pieces(day):
+                heapq.heappush(heap, piece)
             day += _ONE_DAY
 
     # ------------------------------------------------------------------ queries
@@ -393,7 +416,7 @@ class BusinessCalendar:
         moment = _to_utc(at, "at")
         if self.spec.always_open:
             return True
-        opens, _ = next(self._pieces_from(moment))
+        opens, _ = next(self._pieces(moment))
         return opens <= moment
 
     def next_opening(self, at: datetime) -> datetime:
@@ -401,7 +424,7 @@ class BusinessCalendar:
         moment = _to_utc(at, "at")
         if self.spec.always_open:
             return self._local(moment)
-        opens, _ = next(self._pieces_from(moment))
+        opens, _ = next(self._pieces(moment))
         return self._local(max(opens, moment))
 
     def add_business_minutes(self, start: datetime, minutes: int) -> datetime:
@@ -423,7 +446,7 @@ class BusinessCalendar:
         if amount == timedelta(0) or self.spec.always_open:
             return self._local(moment + amount)
         remaining = amount
-        for opens, closes in self._pieces_from(moment):
+        for opens, closes in self._pieces(moment):
             available = closes - opens
             if remaining <= available:
                 return self._local(opens + remaining)
@@ -438,7 +461,7 @@ class BusinessCalendar:
         if self.spec.always_open:
             return hi - lo
         total = timedelta(0)
-        for opens, closes in self._pieces_until(lo, hi):
+        for opens, closes in self._pieces(lo, hi):
             total += closes - opens
         return total
 
@@ -462,25 +485,12 @@ class BusinessCalendar:
         if self.spec.always_open:
             return [(self._local(lo), self._local(hi))]
         merged: list[tuple[datetime, datetime]] = []
-        for opens, closes in self._pieces_until(lo, hi):
+        for opens, closes in self._pieces(lo, hi):
             if merged and merged[-1][1] >= opens:
                 merged[-1] = (merged[-1][0], closes)
             else:
                 merged.append((opens, closes))
         return [(self._local(a), self._local(b)) for a, b in merged]
-
-    def _pieces_until(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Disjoint business intervals clipped to [start, end), bounded by `end`."""
-        day = start.astimezone(self.zone).date() - 2 * _ONE_DAY
-        last = end.astimezone(self.zone).date()
-        covered = start
-        while day <= last:
-            for opens, closes in self._day_pieces(day):
-                opens, closes = max(opens, covered), min(closes, end)
-                if closes > opens:
-                    yield opens, closes
-                    covered = closes
-            day += _ONE_DAY
 
 
 def _minutes(value: int) -> int:
@@ -489,7 +499,3 @@ def _minutes(value: int) -> int:
     if value < 0:
         raise ValueError(f"business minutes to add must not be negative, got {value}")
     return value
-
-
-def _last_close(pieces: tuple[tuple[datetime, datetime], ...], default: datetime) -> datetime:
-    return max((closes for _, closes in pieces), default=default)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from dispatcher.domain.calendar import (
 MOSCOW = ZoneInfo("Europe/Moscow")
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
+MINUTE = timedelta(minutes=1)
 
 WORKWEEK = dict.fromkeys(WEEKDAYS[:5], ("09:00-18:00",))
 LUNCH = dict.fromkeys(WEEKDAYS[:5], ("09:00-13:00", "14:00-18:00"))
@@ -229,14 +231,31 @@ def test_interval_entirely_inside_the_gap_is_empty() -> None:
     )
 
 
-def test_ambiguous_fall_back_hour_counts_in_full() -> None:
-    # 02:30 happens twice on 2026-10-25 in Berlin: open at the first, close at the second.
+def test_repeated_fall_back_wall_times_are_business_time_twice() -> None:
+    # 02:00-03:00 happens twice on 2026-10-25 in Berlin: 02:30-02:45 is open on both passes.
     calendar = BusinessCalendar(CalendarSpec("Europe/Berlin", hours={"sun": ("02:30-02:45",)}))
     first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
-    second = datetime(2026, 10, 25, 1, 45, tzinfo=UTC)  # 02:45 CET
-    assert calendar.open_intervals(first - timedelta(hours=1), second + timedelta(hours=1)) == [
-        (first.astimezone(BERLIN), second.astimezone(BERLIN))
+    second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET
+    window = (first - timedelta(hours=1), second + timedelta(hours=1))
+    intervals = calendar.open_intervals(*window)
+    assert intervals == [(first, first + 15 * MINUTE), (second, second + 15 * MINUTE)]
+    # Results carry fixed offsets, so the repeated hour reads and compares correctly.
+    assert [(a.isoformat(), b.isoformat()) for a, b in intervals] == [
+        ("2026-10-25T02:30:00+02:00", "2026-10-25T02:45:00+02:00"),
+        ("2026-10-25T02:30:00+01:00", "2026-10-25T02:45:00+01:00"),
     ]
+    assert calendar.business_minutes_between(*window) == 30
+    assert calendar.add_business_minutes(first, 20) == second + 5 * MINUTE
+    assert second.astimezone(BERLIN) != second  # what a ZoneInfo result would have done
+
+
+def test_fall_back_night_shift_ending_in_the_repeated_hour() -> None:
+    # 01:00-02:30 on the fall-back night: 01:00-02:30 CEST, then 02:00-02:30 CET again.
+    calendar = BusinessCalendar(CalendarSpec("Europe/Berlin", hours={"sun": ("01:00-02:30",)}))
+    day = datetime(2026, 10, 25, tzinfo=BERLIN)
+    assert calendar.business_minutes_between(day, day + timedelta(hours=5)) == 120
+    assert not calendar.is_open(datetime(2026, 10, 25, 0, 45, tzinfo=UTC))  # 02:45 CEST
+    assert calendar.is_open(datetime(2026, 10, 25, 1, 15, tzinfo=UTC))  # 02:15 CET
 
 
 def test_inputs_in_any_zone_results_in_calendar_local_time() -> None:
@@ -285,6 +304,9 @@ def test_negative_minutes_rejected() -> None:
         office().add_business_minutes(msk(2026, 3, 6, 12), -1)
 
 
+Call = Callable[[BusinessCalendar, datetime], object]
+
+
 @pytest.mark.parametrize(
     "call",
     [
@@ -297,10 +319,10 @@ def test_negative_minutes_rejected() -> None:
         lambda c, naive: c.closures(naive, msk(2026, 3, 9)),
     ],
 )
-def test_naive_datetimes_are_rejected(call: object) -> None:
+def test_naive_datetimes_are_rejected(call: Call) -> None:
     naive = datetime(2026, 3, 6, 12, 0)  # noqa: DTZ001 - the point of the test
     with pytest.raises(ValueError, match="naive"):
-        call(office(), naive)  # type: ignore[operator]
+        call(office(), naive)
 
 
 def test_a_calendar_that_never_opens_again_raises_instead_of_looping() -> None:

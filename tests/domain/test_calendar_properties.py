@@ -2,14 +2,9 @@
 
 The oracle shares nothing with the implementation but the `holidays` package: it walks
 UTC minutes, converts each to local wall time (the unambiguous UTC -> local direction
-only) and asks whether that wall time lies inside an interval of the day's hours.
-
-The rule it encodes, around DST changes: an interval [S, E) of local date D covers an
-instant t when the local clock has already shown a time >= D+S at some instant <= t
-(opening = first time the clock reaches S; a skipped S opens when the clock jumps past
-it), and will still show a time < D+E at some instant >= t (closing = last time the clock
-shows E, so a repeated hour counts in full). Away from DST changes both reduce to
-D+S <= wall(t) < D+E.
+only) and asks whether that wall time lies inside an interval of that local day's hours
+(or of the day before, for intervals running past midnight). That is the calendar's rule,
+DST changes included: skipped wall times never happen, repeated ones happen twice.
 """
 
 from __future__ import annotations
@@ -29,7 +24,6 @@ from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Sydney", "Europe/Moscow", "UTC")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTE = timedelta(minutes=1)
-MARGIN = 180  # minutes: DST shifts are at most an hour, so walls further away cannot matter
 
 FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -73,13 +67,6 @@ def _spans_of_day(spec: CalendarSpec, day: date) -> list[tuple[int, int]]:
 def oracle_flags(spec: CalendarSpec, t0: datetime, count: int) -> list[bool]:
     """flags[i]: whether the UTC minute starting at t0 + i minutes is business time."""
     zone = ZoneInfo(spec.timezone)
-    first = t0 - MARGIN * MINUTE
-    walls = [
-        (first + i * MINUTE).astimezone(zone).replace(tzinfo=None)
-        for i in range(count + 2 * MARGIN)
-    ]
-    highest = list(itertools.accumulate(walls, max))  # the latest wall time seen so far
-    lowest = list(itertools.accumulate(reversed(walls), min))[::-1]  # the earliest still to come
     day_spans: dict[date, list[tuple[datetime, datetime]]] = {}
 
     def spans(day: date) -> list[tuple[datetime, datetime]]:
@@ -91,14 +78,16 @@ def oracle_flags(spec: CalendarSpec, t0: datetime, count: int) -> list[bool]:
         return day_spans[day]
 
     flags = []
-    for i in range(MARGIN, MARGIN + count):
-        hi, lo = highest[i], lowest[i]
-        day, last = lo.date() - timedelta(days=1), hi.date()
-        inside = False
-        while day <= last and not inside:
-            inside = any(hi >= opens and lo < closes for opens, closes in spans(day))
-            day += timedelta(days=1)
-        flags.append(inside)
+    for i in range(count):
+        wall = (t0 + i * MINUTE).astimezone(zone).replace(tzinfo=None)
+        today = wall.date()
+        flags.append(
+            any(
+                opens <= wall < closes
+                for day in (today - timedelta(days=1), today)
+                for opens, closes in spans(day)
+            )
+        )
     return flags
 
 
@@ -135,7 +124,9 @@ assert len(TRANSITIONS["Australia/Sydney"]) == 4
 HOLIDAY_ANCHORS = [
     datetime(2025, 12, 31, 12, tzinfo=UTC),
     datetime(2026, 1, 8, 12, tzinfo=UTC),
+    datetime(2026, 1, 6, 6, tzinfo=UTC),  # Epiphany: Bavaria (DE-BY) only
     datetime(2026, 5, 1, tzinfo=UTC),
+    datetime(2026, 6, 4, 6, tzinfo=UTC),  # Corpus Christi: Bavaria only
     datetime(2026, 12, 24, tzinfo=UTC),
 ]
 
@@ -160,15 +151,18 @@ def _clock(minute: int) -> str:
 
 
 @st.composite
-def intervals(draw: st.DrawFn) -> str:
-    if draw(st.booleans()):
+def intervals(draw: st.DrawFn, night: bool = False) -> str:
+    """An interval; `night` puts its ends between 00:00 and 04:00, where DST changes are."""
+    if draw(st.integers(0, 3)) == 0:
         return draw(st.sampled_from(TYPICAL))
-    start = draw(st.integers(0, 24 * 4 - 1)) * 15
-    end = draw(st.integers(0, 24 * 4)) * 15
+    last = 4 * 4 if night else 24 * 4
+    start = draw(st.integers(0, min(last, 24 * 4 - 1))) * 15
+    end = draw(st.integers(0, last)) * 15
     return f"{_clock(start)}-{_clock(end)}"
 
 
-day_hours = st.lists(intervals(), max_size=3).map(tuple)
+def day_hours(night: bool = False) -> st.SearchStrategy[tuple[str, ...]]:
+    return st.lists(intervals(night), max_size=3).map(tuple)
 
 
 @st.composite
@@ -186,23 +180,23 @@ def anchors(draw: st.DrawFn, zone: str) -> datetime:
 
 
 @st.composite
-def calendars(draw: st.DrawFn, zone: str, around: datetime) -> CalendarSpec:
+def calendars(draw: st.DrawFn, zone: str, around: datetime, night: bool = False) -> CalendarSpec:
     if draw(st.integers(0, 9)) == 0:
         return CalendarSpec(zone, always_open=True)
     style = draw(st.sampled_from(["office", "random", "shifts"]))
-    if style == "office":
+    if style == "office" and not night:
         workday = draw(st.sampled_from([("09:00-18:00",), ("09:00-13:00", "14:00-18:00")]))
         hours = dict.fromkeys(DAY_NAMES[:5], workday)
     elif style == "shifts":
-        hours = dict.fromkeys(DAY_NAMES, draw(day_hours))
+        hours = dict.fromkeys(DAY_NAMES, draw(day_hours(night)))
     else:
-        hours = {name: draw(day_hours) for name in DAY_NAMES if draw(st.booleans())}
+        hours = {name: draw(day_hours(night)) for name in DAY_NAMES if draw(st.booleans())}
     country, subdivision = draw(
         st.sampled_from([(None, None), (None, None), ("RU", None), ("DE", None), ("DE", "BY")])
     )
     nearby = st.integers(-6, 6).map(lambda n: around.date() + timedelta(days=n))
     closed = tuple(draw(st.lists(nearby, max_size=3, unique=True)))
-    extra_open = draw(st.dictionaries(nearby, day_hours, max_size=2))
+    extra_open = draw(st.dictionaries(nearby, day_hours(night), max_size=2))
     if not any(hours.values()):
         hours["wed"] = ("10:00-11:00",)
     return CalendarSpec(
@@ -215,17 +209,25 @@ def calendars(draw: st.DrawFn, zone: str, around: datetime) -> CalendarSpec:
     )
 
 
+DST_ZONES = ("Europe/Berlin", "America/New_York", "Australia/Sydney")
+
+
 @st.composite
 def scenarios(draw: st.DrawFn, max_minutes: int) -> tuple[CalendarSpec, datetime, int]:
-    zone = draw(st.sampled_from(ZONES))
-    t0 = draw(anchors(zone))
-    spec = draw(calendars(zone, t0))
-    return spec, t0, draw(st.integers(1, max_minutes))
+    """A calendar and a window [t0, t0 + count minutes); two in three contain a DST change."""
+    count = draw(st.integers(1, max_minutes))
+    if draw(st.integers(0, 2)) == 0:
+        zone = draw(st.sampled_from(ZONES))
+        t0 = draw(anchors(zone))
+        return draw(calendars(zone, t0)), t0, count
+    zone = draw(st.sampled_from(DST_ZONES))
+    t0 = draw(st.sampled_from(TRANSITIONS[zone])) - draw(st.integers(0, count - 1)) * MINUTE
+    return draw(calendars(zone, t0, night=draw(st.booleans()))), t0, count
 
 
 BERLIN_SPRING = datetime(2026, 3, 28, 12, tzinfo=UTC)
 BERLIN_FALL = datetime(2026, 10, 24, 12, tzinfo=UTC)
-SHIFTS = dict.fromkeys(DAY_NAMES, ("22:00-06:00", "01:30-03:30", "02:30-02:45"))
+SHIFTS = dict.fromkeys(DAY_NAMES, ("00:15-02:15", "02:30-02:45", "02:50-03:10", "23:00-01:30"))
 
 
 # ---------------------------------------------------------------------- against the oracle
