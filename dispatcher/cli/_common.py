@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from dispatcher.store.engine import Store
 
 EXIT_ERROR = 2
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL or SQLite file path (or DISPATCHER_DATABASE_URL)"),
+]
 
 
 class CliError(DispatcherError):

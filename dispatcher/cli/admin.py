@@ -7,13 +7,9 @@ from typing import Annotated
 
 import typer
 
-from dispatcher.cli import clients, demo, directory, kb, tickets, users
-from dispatcher.cli._common import fail, print_json, progress, set_db, state
+from dispatcher.cli import clients, demo, directory, kb, sla, tickets, users
+from dispatcher.cli._common import DbOption, fail, print_json, progress, set_db, state
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL or SQLite file path (or DISPATCHER_DATABASE_URL)"),
-]
 
 admin_app = typer.Typer(help="Set up and look after the helpdesk.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: schema migrations and backups.", no_args_is_help=True)
@@ -27,6 +23,8 @@ admin_app.add_typer(clients.contracts_app, name="contracts")
 admin_app.add_typer(clients.equipment_app, name="equipment")
 admin_app.add_typer(tickets.app, name="tickets")
 admin_app.add_typer(kb.app, name="kb")
+admin_app.add_typer(sla.sla_app, name="sla")
+admin_app.add_typer(sla.calendar_app, name="calendar")
 admin_app.command("demo")(demo.demo)
 
 
