@@ -10,7 +10,6 @@ import typer
 from dispatcher.cli import clients, demo, directory, kb, sla, tickets, users
 from dispatcher.cli._common import DbOption, fail, print_json, progress, set_db, state
 
-
 admin_app = typer.Typer(help="Set up and look after the helpdesk.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: schema migrations and backups.", no_args_is_help=True)
 admin_app.add_typer(db_app, name="db")
