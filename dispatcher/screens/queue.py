@@ -56,8 +56,8 @@ class QueueScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue")
     def load(self) -> None:
         with self.store.read() as session:
-            rows = queue_page(session, limit=PAGE_SIZE)
-        self.post_message(self.Loaded(rows, datetime.now(UTC)))
+            page = queue_page(session, queue_id=None, limit=PAGE_SIZE)
+        self.post_message(self.Loaded(page.rows, datetime.now(UTC)))
 
     def on_queue_screen_loaded(self, event: Loaded) -> None:
         table = self.query_one(DataTable)
