@@ -1,5 +1,386 @@
-"""`dispatcher admin tickets ...`"""
+"""`dispatcher admin tickets ...`: create, list, show, import and export tickets."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-app = typer.Typer(help="Tickets: create, import, export.")
+from dispatcher.cli._common import fail, print_json, print_table, progress, sanitize, state
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from dispatcher.store.models import Ticket
+
+app = typer.Typer(help="Tickets: create, import, export.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
+AsOption = Annotated[
+    str | None, typer.Option("--as", help="Act as this user (default: the global --as)")
+]
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="json or csv (default: from the file name, else json)"),
+]
+StatusOption = Annotated[
+    list[str] | None,
+    typer.Option("--status", help="Only tickets in this status (repeatable, or comma-separated)"),
+]
+
+
+def _actor_id(ctx: typer.Context, session: Session, login: str | None) -> int | None:
+    from dispatcher.store.transfer import find_user
+
+    login = login or state(ctx).login
+    if login is None:
+        return None
+    return find_user(session, login=login).id
+
+
+def _statuses(values: list[str] | None) -> tuple[Any, ...]:
+    from dispatcher.domain.enums import TicketStatus
+
+    result = []
+    for value in values or []:
+        for part in value.split(","):
+            part = part.strip().lower()
+            if not part:
+                continue
+            try:
+                result.append(TicketStatus(part))
+            except ValueError:
+                allowed = ", ".join(s.value for s in TicketStatus)
+                fail(f"status must be one of {allowed}, not {part!r}")
+    return tuple(result)
+
+
+def _format(fmt: str | None, path: str | None) -> str:
+    if fmt is None:
+        return "csv" if path and path.lower().endswith(".csv") else "json"
+    fmt = fmt.strip().lower()
+    if fmt not in ("json", "csv"):
+        fail(f"format must be json or csv, not {fmt!r}")
+    return fmt
+
+
+def _when(value: str | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        fail(f"{what} is not a date or an ISO 8601 time: {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    client: Annotated[str, typer.Option("--client", help="Client name or id")],
+    subject: Annotated[str, typer.Option("--subject", help="What the request is about")],
+    body: Annotated[str, typer.Option("--body", help="The request as the client said it")] = "",
+    priority: Annotated[
+        str | None, typer.Option("--priority", help="low, normal, high or urgent")
+    ] = None,
+    contact: Annotated[
+        str | None, typer.Option("--contact", help="Contact name or email address")
+    ] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Category name or id")] = None,
+    channel: Annotated[
+        str, typer.Option("--channel", help="email, phone, chat, web or walk_in")
+    ] = "phone",
+    login: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a request; prints its reference (like #1042)."""
+    from dispatcher.domain.enums import Channel, Priority
+    from dispatcher.store import transfer
+    from dispatcher.store.tickets import NewTicket, create_ticket
+
+    try:
+        wanted_channel = Channel(channel.strip().lower())
+    except ValueError:
+        fail(f"channel must be one of {', '.join(c.value for c in Channel)}, not {channel!r}")
+    wanted_priority: Priority | None = None
+    if priority is not None:
+        try:
+            wanted_priority = Priority(priority.strip().lower())
+        except ValueError:
+            allowed = ", ".join(p.value for p in Priority)
+            fail(f"priority must be one of {allowed}, not {priority!r}")
+    with state(ctx).store().write() as session:
+        actor_id = _actor_id(ctx, session, login)
+        client_row = transfer.find_client(session, key=client)
+        contact_row = (
+            transfer.find_contact(session, key=contact, client_id=client_row.id)
+            if contact
+            else None
+        )
+        category_row = transfer.find_category(session, key=category) if category else None
+        if wanted_priority is None:
+            wanted_priority = (
+                category_row.default_priority if category_row else None
+            ) or Priority.normal
+        ticket = create_ticket(
+            session,
+            data=NewTicket(
+                subject=subject,
+                body=body,
+                client_id=client_row.id,
+                contact_id=contact_row.id if contact_row else None,
+                priority=wanted_priority,
+                channel=wanted_channel,
+                category_id=category_row.id if category_row else None,
+            ),
+            actor_id=actor_id,
+        )
+        result = _brief(ticket)
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(result["ref"])
+
+
+def _brief(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "ref": ticket.ref,
+        "id": ticket.id,
+        "status": ticket.status.value,
+        "priority": ticket.priority.value,
+        "first_response_due": _iso(ticket.first_response_due),
+        "resolution_due": _iso(ticket.resolution_due),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: StatusOption = None,
+    client: Annotated[str | None, typer.Option("--client", help="Client name or id")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Tickets, newest first."""
+    from dispatcher.store import transfer
+
+    statuses = _statuses(status)
+    with state(ctx).store().read() as session:
+        filters = transfer.ExportFilter(
+            statuses=statuses,
+            client_id=transfer.find_client(session, key=client).id if client else None,
+        )
+        rows = transfer.list_tickets(session, filters=filters, limit=limit)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        ["ref", "status", "priority", "client", "assignee", "created", "subject"],
+        [
+            [
+                r["ref"],
+                r["status"],
+                r["priority"],
+                r["client"] or "",
+                r["assignee"] or "",
+                r["created_at"][:16].replace("T", " "),
+                r["subject"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The ticket's reference, like #1042")],
+    as_json: JsonOption = False,
+) -> None:
+    """One ticket: its fields, messages and history."""
+    from dispatcher.store import transfer
+    from dispatcher.store.history import describe
+    from dispatcher.store.tickets import parse_ref
+
+    with state(ctx).store().read() as session:
+        item = transfer.ticket_dict(session, ticket_id=parse_ref(ref))
+    if as_json:
+        print_json(item)
+        return
+    fields = [
+        "status",
+        "priority",
+        "channel",
+        "client",
+        "contact",
+        "category",
+        "queue",
+        "assignee",
+        "created_at",
+        "updated_at",
+        "first_response_due",
+        "resolution_due",
+        "resolved_at",
+        "closed_at",
+    ]
+    lines = [f"{item['ref']}  {item['subject']}"]
+    lines += [f"  {name}: {item[name]}" for name in fields if item.get(name) is not None]
+    lines.append("")
+    lines.append(f"messages ({len(item['messages'])}):")
+    for message in item["messages"]:
+        who = message["from"] or message["author"] or ""
+        lines.append(f"  [{message['created_at']}] {message['kind']} {who}".rstrip())
+        lines += [f"    {line}" for line in message["body"].splitlines()]
+    lines.append("")
+    lines.append("history:")
+    for event in item["events"]:
+        actor = event["actor"] or "system"
+        line = f"  {event['at']}  {describe(event['kind'], event['data'])} by {actor}"
+        if event["reason"]:
+            line += f" ({event['reason']})"
+        lines.append(line)
+    typer.echo(sanitize("\n".join(lines)))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="File to write, or - for stdout")] = "-",
+    fmt: FormatOption = None,
+    status: StatusOption = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only tickets created on or after (ISO date)")
+    ] = None,
+    client: Annotated[str | None, typer.Option("--client", help="Client name or id")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file")] = False,
+) -> None:
+    """Export tickets as JSON (with messages and history) or CSV (one row per ticket)."""
+    from dispatcher.store import transfer
+
+    kind = _format(fmt, None if target == "-" else target)
+    store = state(ctx).store()
+    with store.read() as session:
+        filters = transfer.ExportFilter(
+            statuses=_statuses(status),
+            since=_when(since, "--since"),
+            client_id=transfer.find_client(session, key=client).id if client else None,
+        )
+        total = transfer.count_tickets(session, filters=filters)
+    path = None if target == "-" else Path(target).expanduser()
+    if path is not None and path.exists() and not force:
+        fail(f"{path} exists; add --force to overwrite it")
+    with _output(path) as out, progress("exporting tickets", total=total) as bar:
+        task = bar.task_ids[0]
+
+        def counted(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            for n, item in enumerate(records, start=1):
+                yield item
+                if n % 100 == 0:
+                    bar.update(task, completed=n)
+
+        records = counted(transfer.iter_export(store, filters=filters, with_history=kind == "json"))
+        if kind == "json":
+            count = transfer.write_json(records, out)
+        else:
+            count = transfer.write_csv(records, out)
+        bar.update(task, completed=count)
+    if path is not None:
+        typer.echo(f"exported {count} ticket{'s' if count != 1 else ''} to {path}", err=True)
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """stdout, or the file written whole: a temporary file renamed into place on success."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            yield out
+        os.replace(partial, path)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="JSON or CSV file made by export")],
+    fmt: FormatOption = None,
+    create_missing: Annotated[
+        bool,
+        typer.Option("--create-missing", help="Create clients and contacts the database lacks"),
+    ] = False,
+    renumber: Annotated[
+        bool, typer.Option("--renumber", help="Give every ticket a new number")
+    ] = False,
+    login: AsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import tickets; importing the same file again skips what is already there."""
+    from dispatcher.store import transfer
+
+    kind = _format(fmt, str(source))
+    path = source.expanduser()
+    if not path.is_file():
+        fail(f"no file {path}")
+    store = state(ctx).store()
+    with store.read() as session:
+        actor_id = _actor_id(ctx, session, login)
+
+    def records() -> Iterator[dict[str, Any]]:
+        try:
+            with path.open(encoding="utf-8", newline="") as stream:
+                reader = transfer.read_json if kind == "json" else transfer.read_csv
+                yield from reader(stream)
+        except UnicodeDecodeError:
+            fail(f"{path} is not UTF-8 text")
+        except OSError as exc:
+            fail(f"cannot read {path}: {exc.strerror or exc}")
+
+    with progress("importing tickets", total=None) as bar:
+        task = bar.task_ids[0]
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = transfer.import_tickets(
+            store,
+            source=records,
+            actor_id=actor_id,
+            create_missing=create_missing,
+            renumber=renumber,
+            on_progress=step,
+        )
+    if as_json:
+        print_json(report.as_dict())
+        return
+    typer.echo(
+        f"imported {report.imported} of {report.total} tickets, "
+        f"{report.duplicates} already there (skipped)"
+    )
+    if report.renumbered:
+        shown = ", ".join(f"{a} -> {b}" for a, b in list(report.renumbered.items())[:20])
+        more = len(report.renumbered) - 20
+        typer.echo(
+            f"{len(report.renumbered)} got new numbers: {shown}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+    for name in report.created_clients:
+        typer.echo(sanitize(f"created client {name}"))
+    for name in report.created_contacts:
+        typer.echo(sanitize(f"created contact {name}"))
