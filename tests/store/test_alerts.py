@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import col, select
 
 from dispatcher.domain.enums import AlertKind, EventKind, Priority, Role, TicketStatus
+from dispatcher.scheduling import SlaJobs
 from dispatcher.store import alerts
 from dispatcher.store import tickets as repo
 from dispatcher.store.engine import Store
@@ -37,11 +38,25 @@ def _sweep(store: Store, at: datetime) -> alerts.SweepResult:
         return alerts.sweep(session, now=at)
 
 
-def test_walk_through_warnings_breach_and_escalation_with_two_sweepers(
+def test_walk_through_warnings_breach_and_escalation_with_two_schedulers(
     db_url: str, w: World, now: datetime
 ) -> None:
-    """Premium (24x7), high: first response 60 min, resolution 480; warnings 60 and 15 min."""
+    """Premium (24x7), high: first response 60 min, resolution 480; warnings 60 and 15 min.
+
+    Two schedulers' jobs (as two consoles, or a console and a watcher, would run them),
+    each with its own store on the one database and an injected clock.
+    """
     one, two = Store.open(db_url), Store.open(db_url)
+    clock = {"now": now}
+    jobs = {
+        id(one): SlaJobs(one, clock=lambda: clock["now"]),
+        id(two): SlaJobs(two, clock=lambda: clock["now"]),
+    }
+
+    def _sweep(store: Store, at: datetime) -> alerts.SweepResult:
+        clock["now"] = at
+        return jobs[id(store)].sweep()
+
     try:
         ticket = new_ticket(one, w, now=now, priority=Priority.high)
         assert ticket.id is not None
