@@ -146,6 +146,10 @@ def compute(
                 if running_since is None and cursor is not None:
                     segments.append(Segment(cursor, event.at, False, 0.0, pause_reason))
                     running_since = event.at
+                if event.target is not None:
+                    # A reopen: the target met at resolution is pending again, with the
+                    # business time already counted (the resolved spell is a pause).
+                    met.pop(event.target, None)
             case EventKind.sla_met:
                 if event.target is not None and event.target not in met:
                     at_elapsed = elapsed

@@ -263,13 +263,16 @@ def on_status_change(
         session.flush()
         refresh_due(session, ticket=ticket, now=now)
         return
+    data: dict[str, str] = {"status": ticket.status.value}
+    if kind == EventKind.sla_resumed and old in (TicketStatus.resolved, TicketStatus.closed):
+        data["target"] = SlaTarget.resolution.value  # reopened: resolution runs again
     record(
         session,
         ticket=ticket,
         kind=kind,
         actor_id=actor_id,
         now=now,
-        data={"status": ticket.status.value},
+        data=data,
         reason=f"status {old.value} → {ticket.status.value}",
         bump=False,
     )

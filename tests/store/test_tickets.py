@@ -306,6 +306,11 @@ def test_resolve_then_reopen_counts_the_reopen(store: Store, w: World, now: date
     assert reopened.reopen_count == 1
     assert reopened.resolved_at is None
     assert _events(store, ticket.id)[-2].kind == EventKind.reopened
+    # The resolution clock runs again with what was left: 60 business minutes were used
+    # before the resolution, the hour spent resolved was a pause (premium high: 480).
+    assert reopened.resolution_due == now + timedelta(hours=2) + timedelta(minutes=420)
+    # No public reply was ever sent: the (overdue) first response is still the next deadline.
+    assert reopened.next_due_at == reopened.first_response_due
 
 
 def test_escalate_to_vendor_records_who_reference_and_promise(
