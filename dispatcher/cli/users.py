@@ -1,5 +1,533 @@
-"""`dispatcher admin users ...`"""
+"""`dispatcher admin users ...`: the team, their competences, weekly shifts and leave."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-app = typer.Typer(help="Users of the console: dispatchers, engineers, leads, admins.")
+from dispatcher.cli._common import fail, print_json, print_table, sanitize, state
+from dispatcher.domain.enums import Role
+
+if TYPE_CHECKING:
+    from dispatcher.store.models import Competence, Leave, User, WorkShift
+
+app = typer.Typer(
+    help="Users of the console: dispatchers, engineers, leads, admins.", no_args_is_help=True
+)
+competences_app = typer.Typer(
+    help="Competences (skills) categories require; give them to users.", no_args_is_help=True
+)
+shifts_app = typer.Typer(
+    help="Weekly work shifts, in the user's time zone (who is on shift now).", no_args_is_help=True
+)
+leave_app = typer.Typer(help="Leave: days a user is away and gets no work.", no_args_is_help=True)
+app.add_typer(competences_app, name="competences")
+app.add_typer(shifts_app, name="shifts")
+app.add_typer(leave_app, name="leave")
+
+ROLES = ", ".join(r.value for r in Role)
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+Login = Annotated[str, typer.Argument(help="The user's login (or id)")]
+
+
+def echo(text: str) -> None:
+    typer.echo(sanitize(text))
+
+
+def _today() -> date:
+    return datetime.now(UTC).astimezone().date()
+
+
+def _user_json(user: User, competences: list[str] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": user.id,
+        "login": user.login,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "timezone": user.timezone,
+        "active": user.active,
+    }
+    if competences is not None:
+        data["competences"] = competences
+    return data
+
+
+def _shift_json(shift: WorkShift) -> dict[str, Any]:
+    from dispatcher.domain.shifts import describe_shift
+
+    # A shift ending at midnight reads 24:00 and is not overnight; 00:00-24:00 is a day.
+    to_midnight = shift.ends == time(0)
+    return {
+        "weekday": shift.weekday,
+        "starts": shift.starts.strftime("%H:%M"),
+        "ends": "24:00" if to_midnight else shift.ends.strftime("%H:%M"),
+        "overnight": shift.ends < shift.starts and not to_midnight,
+        "text": describe_shift(shift),
+    }
+
+
+def _leave_json(leave: Leave, login: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": leave.id,
+        "starts_on": leave.starts_on,
+        "ends_on": leave.ends_on,
+        "reason": leave.reason,
+    }
+    if login is not None:
+        data["login"] = login
+    return data
+
+
+def _competence_json(competence: Competence) -> dict[str, Any]:
+    return {"id": competence.id, "code": competence.code, "name": competence.name}
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="Login, e.g. ivan (letters, digits, . _ -)")],
+    name: Annotated[str, typer.Option("--name", help="Full name")],
+    email: Annotated[str | None, typer.Option("--email", help="Email address")] = None,
+    role: Annotated[str, typer.Option("--role", help=f"One of: {ROLES}")] = "dispatcher",
+    timezone: Annotated[
+        str, typer.Option("--timezone", "--tz", help="IANA time zone, e.g. Europe/Moscow")
+    ] = "UTC",
+    competence: Annotated[
+        list[str] | None, typer.Option("--competence", help="Competence code (repeatable)")
+    ] = None,
+) -> None:
+    """Add a user."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        user = team.add_user(
+            session, login=login, name=name, email=email, role=role, timezone=timezone
+        )
+        for code in competence or []:
+            found = team.resolve_competence(session, ref=code)
+            team.grant_competence(session, user_id=user.id or 0, competence_id=found.id or 0)
+    echo(f"added user {user.login} ({user.role}, id {user.id})")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include deactivated users")] = False,
+    role: Annotated[str | None, typer.Option("--role", help=f"Only this role: {ROLES}")] = None,
+    as_json: Json = False,
+) -> None:
+    """List users (active ones unless --all)."""
+    from dispatcher.store import team
+
+    with state(ctx).store().read() as session:
+        users = team.list_users(session, include_inactive=all_, role=role)
+        skills = team.competences_by_user(session)
+    if as_json:
+        print_json([_user_json(u, skills.get(u.id or 0, [])) for u in users])
+        return
+    print_table(
+        ["login", "name", "role", "email", "time zone", "competences", "active"],
+        [
+            [
+                u.login,
+                u.name,
+                u.role,
+                u.email,
+                u.timezone,
+                ", ".join(skills.get(u.id or 0, [])),
+                "yes" if u.active else "no",
+            ]
+            for u in users
+        ],
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, login: Login, as_json: Json = False) -> None:
+    """Show a user with competences, shifts, upcoming leave and whether they are on shift now."""
+    from dispatcher.domain.shifts import describe_shift
+    from dispatcher.store import team
+
+    now = datetime.now(UTC)
+    with state(ctx).store().read() as session:
+        user = team.resolve_user(session, ref=login)
+        uid = user.id or 0
+        competences = team.user_competences(session, user_id=uid)
+        shifts = team.list_shifts(session, user_id=uid)
+        leave = team.list_leave(session, user_id=uid, ending_on_or_after=_today())
+        now_state = team.availability(session, user_id=uid, at=now)
+        open_tickets = team.open_tickets_assigned(session, user_id=uid)
+    if as_json:
+        data = _user_json(user, [c.code for c in competences])
+        data |= {
+            "shifts": [_shift_json(s) for s in shifts],
+            "leave": [_leave_json(x) for x in leave],
+            "now": now_state.describe() if user.active else "deactivated",
+            "open_tickets": open_tickets,
+        }
+        print_json(data)
+        return
+    print_table(
+        ["field", "value"],
+        [
+            ["login", user.login],
+            ["id", user.id],
+            ["name", user.name],
+            ["role", user.role],
+            ["email", user.email],
+            ["time zone", user.timezone],
+            ["active", "yes" if user.active else "no"],
+            ["competences", ", ".join(c.code for c in competences) or "-"],
+            ["shifts", "; ".join(describe_shift(s) for s in shifts) or "-"],
+            [
+                "leave",
+                "; ".join(f"{x.starts_on} to {x.ends_on} {x.reason}".strip() for x in leave) or "-",
+            ],
+            ["now", now_state.describe() if user.active else "deactivated"],
+            ["open tickets", open_tickets],
+        ],
+        title=f"user {user.login}",
+    )
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    login: Login,
+    name: Annotated[str | None, typer.Option("--name", help="New full name")] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="New email address ('' clears it)")
+    ] = None,
+    role: Annotated[str | None, typer.Option("--role", help=f"New role: {ROLES}")] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", "--tz", help="New IANA time zone")
+    ] = None,
+) -> None:
+    """Change a user's name, email, role or time zone."""
+    from dispatcher.store import team
+
+    changes: dict[str, Any] = {
+        key: value
+        for key, value in (("name", name), ("email", email), ("role", role), ("timezone", timezone))
+        if value is not None
+    }
+    if not changes:
+        fail("nothing to change: give --name, --email, --role or --timezone")
+    with state(ctx).store().write() as session:
+        user = team.resolve_user(session, ref=login)
+        team.edit_user(session, user_id=user.id or 0, **changes)
+    echo(f"changed user {user.login}: {', '.join(changes)}")
+
+
+@app.command("deactivate")
+def deactivate(ctx: typer.Context, login: Login) -> None:
+    """Deactivate a user: no more work for them; their history stays."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        user = team.resolve_user(session, ref=login)
+        team.deactivate_user(session, user_id=user.id or 0)
+        open_tickets = team.open_tickets_assigned(session, user_id=user.id or 0)
+    echo(f"deactivated user {user.login}")
+    if open_tickets:
+        echo(f"note: {open_tickets} open ticket(s) are still assigned to {user.login}")
+
+
+@app.command("activate")
+def activate(ctx: typer.Context, login: Login) -> None:
+    """Bring a deactivated user back."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        user = team.resolve_user(session, ref=login)
+        team.activate_user(session, user_id=user.id or 0)
+    echo(f"activated user {user.login}")
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, login: Login) -> None:
+    """Delete a user added by mistake; anyone with history can only be deactivated."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        user = team.resolve_user(session, ref=login)
+        team.remove_user(session, user_id=user.id or 0)
+    echo(f"removed user {user.login}")
+
+
+# --- competences ----------------------------------------------------------------------
+
+Code = Annotated[str, typer.Argument(help="Competence code, e.g. network")]
+
+
+@competences_app.command("add")
+def competence_add(
+    ctx: typer.Context,
+    code: Code,
+    name: Annotated[str | None, typer.Option("--name", help="Readable name")] = None,
+) -> None:
+    """Add a competence."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        competence = team.add_competence(session, code=code, name=name)
+    echo(f"added competence {competence.code} (id {competence.id})")
+
+
+@competences_app.command("list")
+def competence_list(ctx: typer.Context, as_json: Json = False) -> None:
+    """List competences and who has each."""
+    from dispatcher.store import team
+
+    with state(ctx).store().read() as session:
+        competences = team.list_competences(session)
+        users = {u.id: u.login for u in team.list_users(session, include_inactive=True)}
+        holders: dict[str, list[str]] = {}
+        for user_id, codes in team.competences_by_user(session).items():
+            for code in codes:
+                holders.setdefault(code, []).append(users.get(user_id, "?"))
+    if as_json:
+        print_json(
+            [_competence_json(c) | {"users": sorted(holders.get(c.code, []))} for c in competences]
+        )
+        return
+    print_table(
+        ["code", "name", "users"],
+        [[c.code, c.name, ", ".join(sorted(holders.get(c.code, [])))] for c in competences],
+    )
+
+
+@competences_app.command("edit")
+def competence_edit(
+    ctx: typer.Context,
+    code: Code,
+    name: Annotated[str, typer.Option("--name", help="New readable name")],
+) -> None:
+    """Rename a competence (its code stays)."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        competence = team.resolve_competence(session, ref=code)
+        team.edit_competence(session, competence_id=competence.id or 0, name=name)
+    echo(f"changed competence {competence.code}")
+
+
+@competences_app.command("remove")
+def competence_remove(ctx: typer.Context, code: Code) -> None:
+    """Remove a competence no category needs (users who have it lose it)."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        competence = team.resolve_competence(session, ref=code)
+        taken = team.remove_competence(session, competence_id=competence.id or 0)
+    echo(f"removed competence {competence.code}" + (f" (from {taken} user(s))" if taken else ""))
+
+
+@competences_app.command("grant")
+def competence_grant(
+    ctx: typer.Context,
+    login: Login,
+    codes: Annotated[list[str], typer.Argument(help="Competence codes to give")],
+) -> None:
+    """Give a user one or more competences."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        user = team.resolve_user(session, ref=login)
+        for code in codes:
+            competence = team.resolve_competence(session, ref=code)
+            team.grant_competence(session, user_id=user.id or 0, competence_id=competence.id or 0)
+    echo(f"{user.login} now has {', '.join(codes)}")
+
+
+@competences_app.command("revoke")
+def competence_revoke(
+    ctx: typer.Context,
+    login: Login,
+    codes: Annotated[list[str], typer.Argument(help="Competence codes to take away")],
+) -> None:
+    """Take one or more competences from a user."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        user = team.resolve_user(session, ref=login)
+        for code in codes:
+            competence = team.resolve_competence(session, ref=code)
+            team.revoke_competence(session, user_id=user.id or 0, competence_id=competence.id or 0)
+    echo(f"{user.login} no longer has {', '.join(codes)}")
+
+
+# --- shifts ---------------------------------------------------------------------------
+
+
+@shifts_app.command("set")
+def shifts_set(
+    ctx: typer.Context,
+    login: Login,
+    specs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Shifts like 'mon-fri 09:00-18:00', 'sat 10:00-14:00', 'sun 22:00-06:00'"
+        ),
+    ],
+) -> None:
+    """Replace a user's weekly schedule."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        user = team.resolve_user(session, ref=login)
+        rows = team.set_shifts(session, user_id=user.id or 0, specs=specs)
+    echo(f"{user.login} now has {len(rows)} shift(s) a week ({user.timezone})")
+
+
+@shifts_app.command("list")
+def shifts_list(ctx: typer.Context, login: Login, as_json: Json = False) -> None:
+    """Show a user's weekly schedule."""
+    from dispatcher.store import team
+
+    with state(ctx).store().read() as session:
+        user = team.resolve_user(session, ref=login)
+        shifts = team.list_shifts(session, user_id=user.id or 0)
+    if as_json:
+        print_json([_shift_json(s) for s in shifts])
+        return
+    print_table(
+        ["day", "starts", "ends", "overnight"],
+        [
+            [row["text"].split()[0], row["starts"], row["ends"], "yes" if row["overnight"] else ""]
+            for row in map(_shift_json, shifts)
+        ],
+        title=f"{user.login} ({user.timezone})",
+    )
+
+
+@shifts_app.command("clear")
+def shifts_clear(ctx: typer.Context, login: Login) -> None:
+    """Remove all of a user's shifts."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        user = team.resolve_user(session, ref=login)
+        count = team.clear_shifts(session, user_id=user.id or 0)
+    echo(f"removed {count} shift(s) of {user.login}")
+
+
+@shifts_app.command("check")
+def shifts_check(
+    ctx: typer.Context,
+    login: Login,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="ISO date-time (default now); without an offset it is the user's local time",
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Whether a user is on shift and not on leave at an instant (what routing uses)."""
+    from dispatcher.domain.errors import ValidationError
+    from dispatcher.domain.shifts import zone
+    from dispatcher.store import team
+
+    with state(ctx).store().read() as session:
+        user = team.resolve_user(session, ref=login)
+        if at is None:
+            instant = datetime.now(UTC)
+        else:
+            try:
+                instant = datetime.fromisoformat(at.strip())
+            except ValueError:
+                raise ValidationError(
+                    f"not a date-time: {at!r} (expected e.g. 2026-11-18T10:30)"
+                ) from None
+            if instant.tzinfo is None:
+                instant = instant.replace(tzinfo=zone(user.timezone))
+        result = team.availability(session, user_id=user.id or 0, at=instant)
+    available = result.available and user.active
+    text = result.describe() if user.active else "deactivated"
+    if as_json:
+        print_json(
+            {
+                "login": user.login,
+                "at": instant,
+                "on_shift": result.on_shift,
+                "on_leave": result.on_leave,
+                "active": user.active,
+                "available": available,
+            }
+        )
+        return
+    local = instant.astimezone(zone(user.timezone))
+    echo(f"{user.login} at {local:%a %Y-%m-%d %H:%M} {user.timezone}: {text}")
+
+
+# --- leave ----------------------------------------------------------------------------
+
+
+@leave_app.command("add")
+def leave_add(
+    ctx: typer.Context,
+    login: Login,
+    starts: Annotated[str, typer.Option("--from", help="First day away, YYYY-MM-DD")],
+    ends: Annotated[
+        str | None, typer.Option("--to", help="Last day away, YYYY-MM-DD (default: --from)")
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Vacation, sick leave, ...")] = "",
+) -> None:
+    """Add leave for a user (both days included)."""
+    from dispatcher.domain.shifts import parse_date
+    from dispatcher.store import team
+
+    first = parse_date(starts)
+    last = parse_date(ends) if ends is not None else first
+    with state(ctx).store().write() as session:
+        user = team.resolve_user(session, ref=login)
+        leave = team.add_leave(
+            session, user_id=user.id or 0, starts_on=first, ends_on=last, reason=reason
+        )
+    echo(f"added leave {leave.id}: {user.login} away {first} to {last}")
+
+
+@leave_app.command("list")
+def leave_list(
+    ctx: typer.Context,
+    login: Annotated[str | None, typer.Argument(help="Only this user's leave")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include past leave")] = False,
+    as_json: Json = False,
+) -> None:
+    """List current and upcoming leave (all of it with --all)."""
+    from dispatcher.store import team
+
+    with state(ctx).store().read() as session:
+        user_id = team.resolve_user(session, ref=login).id if login is not None else None
+        logins = {u.id: u.login for u in team.list_users(session, include_inactive=True)}
+        rows = team.list_leave(
+            session, user_id=user_id, ending_on_or_after=None if all_ else _today()
+        )
+    if as_json:
+        print_json([_leave_json(x, logins.get(x.user_id, "?")) for x in rows])
+        return
+    print_table(
+        ["id", "login", "from", "to", "reason"],
+        [[x.id, logins.get(x.user_id, "?"), x.starts_on, x.ends_on, x.reason] for x in rows],
+    )
+
+
+@leave_app.command("remove")
+def leave_remove(
+    ctx: typer.Context,
+    leave_id: Annotated[int, typer.Argument(help="The leave's id (see 'leave list')")],
+) -> None:
+    """Remove a leave entry."""
+    from dispatcher.store import team
+
+    with state(ctx).store().write() as session:
+        leave = team.remove_leave(session, leave_id=leave_id)
+    echo(f"removed leave {leave.id} ({leave.starts_on} to {leave.ends_on})")
