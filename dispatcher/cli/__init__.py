@@ -54,6 +54,7 @@ def root(
     cli_state = state(ctx)
     cli_state.db = db
     cli_state.login = login
+    ctx.call_on_close(cli_state.close)
     if ctx.invoked_subcommand is None:
         from dispatcher.cli.console import open_console
 

@@ -120,6 +120,12 @@ class CliState:
             ensure_ready(self._store)
         return self._store
 
+    def close(self) -> None:
+        """Release the database connections when the command is done."""
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
+
 
 def ensure_ready(store: Store) -> None:
     from dispatcher.store import migrate
@@ -167,7 +173,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title or None, show_lines=False)
+    table = Table(title=Text(sanitize(title)) if title else None, show_lines=False)
     for header in headers:
         table.add_column(header)
     for row in rows:
