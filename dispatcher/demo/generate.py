@@ -771,11 +771,16 @@ class _Life:
         was_paused, paused = old in _PAUSED, new in _PAUSED
         if paused == was_paused:
             return
+        clock_data = {"status": new.value}
+        if not paused and old in (TicketStatus.resolved, TicketStatus.closed):
+            # A reopen, as `sla_clock` records it: the resolution target runs again.
+            clock_data["target"] = SlaTarget.resolution.value
+            self.met.discard(SlaTarget.resolution)
         self.event(
             at,
             EventKind.sla_paused if paused else EventKind.sla_resumed,
             actor,
-            {"status": new.value},
+            clock_data,
             f"status {old.value} → {new.value}",
             bump=False,
         )
@@ -815,6 +820,11 @@ class _Life:
                 for minutes in self.plan.warn_before[row["priority"]]:
                     if 0 < minutes < budget:
                         next_alert = min(next_alert, self.when_elapsed(budget - minutes))
+        if self.status == TicketStatus.resolved and row["resolved_at"] is not None:
+            # As `sla_clock.refresh_due`: a resolved ticket's next act is its auto-close.
+            next_alert = self.calendar.add_business_minutes(
+                row["resolved_at"], self.plan.confirm_minutes
+            )
         row["next_due_at"] = next_due
         row["next_alert_at"] = next_alert
         version, updated = 1, row["created_at"]

@@ -8,7 +8,7 @@ watchers sweep one database, each alert is inserted, and so fires, exactly once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text, update
@@ -170,41 +170,28 @@ def _set_next_alert(session: Session, ticket: Ticket, at: datetime) -> None:
 
 
 def auto_close(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> list[int]:
-    """Close resolved tickets whose client did not answer within the plan's window."""
-    plans = {plan.id: plan for plan in session.exec(select(SlaPlan)).all()}
-    if not plans:
-        return []
-    shortest = min(plan.confirm_window_minutes for plan in plans.values())
-    # Business time never runs faster than wall time: older than the shortest window in
-    # wall time is a safe pre-filter for the exact business-time check below.
-    candidates = session.exec(
+    """Close resolved tickets whose client did not answer within the plan's window.
+
+    `next_alert_at` of a resolved ticket is the end of its window in business time.
+    """
+    due = session.exec(
         select(Ticket)
-        .where(
-            text("status = 'resolved'"),
-            col(Ticket.resolved_at) <= now - timedelta(minutes=shortest),
-        )
-        .order_by(col(Ticket.resolved_at))
+        .where(text("status = 'resolved'"), col(Ticket.next_alert_at) <= now)
+        .order_by(col(Ticket.next_alert_at))
         .limit(batch)
     ).all()
     closed = []
-    for ticket in candidates:
-        plan = plans.get(ticket.sla_plan_id) if ticket.sla_plan_id else None
-        if plan is None or ticket.resolved_at is None or ticket.id is None:
-            continue
-        calendar = sla_clock.calendar_of_plan(session, plan=plan)
-        waited = calendar.business_minutes_between(ticket.resolved_at, now)
-        if waited + 1e-9 < plan.confirm_window_minutes:
-            continue
+    for ticket in due:
+        assert ticket.id is not None
+        plan = session.get(SlaPlan, ticket.sla_plan_id) if ticket.sla_plan_id else None
+        hours = f"{plan.confirm_window_minutes / 60:g}h of business time" if plan else "a while"
         change_status(
             session,
             ticket_id=ticket.id,
             expected_version=None,
             actor_id=None,
             status=TicketStatus.closed,
-            reason=(
-                "closed without the client's answer after "
-                f"{plan.confirm_window_minutes // 60}h of business time"
-            ),
+            reason=f"closed without the client's answer after {hours}",
             now=now,
         )
         closed.append(ticket.id)

@@ -192,6 +192,13 @@ def refresh_due(session: Session, *, ticket: Ticket, now: datetime) -> ClockStat
     # (a raised priority can put a threshold behind us); firing is idempotent.
     steps = alert_steps(clock)
     ticket.next_alert_at = steps[0].fire_at if steps else NO_DEADLINE
+    if ticket.status == TicketStatus.resolved and ticket.resolved_at is not None:
+        # A resolved ticket's next act is its auto-close, after the confirmation window.
+        plan = session.get(SlaPlan, ticket.sla_plan_id)
+        assert plan is not None
+        ticket.next_alert_at = calendar_of_plan(session, plan=plan).add_business_minutes(
+            ticket.resolved_at, plan.confirm_window_minutes
+        )
     session.add(ticket)
     return clock
 

@@ -210,6 +210,15 @@ def test_due_times_are_what_the_sla_clock_derives(demo: Store, now: datetime) ->
             if ticket.status not in ACTIVE_STATUSES:
                 assert ticket.next_due_at == NO_DEADLINE
                 assert ticket.sla_paused_since is not None
+                if ticket.status == TicketStatus.resolved:
+                    # Its next act is the auto-close, at the end of the confirmation window.
+                    plan = session.get(SlaPlan, ticket.sla_plan_id)
+                    assert plan is not None
+                    assert ticket.resolved_at is not None
+                    close_at = sla_clock.calendar_of_plan(session, plan=plan).add_business_minutes(
+                        ticket.resolved_at, plan.confirm_window_minutes
+                    )
+                    assert ticket.next_alert_at == close_at, ticket.id
                 continue
             active += 1
             assert ticket.next_due_at == (clock.next_due() or NO_DEADLINE), ticket.id

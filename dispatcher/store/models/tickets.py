@@ -71,10 +71,10 @@ class Ticket(SQLModel, table=True):
             sqlite_where=text(ACTIVE_STATUS_SQL),
             postgresql_where=text(ACTIVE_STATUS_SQL),
         ),
-        # Auto-close: resolved tickets waiting for the client's confirmation.
+        # Auto-close: resolved tickets by the instant their confirmation window ends.
         Index(
             "ix_ticket_resolved",
-            "resolved_at",
+            "next_alert_at",
             sqlite_where=text("status = 'resolved'"),
             postgresql_where=text("status = 'resolved'"),
         ),
@@ -113,7 +113,8 @@ class Ticket(SQLModel, table=True):
     next_update_due: datetime | None = None
     sla_paused_since: datetime | None = None
     next_due_at: datetime = Field(default=NO_DEADLINE)
-    # When the sweep must next look at this ticket: the next warning threshold or deadline.
+    # When the scheduler must next act on this ticket: for an active one its next warning
+    # threshold or deadline, for a resolved one the end of its confirmation window.
     next_alert_at: datetime = Field(default=NO_DEADLINE)
 
     resolved_at: datetime | None = None

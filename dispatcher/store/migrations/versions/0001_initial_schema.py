@@ -318,7 +318,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_active_alert', ['next_alert_at'], unique=False, sqlite_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"), postgresql_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"))
-        batch_op.create_index('ix_ticket_resolved', ['resolved_at'], unique=False, sqlite_where=sa.text("status = 'resolved'"), postgresql_where=sa.text("status = 'resolved'"))
+        batch_op.create_index('ix_ticket_resolved', ['next_alert_at'], unique=False, sqlite_where=sa.text("status = 'resolved'"), postgresql_where=sa.text("status = 'resolved'"))
         batch_op.create_index('ix_ticket_active_due', ['next_due_at', 'id'], unique=False, sqlite_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"), postgresql_where=sa.text("status IN ('new', 'open', 'assigned', 'in_progress', 'waiting_client', 'escalated')"))
         batch_op.create_index('ix_ticket_assignee_status', ['assignee_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_client_id'), ['client_id'], unique=False)
