@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, or_, select
 
@@ -54,40 +54,72 @@ def sweep(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> Sweep
         .order_by(col(Ticket.next_alert_at))
         .limit(batch)
     ).all()
+    plans = sla_clock.PlanCache(session)
+    next_alerts: list[dict[str, Any]] = []
     for ticket in tickets:
         result.tickets += 1
-        _sweep_ticket(session, ticket=ticket, now=now, result=result)
+        at = _sweep_ticket(session, ticket=ticket, now=now, result=result, plans=plans)
+        next_alerts.append({"ticket": ticket.id, "at": at})
+    if next_alerts:
+        session.flush()
+        # One statement for the batch, and `version` left alone: the sweep's bookkeeping is
+        # not a change a dispatcher holding the ticket open should be refused over.
+        table = Ticket.__table__  # type: ignore[attr-defined]
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("ticket"))
+            .values(next_alert_at=bindparam("at")),
+            next_alerts,
+        )
     return result
 
 
-def _sweep_ticket(session: Session, *, ticket: Ticket, now: datetime, result: SweepResult) -> None:
+def _sweep_ticket(
+    session: Session,
+    *,
+    ticket: Ticket,
+    now: datetime,
+    result: SweepResult,
+    plans: sla_clock.PlanCache,
+) -> datetime:
+    """Raise what is due for one ticket; when the sweep must look at it next."""
     assert ticket.id is not None
-    clock = sla_clock.state(session, ticket=ticket, now=now)
+    clock = sla_clock.state(session, ticket=ticket, now=now, plans=plans)
     if clock is None:
-        _set_next_alert(session, ticket, NO_DEADLINE)
-        return
+        return NO_DEADLINE
     due = [step for step in alert_steps(clock) if step.fire_at <= now]
     latest = {step.target: step for step in due}  # steps are in firing order
+    # Keys already raised (by this or another sweeper) need no insert attempt.
+    alert = Alert.__table__  # type: ignore[attr-defined]
+    raised = set(
+        session.connection()
+        .execute(select(alert.c.key).where(alert.c.ticket_id == ticket.id))
+        .scalars()
+        .all()
+    )
+    priority = ticket.priority
     for step in due:
         superseded = latest[step.target] is not step
         key = alert_key(ticket.id, step.target, step.due_at, step.threshold)
         for audience, recipient_id, role in _audiences(ticket, step):
+            if f"{key}:{audience}" in raised:
+                continue
             alert_id = _insert_once(
                 session,
-                Alert(
-                    key=f"{key}:{audience}",
-                    ticket_id=ticket.id,
-                    kind=AlertKind.breach if step.is_breach else AlertKind.warning,
-                    target=step.target,
-                    threshold_minutes=step.threshold,
-                    due_at=step.due_at,
-                    fired_at=now,
-                    recipient_id=recipient_id,
-                    recipient_role=role,
-                    message=_message(ticket, step),
+                {
+                    "key": f"{key}:{audience}",
+                    "ticket_id": ticket.id,
+                    "kind": AlertKind.breach if step.is_breach else AlertKind.warning,
+                    "target": step.target,
+                    "threshold_minutes": step.threshold,
+                    "due_at": step.due_at,
+                    "fired_at": now,
+                    "recipient_id": recipient_id,
+                    "recipient_role": role,
+                    "message": _message(ticket, step),
                     # Missed while nothing ran and overtaken by a later step: kept, not shown.
-                    acknowledged_at=now if superseded else None,
-                ),
+                    "acknowledged_at": now if superseded else None,
+                },
             )
             if alert_id is None:
                 continue
@@ -95,10 +127,10 @@ def _sweep_ticket(session: Session, *, ticket: Ticket, now: datetime, result: Sw
                 result.fired.append(alert_id)
             if step.is_breach and audience == "lead":
                 _on_breach(session, ticket=ticket, step=step, now=now, result=result)
-    session.flush()
-    session.refresh(ticket)
-    clock = sla_clock.state(session, ticket=ticket, now=now)
-    _set_next_alert(session, ticket, (clock and next_alert_after(clock, now)) or NO_DEADLINE)
+    if ticket.priority != priority:  # a breach raised it: the clock has other budgets now
+        session.flush()
+        clock = sla_clock.state(session, ticket=ticket, now=now, plans=plans)
+    return (clock and next_alert_after(clock, now)) or NO_DEADLINE
 
 
 def _audiences(ticket: Ticket, step: AlertStep) -> list[tuple[str, int | None, Role | None]]:
@@ -120,19 +152,21 @@ def _message(ticket: Ticket, step: AlertStep) -> str:
     return f"#{ticket.id}: {what} due in {step.threshold} business minutes"
 
 
-def _insert_once(session: Session, alert: Alert) -> int | None:
+def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
     """Insert the alert unless its key exists; its id if this call inserted it."""
-    values: dict[str, Any] = alert.model_dump(exclude={"id"})
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Alert)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(col(Alert.id))
-    )
-    inserted = session.execute(statement).scalar_one_or_none()
+    statement = _INSERT_ONCE.get(dialect)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = Alert.__table__  # type: ignore[attr-defined]
+        statement = _INSERT_ONCE[dialect] = (
+            insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
+        )
+    inserted = session.execute(statement, values).scalar_one_or_none()
     return int(inserted) if inserted is not None else None
+
+
+_INSERT_ONCE: dict[str, Any] = {}
 
 
 def _on_breach(
@@ -161,12 +195,6 @@ def _on_breach(
             reason=f"{step.target.value.replace('_', ' ')} deadline breached",
             now=now,
         )
-
-
-def _set_next_alert(session: Session, ticket: Ticket, at: datetime) -> None:
-    # A plain UPDATE that leaves `version` alone: the sweep is bookkeeping, not a change a
-    # dispatcher holding the ticket open should be refused over.
-    session.execute(update(Ticket).where(col(Ticket.id) == ticket.id).values(next_alert_at=at))
 
 
 def auto_close(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> list[int]:

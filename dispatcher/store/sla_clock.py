@@ -4,7 +4,10 @@ derived from them with `domain.sla.compute` and the plan's calendar.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
@@ -123,23 +126,24 @@ def calendar_of_plan(session: Session, *, plan: SlaPlan) -> BusinessCalendar:
 
 
 def clock_events(session: Session, *, ticket_id: int) -> list[ClockEvent]:
-    rows = session.exec(
-        select(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket_id, col(TicketEvent.kind).in_(CLOCK_EVENTS))
-        .order_by(col(TicketEvent.id))
-    ).all()
-    return [_clock_event(row) for row in rows]
+    event = TicketEvent.__table__  # type: ignore[attr-defined]
+    rows = session.connection().execute(
+        select(event.c.at, event.c.kind, event.c.data, event.c.reason)
+        .where(event.c.ticket_id == ticket_id, event.c.kind.in_(CLOCK_EVENTS))
+        .order_by(event.c.id)
+    )
+    return [_clock_event(at, kind, data, reason) for at, kind, data, reason in rows]
 
 
-def _clock_event(row: TicketEvent) -> ClockEvent:
-    budgets = row.data.get("budgets")
-    target = row.data.get("target")
+def _clock_event(at: datetime, kind: str, data: Mapping[str, Any], reason: str) -> ClockEvent:
+    budgets = data.get("budgets")
+    target = data.get("target")
     return ClockEvent(
-        at=row.at,
-        kind=EventKind(row.kind),
+        at=at,
+        kind=EventKind(kind),
         target=SlaTarget(target) if target else None,
         budgets=Budgets(**budgets) if budgets else None,
-        reason=row.reason,
+        reason=reason,
     )
 
 
@@ -152,17 +156,50 @@ def warn_thresholds(session: Session, *, plan_id: int, priority: Priority) -> tu
     return tuple(int(m) for m in target.warn_before_minutes) if target else ()
 
 
-def state(session: Session, *, ticket: Ticket, now: datetime) -> ClockState | None:
+@dataclass
+class PlanCache:
+    """Plans, their calendars and warning thresholds, read once per unit of work."""
+
+    session: Session
+    _plans: dict[int, SlaPlan | None] = field(default_factory=dict)
+    _calendars: dict[int, BusinessCalendar] = field(default_factory=dict)
+    _thresholds: dict[tuple[int, Priority], tuple[int, ...]] = field(default_factory=dict)
+
+    def plan(self, plan_id: int | None) -> SlaPlan | None:
+        if plan_id is None:
+            return None
+        if plan_id not in self._plans:
+            self._plans[plan_id] = self.session.get(SlaPlan, plan_id)
+        return self._plans[plan_id]
+
+    def calendar(self, plan: SlaPlan) -> BusinessCalendar:
+        if plan.calendar_id not in self._calendars:
+            self._calendars[plan.calendar_id] = calendar_of_plan(self.session, plan=plan)
+        return self._calendars[plan.calendar_id]
+
+    def thresholds(self, plan_id: int, priority: Priority) -> tuple[int, ...]:
+        key = (plan_id, priority)
+        if key not in self._thresholds:
+            self._thresholds[key] = warn_thresholds(
+                self.session, plan_id=plan_id, priority=priority
+            )
+        return self._thresholds[key]
+
+
+def state(
+    session: Session, *, ticket: Ticket, now: datetime, plans: PlanCache | None = None
+) -> ClockState | None:
     """The clock of a ticket as of `now`, or None when no plan applies."""
-    plan = session.get(SlaPlan, ticket.sla_plan_id) if ticket.sla_plan_id else None
+    plans = plans or PlanCache(session)
+    plan = plans.plan(ticket.sla_plan_id)
     if plan is None or plan.id is None:
         return None
     assert ticket.id is not None
     return compute(
         clock_events(session, ticket_id=ticket.id),
-        calendar_of_plan(session, plan=plan),
+        plans.calendar(plan),
         now=now,
-        warn_before=warn_thresholds(session, plan_id=plan.id, priority=ticket.priority),
+        warn_before=plans.thresholds(plan.id, ticket.priority),
     )
 
 
