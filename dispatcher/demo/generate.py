@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from operator import itemgetter
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Date, DateTime, Table, func, insert, text
 from sqlmodel import Session, SQLModel, select
@@ -74,6 +74,7 @@ from dispatcher.store.models import (
     User,
     UserCompetence,
     WorkShift,
+    table_of,
 )
 from dispatcher.store.sla_clock import business_calendar
 
@@ -590,10 +591,6 @@ class _Cutoff(Exception):
     """The next step of a ticket's life would happen after `now`: it has not happened yet."""
 
 
-def _table(model: type[SQLModel]) -> Table:
-    return cast(Table, model.__table__)  # type: ignore[attr-defined]
-
-
 def _ceil(minutes: float) -> int:
     whole = int(minutes)
     return whole if minutes - whole < 1e-9 else whole + 1
@@ -930,7 +927,7 @@ class _TicketGenerator:
                 (Rating, self.ratings),
             ):
                 if rows:
-                    self.writer.insert(session, _table(model), rows)
+                    self.writer.insert(session, table_of(model), rows)
         self.summary.tickets += written
         self.summary.events += len(self.events)
         self.summary.messages += len(self.messages)

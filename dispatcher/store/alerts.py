@@ -26,6 +26,7 @@ from dispatcher.store.models import (
     Alert,
     SlaPlan,
     Ticket,
+    table_of,
 )
 from dispatcher.store.tickets import change_status, classify
 
@@ -64,7 +65,7 @@ def sweep(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> Sweep
         session.flush()
         # One statement for the batch, and `version` left alone: the sweep's bookkeeping is
         # not a change a dispatcher holding the ticket open should be refused over.
-        table = Ticket.__table__  # type: ignore[attr-defined]
+        table = table_of(Ticket)
         session.connection().execute(
             update(table)
             .where(table.c.id == bindparam("ticket"))
@@ -90,7 +91,7 @@ def _sweep_ticket(
     due = [step for step in alert_steps(clock) if step.fire_at <= now]
     latest = {step.target: step for step in due}  # steps are in firing order
     # Keys already raised (by this or another sweeper) need no insert attempt.
-    alert = Alert.__table__  # type: ignore[attr-defined]
+    alert = table_of(Alert)
     raised = set(
         session.connection()
         .execute(select(alert.c.key).where(alert.c.ticket_id == ticket.id))
@@ -158,7 +159,7 @@ def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
     statement = _INSERT_ONCE.get(dialect)
     if statement is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        table = Alert.__table__  # type: ignore[attr-defined]
+        table = table_of(Alert)
         statement = _INSERT_ONCE[dialect] = (
             insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
         )

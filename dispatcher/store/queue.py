@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -39,7 +39,7 @@ from sqlmodel import Session
 
 from dispatcher.domain.enums import Priority, TicketStatus
 from dispatcher.domain.errors import ValidationError
-from dispatcher.store.models import ACTIVE_STATUS_SQL, Client, Ticket, User
+from dispatcher.store.models import ACTIVE_STATUS_SQL, Client, Ticket, User, table_of
 
 PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1_000
@@ -106,9 +106,9 @@ def _utc(value: str | datetime) -> datetime:
 
 def _tables() -> tuple[Table, Table, Table]:
     return (
-        cast(Table, Ticket.__table__),  # type: ignore[attr-defined]
-        cast(Table, Client.__table__),  # type: ignore[attr-defined]
-        cast(Table, User.__table__),  # type: ignore[attr-defined]
+        table_of(Ticket),
+        table_of(Client),
+        table_of(User),
     )
 
 

@@ -23,6 +23,7 @@ from dispatcher.store.models import (
     SlaPlanTarget,
     Ticket,
     TicketEvent,
+    table_of,
 )
 
 CLOCK_EVENTS = (
@@ -126,7 +127,7 @@ def calendar_of_plan(session: Session, *, plan: SlaPlan) -> BusinessCalendar:
 
 
 def clock_events(session: Session, *, ticket_id: int) -> list[ClockEvent]:
-    event = TicketEvent.__table__  # type: ignore[attr-defined]
+    event = table_of(TicketEvent)
     rows = session.connection().execute(
         select(event.c.at, event.c.kind, event.c.data, event.c.reason)
         .where(event.c.ticket_id == ticket_id, event.c.kind.in_(CLOCK_EVENTS))

@@ -3,6 +3,8 @@
 Each write takes the `expected_version` the caller read, refuses a stale one with a
 `StaleVersionError` that says what changed meanwhile, bumps the version and appends its
 event to the history in the same transaction. Call them inside `Store.write()`.
+`expected_version=None` is for the system's own writers (the SLA sweep, intake), which
+act on the ticket as it is now rather than on a copy a person read.
 """
 
 from __future__ import annotations
@@ -274,7 +276,7 @@ def assign(
     session: Session,
     *,
     ticket_id: int,
-    expected_version: int,
+    expected_version: int | None,
     actor_id: int | None,
     assignee_id: int | None,
     suggested_id: int | None = None,
@@ -440,7 +442,7 @@ def escalate(
     session: Session,
     *,
     ticket_id: int,
-    expected_version: int,
+    expected_version: int | None,
     actor_id: int | None,
     target: EscalationTarget,
     to_user_id: int | None = None,
@@ -510,7 +512,7 @@ def merge(
     *,
     ticket_id: int,
     into_id: int,
-    expected_version: int,
+    expected_version: int | None,
     actor_id: int | None,
     reason: str = "",
     now: datetime | None = None,

@@ -7,7 +7,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from dispatcher.domain.enums import AlertKind, EventKind, Priority, Role, TicketStatus
+from dispatcher.domain.enums import (
+    AlertKind,
+    EventKind,
+    MessageKind,
+    Priority,
+    Role,
+    TicketStatus,
+)
 from dispatcher.scheduling import SlaJobs
 from dispatcher.store import alerts
 from dispatcher.store import tickets as repo
@@ -135,7 +142,7 @@ def test_the_assignee_hears_first_then_the_dispatchers(
         repo.add_message(
             session,
             ticket_id=ticket.id,
-            kind="reply",  # type: ignore[arg-type]
+            kind=MessageKind.reply,
             body="on it",
             actor_id=w.engineer.id,
             now=now + timedelta(minutes=5),
@@ -143,7 +150,7 @@ def test_the_assignee_hears_first_then_the_dispatchers(
         t = repo.assign(
             session,
             ticket_id=ticket.id,
-            expected_version=None,  # type: ignore[arg-type]
+            expected_version=None,
             actor_id=w.dispatcher.id,
             assignee_id=w.engineer.id,
             now=now + timedelta(minutes=6),

@@ -338,7 +338,7 @@ def test_escalate_to_vendor_records_who_reference_and_promise(
         repo.escalate(
             session,
             ticket_id=ticket.id,
-            expected_version=None,  # type: ignore[arg-type]
+            expected_version=None,
             actor_id=None,
             target=EscalationTarget.vendor,
         )

@@ -21,8 +21,17 @@ from tests.factories import World, new_ticket, world
 HOSTILE = "[@click=app.quit]Click me[/] [bold red]loud[/] \x1b]0;pwned\x07\x1b[31mred"
 
 
-def _app(store: Store, login: str, *, scheduler: bool = False) -> DispatcherApp:
-    return DispatcherApp(
+class ConsoleUnderTest(DispatcherApp):
+    """The console, counting the terminal bells it rings."""
+
+    bells = 0
+
+    def bell(self) -> None:
+        self.bells += 1
+
+
+def _app(store: Store, login: str, *, scheduler: bool = False) -> ConsoleUnderTest:
+    return ConsoleUnderTest(
         settings=load_settings(),
         store=store,
         operator=sign_in(store, login),
@@ -77,8 +86,6 @@ async def test_alerts_arrive_as_toast_bell_and_count(store: Store, w: World) -> 
     # Registered long ago: its first-response deadline is already past.
     new_ticket(store, w, now=datetime.now(UTC) - timedelta(hours=2), priority=Priority.high)
     app = _app(store, "lena", scheduler=True)  # the lead hears of breaches
-    bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)) as pilot:
         await _until(lambda: app.open_alerts > 0, seconds=15)
         assert "alerts" in app.sub_title
@@ -94,8 +101,6 @@ async def test_alerts_arrive_as_toast_bell_and_count(store: Store, w: World) -> 
 
 async def test_new_alerts_toast_and_ring(store: Store, w: World) -> None:
     app = _app(store, "lena")
-    bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)):
         await _until(lambda: app._seen_alerts is not None)
         new_ticket(store, w, now=datetime.now(UTC) - timedelta(hours=2), priority=Priority.high)
@@ -103,7 +108,7 @@ async def test_new_alerts_toast_and_ring(store: Store, w: World) -> None:
 
         await asyncio.to_thread(SlaJobs(store=store).sweep)  # as a watcher elsewhere would
         app.poll_alerts()
-        await _until(lambda: bool(bells))
+        await _until(lambda: app.bells > 0)
         assert app.open_alerts >= 1
         assert any("breached" in n.message for n in app._notifications)
 

@@ -1,5 +1,6 @@
 """Every table of the store. Importing this package registers them all on the metadata."""
 
+from dispatcher.store.models._base import table_of
 from dispatcher.store.models.clients import (
     Client,
     ClientDomain,
@@ -66,4 +67,5 @@ __all__ = [
     "User",
     "UserCompetence",
     "WorkShift",
+    "table_of",
 ]

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Dialect, String, TypeDecorator
-from sqlmodel import Field
+from sqlalchemy import JSON, Dialect, String, Table, TypeDecorator
+from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
@@ -44,3 +44,8 @@ def enum_field(
 
 def json_field(default_factory: Any) -> Any:
     return Field(default_factory=default_factory, sa_type=JSON)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for statements that skip the ORM on hot paths."""
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
