@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-AS     ?= olga
+LOGIN  ?= olga
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 # DISPATCHER_DATABASE_URL says otherwise; it is built once and then reused.
 run: $(STAMP)
 	@$(BIN)/dispatcher admin db current >/dev/null 2>&1 || $(BIN)/dispatcher admin demo
-	$(BIN)/dispatcher --as $(AS)
+	$(BIN)/dispatcher --as $(LOGIN)
 
 test: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS)

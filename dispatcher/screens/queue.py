@@ -21,7 +21,16 @@ from dispatcher.store.queue import QueueRow, queue_page
 from dispatcher.text import plain, time_left
 
 PAGE_SIZE = 200
-COLUMNS = ("Ref", "Pri", "Client", "Subject", "Assignee", "Status", "Due")
+# (label, width): fixed widths, so a refresh never re-measures every cell.
+COLUMNS = (
+    ("Ref", 7),
+    ("Pri", 7),
+    ("Client", 24),
+    ("Subject", 52),
+    ("Assignee", 10),
+    ("Status", 15),
+    ("Due", 9),
+)
 
 
 class QueueScreen(Screen[None]):
@@ -49,8 +58,8 @@ class QueueScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for column in COLUMNS:
-            table.add_column(column, key=column.lower())
+        for label, width in COLUMNS:
+            table.add_column(label, key=label.lower(), width=width)
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue")
