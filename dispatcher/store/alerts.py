@@ -17,7 +17,13 @@ from sqlmodel import Session, col, or_, select
 
 from dispatcher.domain.enums import AlertKind, EventKind, Priority, Role, TicketStatus
 from dispatcher.domain.errors import NotFoundError, ValidationError
-from dispatcher.domain.sla import AlertStep, alert_key, alert_steps, next_alert_after
+from dispatcher.domain.sla import (
+    AlertStep,
+    ClockEvent,
+    alert_key,
+    alert_steps,
+    next_alert_after,
+)
 from dispatcher.store import sla_clock
 from dispatcher.store.history import record
 from dispatcher.store.models import (
@@ -56,10 +62,28 @@ def sweep(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> Sweep
         .limit(batch)
     ).all()
     plans = sla_clock.PlanCache(session)
+    ids = [ticket.id or 0 for ticket in tickets]
+    # Two reads for the whole batch: every clock, and every alert already raised.
+    events = sla_clock.clock_events_of(session, ticket_ids=ids)
+    raised: dict[int, set[str]] = {ticket_id: set() for ticket_id in ids}
+    if ids:
+        alert = table_of(Alert)
+        for ticket_id, key in session.connection().execute(
+            select(alert.c.ticket_id, alert.c.key).where(alert.c.ticket_id.in_(ids))
+        ):
+            raised[ticket_id].add(key)
     next_alerts: list[dict[str, Any]] = []
     for ticket in tickets:
         result.tickets += 1
-        at = _sweep_ticket(session, ticket=ticket, now=now, result=result, plans=plans)
+        at = _sweep_ticket(
+            session,
+            ticket=ticket,
+            now=now,
+            result=result,
+            plans=plans,
+            events=events[ticket.id or 0],
+            raised=raised[ticket.id or 0],
+        )
         next_alerts.append({"ticket": ticket.id, "at": at})
     if next_alerts:
         session.flush()
@@ -82,22 +106,20 @@ def _sweep_ticket(
     now: datetime,
     result: SweepResult,
     plans: sla_clock.PlanCache,
+    events: list[ClockEvent],
+    raised: set[str],
 ) -> datetime:
-    """Raise what is due for one ticket; when the sweep must look at it next."""
+    """Raise what is due for one ticket; when the sweep must look at it next.
+
+    `raised` holds the keys already inserted (by this or another sweeper): those need no
+    insert attempt. A race with another sweeper is still settled by the unique key.
+    """
     assert ticket.id is not None
-    clock = sla_clock.state(session, ticket=ticket, now=now, plans=plans)
+    clock = sla_clock.state(session, ticket=ticket, now=now, plans=plans, events=events)
     if clock is None:
         return NO_DEADLINE
     due = [step for step in alert_steps(clock) if step.fire_at <= now]
     latest = {step.target: step for step in due}  # steps are in firing order
-    # Keys already raised (by this or another sweeper) need no insert attempt.
-    alert = table_of(Alert)
-    raised = set(
-        session.connection()
-        .execute(select(alert.c.key).where(alert.c.ticket_id == ticket.id))
-        .scalars()
-        .all()
-    )
     priority = ticket.priority
     for step in due:
         superseded = latest[step.target] is not step

@@ -4,11 +4,12 @@ derived from them with `domain.sla.compute` and the plan's calendar.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, or_, select
 
 from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
@@ -136,6 +137,22 @@ def clock_events(session: Session, *, ticket_id: int) -> list[ClockEvent]:
     return [_clock_event(at, kind, data, reason) for at, kind, data, reason in rows]
 
 
+def clock_events_of(session: Session, *, ticket_ids: Sequence[int]) -> dict[int, list[ClockEvent]]:
+    """The clock events of many tickets in one query (the sweep's batch)."""
+    event = table_of(TicketEvent)
+    found: dict[int, list[ClockEvent]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if not ticket_ids:
+        return found
+    rows = session.connection().execute(
+        core_select(event.c.ticket_id, event.c.at, event.c.kind, event.c.data, event.c.reason)
+        .where(event.c.ticket_id.in_(ticket_ids), event.c.kind.in_(CLOCK_EVENTS))
+        .order_by(event.c.ticket_id, event.c.id)
+    )
+    for ticket_id, at, kind, data, reason in rows:
+        found[ticket_id].append(_clock_event(at, kind, data, reason))
+    return found
+
+
 def _clock_event(at: datetime, kind: str, data: Mapping[str, Any], reason: str) -> ClockEvent:
     budgets = data.get("budgets")
     target = data.get("target")
@@ -188,16 +205,24 @@ class PlanCache:
 
 
 def state(
-    session: Session, *, ticket: Ticket, now: datetime, plans: PlanCache | None = None
+    session: Session,
+    *,
+    ticket: Ticket,
+    now: datetime,
+    plans: PlanCache | None = None,
+    events: Sequence[ClockEvent] | None = None,
 ) -> ClockState | None:
-    """The clock of a ticket as of `now`, or None when no plan applies."""
+    """The clock of a ticket as of `now`, or None when no plan applies.
+
+    `events` may be handed in when they were read in bulk (`clock_events_of`).
+    """
     plans = plans or PlanCache(session)
     plan = plans.plan(ticket.sla_plan_id)
     if plan is None or plan.id is None:
         return None
     assert ticket.id is not None
     return compute(
-        clock_events(session, ticket_id=ticket.id),
+        events if events is not None else clock_events(session, ticket_id=ticket.id),
         plans.calendar(plan),
         now=now,
         warn_before=plans.thresholds(plan.id, ticket.priority),
