@@ -78,21 +78,16 @@ def load(
 def list_plans(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) -> None:
     """SLA plans with their calendar and targets (business minutes)."""
     set_db(ctx, db)
-    from sqlmodel import col, select
+    from dispatcher.store.sla_admin import list_plans as plans_of
 
-    from dispatcher.store.models import Calendar, SlaPlan, SlaPlanTarget
-
-    store = state(ctx).store()
-    with store.read() as session:
-        plans = session.exec(select(SlaPlan).order_by(col(SlaPlan.name))).all()
-        calendars = {c.id: c.name for c in session.exec(select(Calendar)).all()}
-        targets = session.exec(select(SlaPlanTarget)).all()
+    with state(ctx).store().read() as session:
+        views = plans_of(session)
     data: list[dict[str, Any]] = [
         {
-            "name": plan.name,
-            "calendar": calendars.get(plan.calendar_id),
-            "default": plan.is_default,
-            "confirm_window_minutes": plan.confirm_window_minutes,
+            "name": view.plan.name,
+            "calendar": view.calendar,
+            "default": view.plan.is_default,
+            "confirm_window_minutes": view.plan.confirm_window_minutes,
             "targets": {
                 t.priority.value: {
                     "first_response": t.first_response_minutes,
@@ -100,11 +95,10 @@ def list_plans(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = N
                     "update": t.update_minutes,
                     "warn_before": t.warn_before_minutes,
                 }
-                for t in sorted(targets, key=lambda t: t.priority.rank)
-                if t.plan_id == plan.id
+                for t in view.targets
             },
         }
-        for plan in plans
+        for view in views
     ]
     if as_json:
         print_json(data)
@@ -269,13 +263,10 @@ def preview(
 def list_calendars(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) -> None:
     """Calendars with their time zone and holidays."""
     set_db(ctx, db)
-    from sqlmodel import col, select
+    from dispatcher.store.sla_admin import list_calendars as calendars_of
 
-    from dispatcher.store.models import Calendar
-
-    store = state(ctx).store()
-    with store.read() as session:
-        rows = session.exec(select(Calendar).order_by(col(Calendar.name))).all()
+    with state(ctx).store().read() as session:
+        rows = calendars_of(session)
     data = [
         {
             "name": r.name,

@@ -175,3 +175,30 @@ def get_calendar(session: Session, *, name: str) -> Calendar:
         known = ", ".join(c.name for c in session.exec(select(Calendar)).all()) or "none yet"
         raise NotFoundError("calendar", f"{name!r} (known: {known})")
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    plan: SlaPlan
+    calendar: str
+    targets: list[SlaPlanTarget]
+
+
+def list_plans(session: Session) -> list[PlanView]:
+    """Every plan with its calendar's name and its targets, most urgent priority first."""
+    calendars = {c.id: c.name for c in session.exec(select(Calendar)).all()}
+    targets = session.exec(select(SlaPlanTarget)).all()
+    return [
+        PlanView(
+            plan=plan,
+            calendar=calendars.get(plan.calendar_id, ""),
+            targets=sorted(
+                (t for t in targets if t.plan_id == plan.id), key=lambda t: t.priority.rank
+            ),
+        )
+        for plan in session.exec(select(SlaPlan).order_by(col(SlaPlan.name))).all()
+    ]
+
+
+def list_calendars(session: Session) -> list[Calendar]:
+    return list(session.exec(select(Calendar).order_by(col(Calendar.name))).all())
