@@ -9,8 +9,10 @@ watch` run it):
 
 * catch-up: the first sweep, which raises every alert that came due "while nothing ran";
 * idle: a sweep with nothing due (the index probe every 15 s on a quiet desk);
-* steady: a sweep with --due tickets due (about what 100k open tickets produce per 15 s:
-  each raises 3-5 alerts over a life of a day or two), each replaying its clock events.
+* steady: a sweep with at least --due tickets due (about what 100k open tickets produce per
+  15 s: each raises 3-5 alerts over a life of a day or two), each replaying its clock
+  events; the demo's own tickets come due too as the clock moves 15 s a run, so the figure
+  line says how many tickets and alerts a run handled on average.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def main() -> None:
             )
         ]
         steady = []
+        processed = fired = 0
         for i in range(args.runs):
             at = NOW + timedelta(minutes=10, seconds=15 * i)
             picked = [real_active[(i * args.due + k) % len(real_active)] for k in range(args.due)]
@@ -112,6 +115,9 @@ def main() -> None:
             result = jobs.sweep()
             steady.append((time.perf_counter() - started) * 1000)
             assert result.tickets >= args.due, result
+            # Real demo tickets also come due as the clock moves on: count what was done.
+            processed += result.tickets
+            fired += len(result.fired)
         raw.close()
         store.dispose()
 
@@ -121,7 +127,13 @@ def main() -> None:
             return f"{label}: p50 {p50:.2f} ms, p95 {p95:.2f} ms ({verdict} {TARGET_P95_MS:g} ms)"
 
         print(line("idle sweep (nothing due)", idle))
-        print(line(f"steady sweep ({args.due} tickets due)", steady))
+        print(
+            line(
+                f"steady sweep (>= {args.due} due; on average {processed / args.runs:.0f} "
+                f"tickets and {fired / args.runs:.1f} alerts a run)",
+                steady,
+            )
+        )
     finally:
         if args.keep:
             print(f"kept {workdir}")
