@@ -23,8 +23,12 @@ $(STAMP): pyproject.toml
 
 # The demo database lives where the console looks by default (the user data dir), unless
 # DISPATCHER_DATABASE_URL says otherwise; it is built once and then reused.
+# No database yet: build the demo. One from an older version: upgrade it (demo refuses a
+# database that has data).
 run: $(STAMP)
-	@$(BIN)/dispatcher admin db current >/dev/null 2>&1 || $(BIN)/dispatcher admin demo
+	@$(BIN)/dispatcher admin db current >/dev/null 2>&1 \
+		|| $(BIN)/dispatcher admin demo \
+		|| $(BIN)/dispatcher admin db upgrade
 	$(BIN)/dispatcher --as $(LOGIN)
 
 test: $(STAMP)
