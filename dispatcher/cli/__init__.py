@@ -9,6 +9,7 @@ import typer
 from dispatcher import __version__
 from dispatcher.cli._common import DispatcherGroup, state
 from dispatcher.cli.admin import admin_app
+from dispatcher.cli.kb_search import app as kb_app
 from dispatcher.cli.watch import watch
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(admin_app, name="admin")
+app.add_typer(kb_app, name="kb")
 app.command("watch")(watch)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dispatcher.cli import clients, demo, directory, kb, sla, tickets, users
+from dispatcher.cli import clients, demo, directory, intake, kb, sla, templates, tickets, users
 from dispatcher.cli._common import DbOption, fail, print_json, progress, set_db, state
 
 admin_app = typer.Typer(help="Set up and look after the helpdesk.", no_args_is_help=True)
@@ -24,6 +24,8 @@ admin_app.add_typer(tickets.app, name="tickets")
 admin_app.add_typer(kb.app, name="kb")
 admin_app.add_typer(sla.sla_app, name="sla")
 admin_app.add_typer(sla.calendar_app, name="calendar")
+admin_app.add_typer(intake.app, name="intake")
+admin_app.add_typer(templates.app, name="templates")
 admin_app.command("demo")(demo.demo)
 
 
