@@ -150,9 +150,9 @@ def _sweep_ticket(
                 result.fired.append(alert_id)
             if step.is_breach and audience == "lead":
                 _on_breach(session, ticket=ticket, step=step, now=now, result=result)
-    if ticket.priority != priority:  # a breach raised it: the clock has other budgets now
+    if ticket.priority != priority:  # a breach raised it: other warning thresholds apply
         session.flush()
-        clock = sla_clock.state(session, ticket=ticket, now=now, plans=plans)
+        clock = sla_clock.state(session, ticket=ticket, now=now, plans=plans, events=events)
     return (clock and next_alert_after(clock, now)) or NO_DEADLINE
 
 
@@ -216,6 +216,7 @@ def _on_breach(
             actor_id=None,
             priority=raised,
             reason=f"{step.target.value.replace('_', ' ')} deadline breached",
+            replan_sla=False,
             now=now,
         )
 

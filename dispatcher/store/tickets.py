@@ -87,12 +87,16 @@ def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | 
     holds the database's write lock (`BEGIN IMMEDIATE`), so nobody changes it under us.
     `expected_version=None` is for system writers that append without a prior read (intake).
     """
+    # populate_existing: the row as the database has it now, even if this session holds
+    # an older copy of the ticket.
     ticket = session.exec(
-        select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if ticket is None:
         raise NotFoundError("ticket", f"#{ticket_id}")
-    session.refresh(ticket)
     if expected_version is not None and ticket.version != expected_version:
         raise StaleVersionError(
             ticket.ref,
@@ -209,9 +213,15 @@ def classify(
     queue_id: int | None = UNSET,
     subject: str = UNSET,
     reason: str = "",
+    replan_sla: bool = True,
     now: datetime | None = None,
 ) -> Ticket:
-    """Set what the ticket is about. Only the fields given change; each is in the event."""
+    """Set what the ticket is about. Only the fields given change; each is in the event.
+
+    A new priority, client or contract replans the SLA clock, unless `replan_sla` is off:
+    the breach escalation raises the priority for attention but keeps the deadlines the
+    contract set (replanning would shorten them and breach the other target at once).
+    """
     now = now or utcnow()
     ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
     wanted: dict[str, Any] = {
@@ -266,7 +276,7 @@ def classify(
         data={"changes": changes},
         reason=reason,
     )
-    if {"priority", "contract_id", "client_id"} & changes.keys():
+    if replan_sla and {"priority", "contract_id", "client_id"} & changes.keys():
         sla_clock.replan(session, ticket=ticket, actor_id=actor_id, now=now)
     session.flush()
     return ticket

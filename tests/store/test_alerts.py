@@ -19,6 +19,7 @@ from dispatcher.scheduling import SlaJobs
 from dispatcher.store import alerts
 from dispatcher.store import tickets as repo
 from dispatcher.store.engine import Store
+from dispatcher.store.history import history
 from dispatcher.store.models import (
     ACTIVE_STATUS_SQL,
     NO_DEADLINE,
@@ -187,6 +188,16 @@ def test_a_breach_raises_the_priority_when_the_plan_says_so(
     assert after.priority == Priority.high
     assert last is not None
     assert last.reason == "first response deadline breached"
+    # The contract's deadlines stand: a high priority's shorter resolution budget (480 min)
+    # would already be breached five hours in and escalate again; normal's (1440) is not.
+    assert after.resolution_due == ticket.resolution_due
+    assert ticket.resolution_due == now + timedelta(minutes=1440)
+    with store.read() as session:
+        kinds = [e.kind for e, _ in history(session, ticket_id=ticket.id)]
+    assert EventKind.sla_plan_changed not in kinds
+    _sweep(store, now + timedelta(hours=5, minutes=1))
+    with store.read() as session:
+        assert repo.get_ticket(session, ticket_id=ticket.id).priority == Priority.high
 
 
 def test_paused_tickets_raise_nothing(store: Store, w: World, now: datetime) -> None:
