@@ -601,7 +601,8 @@ class _Life:
 
     __slots__ = (
         "gen", "id", "row", "events", "plan", "calendar", "budgets", "status", "fr_due",
-        "res_due", "met", "run_start", "elapsed", "paused_at", "last_message_id", "root_id",
+        "res_due", "met", "update_anchor", "run_start", "elapsed", "paused_at", "last_message_id",
+        "root_id",
     )  # fmt: skip
 
     def __init__(
@@ -623,6 +624,8 @@ class _Life:
         self.fr_due: datetime | None = None
         self.res_due: datetime | None = None
         self.met: set[SlaTarget] = set()
+        # Business minutes counted at the latest public reply (the update target's start).
+        self.update_anchor: float | None = None
         self.run_start: datetime | None = None
         self.elapsed = 0.0
         self.paused_at: datetime | None = None
@@ -700,6 +703,12 @@ class _Life:
                 None if inbound else author,
                 {"kind": kind.value, "message": mid},
             )
+        if kind == MessageKind.reply and SlaTarget.first_response in self.met:
+            # As `sla_clock.on_public_reply`: a later reply restarts the update target.
+            self.event(
+                at, EventKind.sla_met, author, {"target": SlaTarget.update.value}, bump=False
+            )
+            self.update_anchor = self.elapsed_at(at)
 
     def start_clock(self, at: datetime, actor: int | None, contract_id: int | None) -> None:
         first, resolution, update = self.budgets
@@ -724,11 +733,11 @@ class _Life:
         assert self.run_start is not None
         return self.elapsed + self.calendar.business_minutes_between(self.run_start, at)
 
-    def when_elapsed(self, minutes: int) -> datetime:
+    def when_elapsed(self, minutes: float) -> datetime:
         """The instant the running clock reaches `minutes` of business time."""
         assert self.run_start is not None
-        if self.elapsed == 0.0:
-            return self.gen.due(self.plan, self.run_start, minutes)
+        if self.elapsed == 0.0 and float(minutes).is_integer():
+            return self.gen.due(self.plan, self.run_start, int(minutes))
         left = minutes - self.elapsed
         return (
             self.run_start
@@ -736,10 +745,18 @@ class _Life:
             else self.calendar.add_business_minutes(self.run_start, _ceil(left))
         )
 
+    def elapsed_at(self, at: datetime) -> float:
+        """Business minutes counted by `at`, whether the clock runs or is paused."""
+        if self.paused_at is not None or self.run_start is None:
+            return self.elapsed
+        return self.business_elapsed(at)
+
     def meet(self, at: datetime, target: SlaTarget, actor: int | None) -> None:
         if target in self.met:
             return
         self.met.add(target)
+        if target == SlaTarget.first_response:
+            self.update_anchor = self.elapsed_at(at)
         due = self.fr_due if target == SlaTarget.first_response else self.res_due
         self.event(
             at,
@@ -805,18 +822,30 @@ class _Life:
         if self.status in _ACTIVE and self.paused_at is None:
             # As `sla_clock.refresh_due`: the earliest pending deadline, and the earliest
             # alert step (a warning threshold or the deadline), even one already past.
-            first, resolution, _ = self.budgets
-            for target, budget, due in (
-                (SlaTarget.first_response, first, self.fr_due),
-                (SlaTarget.resolution, resolution, self.res_due),
-            ):
-                if due is None or target in self.met:
+            first, resolution, update = self.budgets
+            # (business minutes counted when the target started, its budget, its due time)
+            targets: list[tuple[float, int, datetime | None]] = [
+                (0.0, budget, due)
+                for target, budget, due in (
+                    (SlaTarget.first_response, first, self.fr_due),
+                    (SlaTarget.resolution, resolution, self.res_due),
+                )
+                if target not in self.met
+            ]
+            if update is not None and self.update_anchor is not None:
+                # Regular updates run from the latest public reply.
+                anchor = self.update_anchor
+                row["next_update_due"] = self.when_elapsed(anchor + update)
+                targets.append((anchor, update, row["next_update_due"]))
+            for start, budget, due in targets:
+                if due is None:
                     continue
                 next_due = min(next_due, due)
                 next_alert = min(next_alert, due)
                 for minutes in self.plan.warn_before[row["priority"]]:
                     if 0 < minutes < budget:
-                        next_alert = min(next_alert, self.when_elapsed(budget - minutes))
+                        warn_at = self.when_elapsed(start + budget - minutes)
+                        next_alert = min(next_alert, warn_at)
         if self.status == TicketStatus.resolved and row["resolved_at"] is not None:
             # As `sla_clock.refresh_due`: a resolved ticket's next act is its auto-close.
             next_alert = self.calendar.add_business_minutes(

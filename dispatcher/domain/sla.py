@@ -122,6 +122,8 @@ def compute(
     segments: list[Segment] = []
     cursor: datetime | None = None
     pause_reason = ""
+    # Business minutes counted at the latest public reply: the update target runs from there.
+    update_anchor: float | None = None
 
     def close_run(at: datetime) -> None:
         nonlocal elapsed, running_since
@@ -150,11 +152,13 @@ def compute(
                     # A reopen: the target met at resolution is pending again, with the
                     # business time already counted (the resolved spell is a pause).
                     met.pop(event.target, None)
-            case EventKind.sla_met:
-                if event.target is not None and event.target not in met:
-                    at_elapsed = elapsed
-                    if running_since is not None and event.at > running_since:
-                        at_elapsed += calendar.business_minutes_between(running_since, event.at)
+            case EventKind.sla_met if event.target is not None:
+                at_elapsed = elapsed
+                if running_since is not None and event.at > running_since:
+                    at_elapsed += calendar.business_minutes_between(running_since, event.at)
+                if event.target in (SlaTarget.first_response, SlaTarget.update):
+                    update_anchor = at_elapsed
+                if event.target != SlaTarget.update and event.target not in met:
                     met[event.target] = (event.at, at_elapsed)
             case _:
                 pass
@@ -190,7 +194,37 @@ def compute(
         )
         for target in _RUNNING_TARGETS
     }
+    targets[SlaTarget.update] = _update_clock(
+        budgets, update_anchor, current, running_since, elapsed, calendar, now, warn_before
+    )
     return ClockState(targets=targets, paused=paused, segments=segments)
+
+
+def _update_clock(
+    budgets: Budgets | None,
+    anchor: float | None,
+    current: float,
+    running_since: datetime | None,
+    elapsed_before_run: float,
+    calendar: BusinessTime,
+    now: datetime,
+    warn_before: Sequence[int],
+) -> TargetClock:
+    """Regular updates: after the first response, each public reply restarts the budget."""
+    if budgets is None or budgets.update is None or anchor is None:
+        budget = budgets.update if budgets else None
+        return TargetClock(SlaTarget.update, budget, 0.0, None, None, TargetState.none)
+    return _target_clock(
+        SlaTarget.update,
+        budgets,
+        None,
+        current - anchor,
+        running_since,
+        elapsed_before_run - anchor,
+        calendar,
+        now,
+        warn_before,
+    )
 
 
 def _target_clock(

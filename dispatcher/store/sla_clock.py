@@ -233,7 +233,7 @@ def refresh_due(session: Session, *, ticket: Ticket, now: datetime) -> ClockStat
     """Re-derive the ticket's due columns from its clock events."""
     clock = state(session, ticket=ticket, now=now)
     if clock is None:
-        ticket.first_response_due = ticket.resolution_due = None
+        ticket.first_response_due = ticket.resolution_due = ticket.next_update_due = None
         ticket.sla_paused_since = None
         ticket.next_due_at = ticket.next_alert_at = NO_DEADLINE
         session.add(ticket)
@@ -246,6 +246,8 @@ def refresh_due(session: Session, *, ticket: Ticket, now: datetime) -> ClockStat
         ticket.first_responded_at = ticket.first_responded_at or first.met_at
     if resolution.due_at is not None:
         ticket.resolution_due = resolution.due_at
+    # When the next regular update is due while the clock runs (None when paused or none).
+    ticket.next_update_due = clock.targets[SlaTarget.update].due_at
     if clock.paused:
         ticket.sla_paused_since = ticket.sla_paused_since or now
     else:
@@ -353,7 +355,21 @@ def on_status_change(
 def on_public_reply(
     session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime
 ) -> None:
+    """The first public reply meets first response; every later one restarts the update
+    target (regular updates to the client)."""
     if ticket.first_responded_at is not None:
+        if ticket.sla_plan_id is not None:
+            record(
+                session,
+                ticket=ticket,
+                kind=EventKind.sla_met,
+                actor_id=actor_id,
+                now=now,
+                data={"target": SlaTarget.update.value},
+                bump=False,
+            )
+            session.flush()
+            refresh_due(session, ticket=ticket, now=now)
         return
     ticket.first_responded_at = now
     if ticket.sla_plan_id is None:
