@@ -25,7 +25,7 @@ from dispatcher.domain.errors import (
 )
 from dispatcher.store import tickets as repo
 from dispatcher.store.engine import Store
-from dispatcher.store.models import NO_DEADLINE, Message, Ticket, TicketEvent
+from dispatcher.store.models import NO_DEADLINE, Message, SlaPlanTarget, Ticket, TicketEvent
 from dispatcher.store.sla_clock import CLOCK_EVENTS
 from tests.factories import World, new_ticket, world
 
@@ -420,3 +420,56 @@ def test_same_message_id_is_one_message(store: Store, w: World, now: datetime) -
             session.exec(select(Message).where(Message.message_id == "<m1@acme.example>")).all()
         )
     assert count == 1
+
+
+def test_each_public_reply_restarts_the_regular_update_target(
+    store: Store, w: World, now: datetime
+) -> None:
+    with store.write() as session:
+        target = session.exec(
+            select(SlaPlanTarget).where(
+                SlaPlanTarget.plan_id == w.plan.id, SlaPlanTarget.priority == Priority.high
+            )
+        ).one()
+        target.update_minutes = 120  # premium is 24x7: business minutes are wall minutes
+        session.add(target)
+    ticket = new_ticket(store, w, now=now, priority=Priority.high)
+    assert ticket.id is not None
+    assert ticket.next_update_due is None  # no update is owed before the first response
+
+    def reply(minutes: int) -> Ticket:
+        with store.write() as session:
+            repo.add_message(
+                session,
+                ticket_id=ticket.id or 0,
+                kind=MessageKind.reply,
+                body="progress",
+                actor_id=w.engineer.id,
+                now=now + timedelta(minutes=minutes),
+            )
+        return _ticket(store, ticket.id or 0)
+
+    assert reply(10).next_update_due == now + timedelta(minutes=130)
+    with store.write() as session:
+        repo.add_message(
+            session,
+            ticket_id=ticket.id,
+            kind=MessageKind.note,
+            body="a note is no update to the client",
+            actor_id=w.engineer.id,
+            now=now + timedelta(minutes=40),
+        )
+    assert _ticket(store, ticket.id).next_update_due == now + timedelta(minutes=130)
+    after = reply(60)
+    assert after.next_update_due == now + timedelta(minutes=180)
+    assert after.next_due_at == after.next_update_due  # sooner than resolution (480)
+    with store.write() as session:
+        paused = repo.change_status(
+            session,
+            ticket_id=ticket.id,
+            expected_version=after.version,
+            actor_id=w.engineer.id,
+            status=TicketStatus.waiting_client,
+            now=now + timedelta(minutes=70),
+        )
+    assert paused.next_update_due is None  # waiting on the client owes no update
