@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_path, user_data_path
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -39,7 +39,7 @@ def default_database_path() -> Path:
 
 
 class SmtpSettings(BaseModel):
-    host: str = "localhost"
+    host: str | None = Field(default=None, description="unset: mail waits in the outbox")
     port: int = 25
     starttls: bool = False
     ssl: bool = False
@@ -47,17 +47,30 @@ class SmtpSettings(BaseModel):
     password_env: str | None = Field(
         default=None, description="name of the environment variable that holds the password"
     )
+    password_file: str | None = Field(default=None, description="or a file that holds it")
     from_address: str = "support@example.com"
+    send_seconds: float = Field(default=30.0, gt=0, description="how often the outbox is sent")
 
 
 class ImapSettings(BaseModel):
-    host: str | None = None
+    host: str | None = Field(default=None, description="unset: no mailbox is polled")
     port: int = 993
     ssl: bool = True
+    starttls: bool = False
     username: str | None = None
     password_env: str | None = None
+    password_file: str | None = None
     folder: str = "INBOX"
     processed_folder: str | None = None
+    poll_seconds: float = Field(default=60.0, gt=0)
+    queue: str | None = Field(default=None, description="queue of tickets opened from mail")
+
+
+class NotificationText(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    subject: str | None = None
+    body: str | None = None
 
 
 class Settings(BaseSettings):
@@ -74,6 +87,20 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(default_factory=dict)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     imap: ImapSettings = Field(default_factory=ImapSettings)
+    # Notification texts (sandboxed Jinja2) by kind: acknowledgement, assignment,
+    # resolution, auto_close; what is not given keeps its default.
+    notifications: dict[str, NotificationText] = Field(default_factory=dict)
+
+    @field_validator("notifications")
+    @classmethod
+    def _templates_compile(cls, value: dict[str, NotificationText]) -> dict[str, NotificationText]:
+        from dispatcher.notify.templates import NotificationTemplates
+
+        try:
+            NotificationTemplates({k: v.model_dump(exclude_none=True) for k, v in value.items()})
+        except DispatcherError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -1,4 +1,5 @@
-"""Background jobs on APScheduler's AsyncIOScheduler: the SLA sweep and auto-close.
+"""Background jobs on APScheduler's AsyncIOScheduler: the SLA sweep and auto-close, the
+outbox sender and the IMAP poll.
 
 The same jobs run inside the console (on Textual's event loop) and in the headless
 `dispatcher watch`. Jobs are plain `def`s, so APScheduler runs them in the loop's default
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
     import asyncio
 
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from dispatcher.config import Settings
+    from dispatcher.intake.imap import ImapAccount
+    from dispatcher.intake.pipeline import Summary
+    from dispatcher.notify.sender import SendResult, SmtpAccount
+    from dispatcher.notify.templates import NotificationTemplates
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +67,102 @@ class SlaJobs:
         return result
 
 
+@dataclass
+class MailJobs:
+    """The outbox sender and the IMAP poll; either is off when its server is not configured."""
+
+    store: Store
+    smtp: SmtpAccount | None = None
+    imap: ImapAccount | None = None
+    templates: NotificationTemplates | None = None
+    queue_id: int | None = None
+    send_seconds: float = 30.0
+    poll_seconds: float = 60.0
+    clock: Callable[[], datetime] = utcnow
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, store: Store) -> MailJobs:
+        """Accounts from the settings, passwords from the environment or a file."""
+        from sqlmodel import select
+
+        from dispatcher.domain.errors import NotFoundError
+        from dispatcher.intake.imap import ImapAccount, secret
+        from dispatcher.notify.sender import SmtpAccount
+        from dispatcher.notify.templates import NotificationTemplates
+        from dispatcher.store.models import Queue
+
+        smtp = imap = None
+        s = settings.smtp
+        if s.host:
+            smtp = SmtpAccount(
+                host=s.host,
+                port=s.port,
+                from_address=s.from_address,
+                username=s.username,
+                password=secret(env=s.password_env, file=s.password_file, what="smtp password"),
+                starttls=s.starttls,
+                ssl=s.ssl,
+            )
+        i = settings.imap
+        queue_id = None
+        if i.host:
+            imap = ImapAccount(
+                host=i.host,
+                port=i.port,
+                username=i.username or "",
+                password=secret(env=i.password_env, file=i.password_file, what="imap password"),
+                ssl=i.ssl,
+                starttls=i.starttls,
+                folder=i.folder,
+                processed_folder=i.processed_folder,
+            )
+            if i.queue:
+                with store.read() as session:
+                    queue = session.exec(select(Queue).where(Queue.name == i.queue)).first()
+                if queue is None:
+                    raise NotFoundError("queue", i.queue)
+                queue_id = queue.id
+        templates = NotificationTemplates(
+            {k: v.model_dump(exclude_none=True) for k, v in settings.notifications.items()}
+        )
+        return cls(
+            store=store,
+            smtp=smtp,
+            imap=imap,
+            templates=templates,
+            queue_id=queue_id,
+            send_seconds=s.send_seconds,
+            poll_seconds=i.poll_seconds,
+        )
+
+    def send_outbox(self) -> SendResult | None:
+        if self.smtp is None:
+            return None
+        from dispatcher.notify.sender import deliver_due
+        from dispatcher.notify.templates import DEFAULT_TEMPLATES
+
+        return deliver_due(
+            self.store, self.smtp, templates=self.templates or DEFAULT_TEMPLATES, clock=self.clock
+        )
+
+    def poll_imap(self) -> Summary | None:
+        if self.imap is None:
+            return None
+        from dispatcher.intake.imap import ImapError, poll
+
+        try:
+            return poll(self.store, self.imap, clock=self.clock, queue_id=self.queue_id)
+        except ImapError as exc:
+            log.warning("%s", exc)  # the next poll tries again
+            return None
+
+
 def make_scheduler(
     jobs: SlaJobs,
     *,
     event_loop: asyncio.AbstractEventLoop | None = None,
     sweep_seconds: float = SWEEP_SECONDS,
+    mail: MailJobs | None = None,
 ) -> AsyncIOScheduler:
     """A scheduler whose first sweep runs at once (catching up on what was missed)."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -80,4 +178,26 @@ def make_scheduler(
         max_instances=1,
         misfire_grace_time=None,
     )
+    if mail is not None and mail.smtp is not None:
+        scheduler.add_job(
+            mail.send_outbox,
+            "interval",
+            seconds=mail.send_seconds,
+            id="outbox-send",
+            next_run_time=jobs.clock(),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+    if mail is not None and mail.imap is not None:
+        scheduler.add_job(
+            mail.poll_imap,
+            "interval",
+            seconds=mail.poll_seconds,
+            id="imap-poll",
+            next_run_time=jobs.clock(),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
     return scheduler

@@ -9,7 +9,6 @@ act on the ticket as it is now rather than on a copy a person read.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +32,7 @@ from dispatcher.domain.errors import (
     StaleVersionError,
     ValidationError,
 )
-from dispatcher.store import sla_clock
+from dispatcher.store import notifications, sla_clock
 from dispatcher.store.history import changes_since, record
 from dispatcher.store.models import (
     Category,
@@ -49,6 +48,7 @@ from dispatcher.store.models import (
     User,
 )
 from dispatcher.store.models._base import utcnow
+from dispatcher.store.outbox import new_message_id
 
 MAX_SUBJECT = 500
 
@@ -59,10 +59,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
-
-
-def new_message_id(domain: str = "dispatcher.local") -> str:
-    return f"<{uuid.uuid4().hex}@{domain}>"
 
 
 def get_ticket(session: Session, *, ticket_id: int) -> Ticket:
@@ -195,6 +191,7 @@ def create_ticket(
             )
         )
     sla_clock.start(session, ticket=ticket, actor_id=actor_id, now=now)
+    notifications.on_created(session, ticket=ticket, now=now)
     session.flush()
     return ticket
 
@@ -336,6 +333,7 @@ def assign(
         data=data,
         reason=reason,
     )
+    notifications.on_assigned(session, ticket=ticket, actor_id=actor_id, now=now)
     session.flush()
     return ticket
 
@@ -380,6 +378,7 @@ def change_status(
         reason=reason,
     )
     sla_clock.on_status_change(session, ticket=ticket, old=old, actor_id=actor_id, now=now)
+    notifications.on_status_changed(session, ticket=ticket, old=old, actor_id=actor_id, now=now)
     session.flush()
     return ticket
 

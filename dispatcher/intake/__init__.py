@@ -1,0 +1,1 @@
+"""Mail in: parsing real-world messages, the sources they come from, and the intake run."""

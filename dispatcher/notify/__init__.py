@@ -1,0 +1,1 @@
+"""Mail out: notification templates and the SMTP sender of the outbox."""

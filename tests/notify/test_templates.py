@@ -1,0 +1,67 @@
+"""Notification templates: defaults, overrides from the config file, the sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dispatcher.config import ConfigError, load_settings
+from dispatcher.domain.errors import ValidationError
+from dispatcher.notify.templates import SAMPLE_CONTEXT, NotificationTemplates
+
+
+def test_defaults_carry_the_reference_and_the_promise() -> None:
+    rendered = NotificationTemplates().render("acknowledgement", SAMPLE_CONTEXT)
+    assert rendered.subject == "[#1042] We have your request: VPN is down"
+    assert "ticket #1042" in rendered.body
+    assert "first answer by Wed 18 Nov 2026 14:30 MSK" in rendered.body
+    resolution = NotificationTemplates().render("resolution", SAMPLE_CONTEXT).body
+    assert '"confirm"' in resolution
+    assert "1 (poor) to 5 (excellent)" in resolution
+
+
+def test_the_config_file_overrides_a_text_and_the_reference_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "dispatcher.toml"
+    config.write_text(
+        "[notifications.acknowledgement]\n"
+        'subject = "Заявка {{ ticket }} принята"\n'
+        'body = "Ответим до {{ first_response_due }}."\n'
+    )
+    monkeypatch.setenv("DISPATCHER_CONFIG_FILE", str(config))
+    settings = load_settings()
+    templates = NotificationTemplates(
+        {k: v.model_dump(exclude_none=True) for k, v in settings.notifications.items()}
+    )
+    rendered = templates.render("acknowledgement", SAMPLE_CONTEXT)
+    assert rendered.subject == "[#1042] Заявка #1042 принята"
+    assert rendered.body == "Ответим до Wed 18 Nov 2026 14:30 MSK."
+    # Kinds not overridden keep their defaults.
+    assert templates.render("auto_close", SAMPLE_CONTEXT).subject.startswith("[#1042] Closed")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[notifications.acknowledgement]\nsubject = "{{ ticket "\n', "notifications"),
+        ('[notifications.acknowledgement]\nbody = "{{ no_such_name }}"\n', "no_such_name"),
+        ('[notifications.greeting]\nbody = "hi"\n', "unknown notification 'greeting'"),
+    ],
+)
+def test_bad_templates_are_refused_when_the_config_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toml: str, message: str
+) -> None:
+    config = tmp_path / "dispatcher.toml"
+    config.write_text(toml)
+    monkeypatch.setenv("DISPATCHER_CONFIG_FILE", str(config))
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
+
+
+def test_the_sandbox_refuses_unsafe_attribute_access() -> None:
+    with pytest.raises(ValidationError, match="unsafe"):
+        NotificationTemplates(
+            {"assignment": {"body": "{{ subject.__class__.__mro__[1].__subclasses__() }}"}}
+        )
