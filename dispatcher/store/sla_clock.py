@@ -229,9 +229,12 @@ def state(
     )
 
 
-def refresh_due(session: Session, *, ticket: Ticket, now: datetime) -> ClockState | None:
-    """Re-derive the ticket's due columns from its clock events."""
-    clock = state(session, ticket=ticket, now=now)
+def refresh_due(
+    session: Session, *, ticket: Ticket, now: datetime, clock: ClockState | None = None
+) -> ClockState | None:
+    """Re-derive the ticket's due columns from its clock events (or from `clock`, when the
+    caller has just computed it)."""
+    clock = clock or state(session, ticket=ticket, now=now)
     if clock is None:
         ticket.first_response_due = ticket.resolution_due = ticket.next_update_due = None
         ticket.sla_paused_since = None
@@ -272,6 +275,7 @@ def start(session: Session, *, ticket: Ticket, actor_id: int | None, now: dateti
     plan = plan_for(session, ticket=ticket)
     if plan is None or plan.id is None:
         return
+    plans = PlanCache(session)
     budgets = budgets_for(session, plan_id=plan.id, priority=ticket.priority)
     ticket.sla_plan_id = plan.id
     record(
@@ -288,8 +292,10 @@ def start(session: Session, *, ticket: Ticket, actor_id: int | None, now: dateti
         },
         bump=False,
     )
-    session.flush()
-    refresh_due(session, ticket=ticket, now=now)
+    # A new clock has exactly this one event: no need to read it back.
+    started = ClockEvent(at=ticket.created_at, kind=EventKind.sla_started, budgets=budgets)
+    clock = state(session, ticket=ticket, now=now, plans=plans, events=[started])
+    refresh_due(session, ticket=ticket, now=now, clock=clock)
 
 
 def replan(session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime) -> None:
