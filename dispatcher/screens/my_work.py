@@ -1,22 +1,167 @@
-"""An engineer's own work (placeholder until the console issue builds it)."""
+"""An engineer's own work: their assigned active tickets, most urgent first; `t` takes the
+next most urgent ticket they are eligible for, Enter opens one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker, WorkerState
 
 from dispatcher.identity import Operator
+from dispatcher.store import work as ticket_work
 from dispatcher.store.engine import Store
+from dispatcher.text import plain, time_left
+
+REFRESH_SECONDS = 5.0
+COLUMNS = (("Ref", 7), ("Pri", 7), ("Client", 20), ("Subject", 50), ("Status", 15), ("Due", 9))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class MyWorkScreen(Screen[None]):
-    def __init__(self, *, store: Store, operator: Operator) -> None:
+    CSS_PATH = Path(__file__).parent / "ticket.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "t", "take_next", "Take next", id="my_work.take_next", tooltip="Most urgent for me"
+        ),
+        Binding("enter", "open", "Open", id="my_work.open", tooltip="Open the ticket"),
+        Binding("g", "reload", "Reload", id="my_work.reload", tooltip="Read the list again"),
+        Binding("j", "cursor_down", "Down", id="my_work.down", show=False),
+        Binding("k", "cursor_up", "Up", id="my_work.up", show=False),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        rows: list[ticket_work.WorkRow]
+        at: datetime
+
+    @dataclass
+    class Took(Message):
+        ticket_id: int | None
+
+    def __init__(
+        self, *, store: Store, operator: Operator, clock: Callable[[], datetime] | None = None
+    ) -> None:
         super().__init__()
         self.store = store
         self.operator = operator
+        self.clock = clock or _utcnow
+        self.rows: list[ticket_work.WorkRow] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("my work")
+        yield Static(Text(f"My work: {plain(self.operator.name)}"), id="work-title")
+        yield DataTable(id="work-table", cursor_type="row", zebra_stripes=True)
+        yield Static(Text("loading…"), id="work-status")
         yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, width in COLUMNS:
+            table.add_column(label, key=label.lower(), width=width)
+        self.load()
+        self.set_interval(REFRESH_SECONDS, self.load)
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="my-work")
+    def load(self) -> None:
+        with self.store.read() as session:
+            rows = ticket_work.my_work(session, user_id=self.operator.id)
+        self.post_message(self.Loaded(rows, self.clock()))
+
+    def on_my_work_screen_loaded(self, event: Loaded) -> None:
+        table = self.query_one(DataTable)
+        selected = self._selected()
+        self.rows = event.rows
+        table.clear()
+        for row in event.rows:
+            due = "paused" if row.sla_paused_since else time_left(row.next_due_at, event.at)
+            table.add_row(
+                Text(row.ref),
+                Text(row.priority.value),
+                Text(plain(row.client or "—")),
+                Text(plain(row.subject)),
+                Text(row.status.value),
+                Text(due),
+                key=str(row.id),
+            )
+        if selected is not None:
+            for n, row in enumerate(event.rows):
+                if row.id == selected:
+                    table.move_cursor(row=n)
+        status = self.query_one("#work-status", Static)
+        status.remove_class("-error")
+        count = len(event.rows)
+        status.update(Text(f"{count} active ticket{'s' if count != 1 else ''}, most urgent first"))
+
+    def _selected(self) -> int | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="my-work-take")
+    def take_next(self) -> None:
+        with self.store.write() as session:
+            ticket = ticket_work.take_next(session, user_id=self.operator.id, now=self.clock())
+            taken = ticket.id if ticket is not None else None
+        self.post_message(self.Took(taken))
+
+    def on_my_work_screen_took(self, event: Took) -> None:
+        status = self.query_one("#work-status", Static)
+        if event.ticket_id is None:
+            status.update(Text("nothing to take: no unassigned ticket fits your competences"))
+            return
+        status.update(Text(f"took #{event.ticket_id}"))
+        self.open_ticket(event.ticket_id)
+
+    def open_ticket(self, ticket_id: int) -> None:
+        from dispatcher.screens.ticket import TicketScreen
+
+        self.app.push_screen(
+            TicketScreen(store=self.store, operator=self.operator, ticket_id=ticket_id)
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            status = self.query_one("#work-status", Static)
+            status.add_class("-error")
+            status.update(Text(f"could not do that: {plain(str(event.worker.error))}"))
+
+    def action_take_next(self) -> None:
+        self.take_next()
+
+    def action_open(self) -> None:
+        selected = self._selected()
+        if selected is not None:
+            self.open_ticket(selected)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.open_ticket(int(event.row_key.value))

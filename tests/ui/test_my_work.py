@@ -1,0 +1,98 @@
+"""My work: the engineer's tickets by urgency, take next, Enter opens the detail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from dispatcher.domain.enums import Priority, TicketStatus
+from dispatcher.screens.my_work import MyWorkScreen
+from dispatcher.screens.ticket import TicketScreen
+from dispatcher.store import tickets
+from dispatcher.store.engine import Store
+from dispatcher.store.models import Ticket
+from tests.factories import World, new_ticket, world
+from tests.ui.ticket_side import Host, operator, until
+
+SIZE = (130, 30)
+
+
+@pytest.fixture
+def w(store: Store) -> World:
+    return world(store)
+
+
+def _host(store: Store, login: str) -> Host:
+    who = operator(store, login)
+    return Host(lambda: MyWorkScreen(store=store, operator=who))
+
+
+def _table(app: Host) -> DataTable[object]:
+    return app.screen_stack[1].query_one("#work-table", DataTable)
+
+
+async def test_lists_my_active_tickets_most_urgent_first(store: Store, w: World) -> None:
+    now = datetime.now(UTC)
+    low = new_ticket(store, w, now=now, priority=Priority.low, subject="Low one")
+    urgent = new_ticket(store, w, now=now, priority=Priority.urgent, subject="Urgent one")
+    not_mine = new_ticket(store, w, now=now, subject="Petr's")
+    with store.write() as session:
+        for t, user in ((low, w.engineer), (urgent, w.engineer), (not_mine, w.engineer2)):
+            tickets.assign(
+                session,
+                ticket_id=t.id or 0,
+                expected_version=None,
+                actor_id=None,
+                assignee_id=user.id,
+            )
+    app = _host(store, "ivan")
+    async with app.run_test(size=SIZE) as pilot:
+        table = _table(app)
+        await until(lambda: table.row_count == 2)
+        assert "Urgent one" in str(table.get_row_at(0)[3])
+        assert "Low one" in str(table.get_row_at(1)[3])
+        await pilot.press("j")
+        assert table.cursor_row == 1
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, TicketScreen))
+        assert isinstance(app.screen, TicketScreen)
+        assert app.screen.ticket_id == low.id
+
+
+async def test_take_next_takes_the_most_urgent_and_opens_it(store: Store, w: World) -> None:
+    now = datetime.now(UTC)
+    new_ticket(store, w, now=now, priority=Priority.normal)
+    urgent = new_ticket(store, w, now=now, priority=Priority.urgent)
+    app = _host(store, "ivan")
+    async with app.run_test(size=SIZE) as pilot:
+        table = _table(app)
+        await until(
+            lambda: (
+                "active ticket"
+                in str(app.screen_stack[1].query_one("#work-status", Static).content)
+            )
+        )
+        assert table.row_count == 0
+        await pilot.press("t")
+        await until(lambda: isinstance(app.screen, TicketScreen))
+        assert isinstance(app.screen, TicketScreen)
+        assert app.screen.ticket_id == urgent.id
+        await pilot.press("escape")
+        await until(lambda: table.row_count == 1)  # back: it is in my list now
+    with store.read() as session:
+        taken = session.get(Ticket, urgent.id)
+        assert taken is not None
+        assert (taken.assignee_id, taken.status) == (w.engineer.id, TicketStatus.in_progress)
+
+
+async def test_take_next_with_nothing_eligible_says_so(store: Store, w: World) -> None:
+    new_ticket(store, w, now=datetime.now(UTC))
+    app = _host(store, "lena")  # the lead has no network competence
+    async with app.run_test(size=SIZE) as pilot:
+        status = app.screen_stack[1].query_one("#work-status", Static)
+        await until(lambda: "active ticket" in str(status.content))
+        await pilot.press("t")
+        await until(lambda: "nothing to take" in str(status.content))
+        assert isinstance(app.screen, MyWorkScreen)
