@@ -1,36 +1,90 @@
-"""The console App: wiring only (settings, store, operator, theme, keymap, scheduler, alerts)."""
+"""The console App: wiring only (settings, store, operator, theme, keymap, scheduler, modes,
+change watching and alert polling). Each screen is its own controller.
+
+Modes by role: a dispatcher works in the queue; an engineer starts in "my work" and has
+the queue of their competences; a lead has all of it plus the alerts panel.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from dispatcher.config import Settings
+from dispatcher.domain.enums import Role
 from dispatcher.identity import Operator
-from dispatcher.screens.alerts import AlertsScreen
 from dispatcher.screens.queue import QueueScreen
-from dispatcher.store import alerts
 from dispatcher.store.engine import Store
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from dispatcher.store.alerts import AlertView
+
 ALERT_POLL_SECONDS = 5.0
+CHANGE_POLL_SECONDS = 0.2  # a change by another process shows well within a second
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# Command palette providers, imported when the palette first opens.
+def _ticket_commands() -> Any:
+    from dispatcher.commands import TicketCommands
+
+    return TicketCommands
+
+
+def _client_commands() -> Any:
+    from dispatcher.commands import ClientCommands
+
+    return ClientCommands
+
+
+def _action_commands() -> Any:
+    from dispatcher.commands import ActionCommands
+
+    return ActionCommands
 
 
 class DispatcherApp(App[None]):
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "dispatcher"
+    COMMANDS = App.COMMANDS | {_ticket_commands, _client_commands, _action_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave the console"),
+        Binding(
+            "f1,question_mark", "help", "Help", id="app.help", tooltip="Every key on this screen"
+        ),
+        Binding("f2", "switch_mode('queue')", "Queue", id="app.queue", tooltip="The live queue"),
+        Binding("f3", "knowledge_base", "KB", id="app.kb", tooltip="Search the knowledge base"),
+        Binding(
+            "f4",
+            "switch_mode('my_work')",
+            "My work",
+            id="app.my_work",
+            tooltip="Tickets assigned to you",
+        ),
+        Binding(
+            "f5",
+            "switch_mode('alerts')",
+            "Alerts panel",
+            id="app.alerts_panel",
+            show=False,
+            tooltip="Every open SLA alert (leads)",
+        ),
         Binding(
             "exclamation_mark",
             "show_alerts",
@@ -41,10 +95,16 @@ class DispatcherApp(App[None]):
     ]
 
     open_alerts: reactive[int] = reactive(0)
+    # Bumped whenever another process (or this one) commits: screens watch it and reload.
+    data_version: reactive[int] = reactive(0)
 
-    @dataclass
     class AlertsPolled(Message):
-        alerts: list[alerts.AlertView]
+        def __init__(self, alerts: list[AlertView]) -> None:
+            super().__init__()
+            self.alerts = alerts
+
+    class DataChanged(Message):
+        pass
 
     def __init__(
         self,
@@ -53,14 +113,44 @@ class DispatcherApp(App[None]):
         store: Store,
         operator: Operator,
         run_scheduler: bool = True,
+        clock: Callable[[], datetime] = utcnow,
+        watch_changes: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.store = store
         self.operator = operator
         self.run_scheduler = run_scheduler
+        self.clock = clock
+        self.watch_changes = watch_changes
         self.scheduler: AsyncIOScheduler | None = None
         self._seen_alerts: set[int] | None = None
+
+    # --- modes by role -------------------------------------------------------------
+
+    def _queue(self) -> Screen[Any]:
+        engineer = self.operator.role == Role.engineer
+        return QueueScreen(
+            store=self.store, operator=self.operator, competences_only=engineer, clock=self.clock
+        )
+
+    def _my_work(self) -> Screen[Any]:
+        from dispatcher.screens.my_work import MyWorkScreen
+
+        return MyWorkScreen(store=self.store, operator=self.operator)
+
+    def _alerts(self) -> Screen[Any]:
+        from dispatcher.screens.alerts import AlertsScreen
+
+        return AlertsScreen(store=self.store, operator=self.operator)
+
+    def modes_for(self, role: Role) -> dict[str, Callable[[], Screen[Any]]]:
+        modes: dict[str, Callable[[], Screen[Any]]] = {"queue": self._queue}
+        if role in (Role.engineer, Role.lead):
+            modes["my_work"] = self._my_work
+        if role == Role.lead:
+            modes["alerts"] = self._alerts
+        return modes
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -68,7 +158,15 @@ class DispatcherApp(App[None]):
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         self._show_identity()
-        self.push_screen(QueueScreen(store=self.store, operator=self.operator))
+        modes = self.modes_for(self.operator.role)
+        for name, make in modes.items():
+            self.add_mode(name, make)
+        self.switch_mode("my_work" if self.operator.role == Role.engineer else "queue")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_mode" and parameters:
+            return str(parameters[0]) in self.modes_for(self.operator.role)
+        return True
 
     def on_ready(self) -> None:
         if self.run_scheduler:
@@ -76,6 +174,8 @@ class DispatcherApp(App[None]):
 
             self.scheduler = make_scheduler(SlaJobs(store=self.store))
             self.scheduler.start()
+        if self.watch_changes:
+            self.watch_for_changes()
         self.poll_alerts()
         self.set_interval(ALERT_POLL_SECONDS, self.poll_alerts)
 
@@ -83,14 +183,35 @@ class DispatcherApp(App[None]):
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    # --- live refresh --------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="changes")
+    def watch_for_changes(self) -> None:
+        """Ask the database every CHANGE_POLL_SECONDS whether anybody committed."""
+        from dispatcher.store.changes import open_watcher
+
+        worker = get_current_worker()
+        watcher = open_watcher(self.store)
+        try:
+            while not worker.is_cancelled:
+                if watcher.changed():
+                    self.post_message(self.DataChanged())
+                time.sleep(CHANGE_POLL_SECONDS)
+        finally:
+            watcher.close()
+
+    def on_dispatcher_app_data_changed(self, event: DataChanged) -> None:
+        self.data_version += 1
+
+    # --- alerts --------------------------------------------------------------------
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="alert-poll")
     def poll_alerts(self) -> None:
+        from dispatcher.store import alerts
+
         with self.store.read() as session:
             found = alerts.open_alerts(
-                session,
-                user_id=self.operator.id,
-                role=self.operator.role,
-                now=datetime.now(UTC),
+                session, user_id=self.operator.id, role=self.operator.role, now=self.clock()
             )
         self.post_message(self.AlertsPolled(found))
 
@@ -118,5 +239,28 @@ class DispatcherApp(App[None]):
         count = f" · {self.open_alerts} alerts" if self.open_alerts else ""
         self.sub_title = f"{self.operator.name} · {self.operator.role}{count}"
 
+    # --- actions -------------------------------------------------------------------
+
     def action_show_alerts(self) -> None:
-        self.push_screen(AlertsScreen(store=self.store, operator=self.operator))
+        self.push_screen(self._alerts())
+
+    def action_help(self) -> None:
+        from dispatcher.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen.of(self.screen))
+
+    def action_knowledge_base(self) -> None:
+        try:
+            from dispatcher.screens.kb import KbScreen  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        except ImportError:
+            self.notify("the knowledge base is not part of this version yet", severity="warning")
+            return
+        self.push_screen(KbScreen(store=self.store, operator=self.operator))
+
+    async def action_pop_screen(self) -> None:
+        """Back: pop a pushed screen; from a mode's own screen, back to the start mode."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.current_mode != "queue":
+            await self.switch_mode("queue")

@@ -17,8 +17,9 @@ benchmark is `bench/bench_store.py`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +31,8 @@ from sqlalchemy import (
     TypeDecorator,
     and_,
     bindparam,
+    case,
+    func,
     select,
     text,
     tuple_,
@@ -37,9 +40,17 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from dispatcher.domain.enums import Priority, TicketStatus
+from dispatcher.domain.enums import AlertKind, Priority, TicketStatus
 from dispatcher.domain.errors import ValidationError
-from dispatcher.store.models import ACTIVE_STATUS_SQL, Client, Ticket, User, table_of
+from dispatcher.store.models import (
+    ACTIVE_STATUS_SQL,
+    Alert,
+    Category,
+    Client,
+    Ticket,
+    User,
+    table_of,
+)
 
 PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1_000
@@ -220,3 +231,326 @@ def explain_queue_page(session: Session, *, queue_id: int | None, keyset: bool) 
     values["due"] = due
     result = connection.exec_driver_sql(f"EXPLAIN {compiled}", values)
     return [str(row[0]) for row in result]
+
+
+# --- Filtered, sorted windows: what the console's queue screen reads ---------------------
+
+
+class SortKey(StrEnum):
+    """A column the queue can be sorted by; `urgency` (soonest due first) is the default."""
+
+    urgency = "urgency"
+    ref = "ref"
+    priority = "priority"
+    client = "client"
+    subject = "subject"
+    category = "category"
+    assignee = "assignee"
+    status = "status"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Which active tickets a queue window shows. Empty fields filter nothing.
+
+    `category_ids` limits the window to those categories (an engineer's competences);
+    `unassigned` and `assignee_id` are exclusive; `text` matches the subject, any case.
+    """
+
+    queue_id: int | None = None
+    statuses: tuple[TicketStatus, ...] = ()
+    assignee_id: int | None = None
+    unassigned: bool = False
+    priorities: tuple[Priority, ...] = ()
+    client_id: int | None = None
+    text: str = ""
+    category_ids: tuple[int, ...] | None = None
+    needs_first_response: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The filter as plain JSON values, for a saved view; empty fields left out."""
+        data: dict[str, Any] = {
+            "queue_id": self.queue_id,
+            "statuses": [s.value for s in self.statuses],
+            "assignee_id": self.assignee_id,
+            "unassigned": self.unassigned,
+            "priorities": [p.value for p in self.priorities],
+            "client_id": self.client_id,
+            "text": self.text,
+            "category_ids": None if self.category_ids is None else list(self.category_ids),
+            "needs_first_response": self.needs_first_response,
+        }
+        return {k: v for k, v in data.items() if v not in (None, False, "", [])}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QueueFilter:
+        """A filter from `to_json` output; unknown keys and bad values are refused."""
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise ValidationError(f"unknown queue filter keys: {', '.join(sorted(unknown))}")
+        try:
+            category_ids = data.get("category_ids")
+            return cls(
+                queue_id=_opt_int(data.get("queue_id")),
+                statuses=tuple(TicketStatus(s) for s in data.get("statuses", ())),
+                assignee_id=_opt_int(data.get("assignee_id")),
+                unassigned=bool(data.get("unassigned", False)),
+                priorities=tuple(Priority(p) for p in data.get("priorities", ())),
+                client_id=_opt_int(data.get("client_id")),
+                text=str(data.get("text", "")),
+                category_ids=None if category_ids is None else tuple(int(c) for c in category_ids),
+                needs_first_response=bool(data.get("needs_first_response", False)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"not a queue filter: {exc}") from exc
+
+    def merged(self, other: QueueFilter) -> QueueFilter:
+        """This filter narrowed by every non-empty field of `other`."""
+        values = {
+            name: getattr(other, name)
+            for name in self.__dataclass_fields__
+            if getattr(other, name) not in (None, False, "", ())
+        }
+        return replace(self, **values)
+
+    @property
+    def is_empty(self) -> bool:
+        return self == QueueFilter()
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSort:
+    key: SortKey = SortKey.urgency
+    descending: bool = False
+
+
+# A window's key: the sort value of its last row and its id.
+WindowKey = tuple[Any, int]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRow:
+    """One line of the console's queue: `QueueRow`'s fields plus the category and SLA state."""
+
+    id: int
+    subject: str
+    status: TicketStatus
+    priority: Priority
+    next_due_at: datetime
+    sla_paused_since: datetime | None
+    updated_at: datetime
+    version: int
+    queue_id: int | None
+    client: str | None
+    assignee: str | None
+    category: str | None
+    first_responded: bool
+    warned: bool  # a warning alert fired for the current deadline
+    sort_value: Any
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.id}"
+
+    @property
+    def key(self) -> WindowKey:
+        return (self.sort_value, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueWindow:
+    rows: list[WindowRow]
+    next_key: WindowKey | None  # None when nothing follows
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_key is not None
+
+
+def _priority_rank(column: ColumnElement[Any]) -> ColumnElement[int]:
+    return case(*((column == p.value, p.rank) for p in Priority), else_=9)
+
+
+def _sort_column(key: SortKey) -> ColumnElement[Any]:
+    ticket, client, user = _tables()
+    category = table_of(Category)
+    if key == SortKey.urgency:
+        return ticket.c.next_due_at
+    if key == SortKey.ref:
+        return ticket.c.id
+    if key == SortKey.priority:
+        return _priority_rank(type_coerce(ticket.c.priority, String))
+    if key == SortKey.client:
+        return func.coalesce(client.c.name, "")
+    if key == SortKey.subject:
+        return func.lower(ticket.c.subject)
+    if key == SortKey.category:
+        return func.coalesce(category.c.name, "")
+    if key == SortKey.assignee:
+        return func.coalesce(user.c.login, "")
+    return type_coerce(ticket.c.status, String)
+
+
+def _conditions(filters: QueueFilter) -> list[ColumnElement[bool] | TextClause]:
+    ticket = table_of(Ticket)
+    where: list[ColumnElement[bool] | TextClause] = [text(f"{ticket.name}.{ACTIVE_STATUS_SQL}")]
+    if filters.queue_id is not None:
+        where.append(ticket.c.queue_id == filters.queue_id)
+    if filters.statuses:
+        where.append(type_coerce(ticket.c.status, String).in_([s.value for s in filters.statuses]))
+    if filters.unassigned:
+        where.append(ticket.c.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        where.append(ticket.c.assignee_id == filters.assignee_id)
+    if filters.priorities:
+        where.append(
+            type_coerce(ticket.c.priority, String).in_([p.value for p in filters.priorities])
+        )
+    if filters.client_id is not None:
+        where.append(ticket.c.client_id == filters.client_id)
+    words = filters.text.split()
+    for word in words:
+        where.append(ticket.c.subject.icontains(word, autoescape=True))
+    if filters.category_ids is not None:
+        where.append(ticket.c.category_id.in_(filters.category_ids or (-1,)))
+    if filters.needs_first_response:
+        where.append(ticket.c.first_responded_at.is_(None))
+    return where
+
+
+def queue_window(
+    session: Session,
+    *,
+    filters: QueueFilter = QueueFilter(),  # noqa: B008 - frozen, so a safe default
+    sort: QueueSort = QueueSort(),  # noqa: B008
+    after: WindowKey | None = None,
+    limit: int = PAGE_SIZE,
+) -> QueueWindow:
+    """A window of the active tickets matching `filters`, in `sort` order, starting after
+    `after` (the `next_key` of the previous window): keyset paging on (sort value, id).
+
+    The default order (urgency) walks the partial index on `next_due_at`; other orders sort
+    the matching active tickets (about 5 % of the table) and stop after one window.
+    """
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValidationError(f"a queue window holds 1 to {MAX_PAGE_SIZE} tickets, not {limit}")
+    ticket, client, user = _tables()
+    category, alert = table_of(Category), table_of(Alert)
+    order = _sort_column(sort.key)
+    where = _conditions(filters)
+    if after is not None:
+        value, after_id = after
+        if sort.key == SortKey.urgency:
+            value = bindparam("due", value, type_=ticket.c.next_due_at.type)
+        bound = tuple_(order, ticket.c.id)
+        keyset = tuple_(value, after_id)
+        where.append(bound < keyset if sort.descending else bound > keyset)
+    warned = (
+        select(alert.c.id)
+        .where(
+            alert.c.ticket_id == ticket.c.id,
+            type_coerce(alert.c.kind, String) == AlertKind.warning.value,
+            alert.c.due_at == ticket.c.next_due_at,
+        )
+        .exists()
+    )
+    sort_value = type_coerce(order, _Raw) if sort.key == SortKey.urgency else order
+    statement = (
+        select(
+            ticket.c.id,
+            ticket.c.subject,
+            type_coerce(ticket.c.status, String),
+            type_coerce(ticket.c.priority, String),
+            type_coerce(ticket.c.next_due_at, _Raw),
+            type_coerce(ticket.c.sla_paused_since, _Raw),
+            type_coerce(ticket.c.updated_at, _Raw),
+            ticket.c.version,
+            ticket.c.queue_id,
+            client.c.name,
+            user.c.login,
+            category.c.name,
+            ticket.c.first_responded_at.is_not(None),
+            warned,
+            sort_value,
+        )
+        .select_from(
+            ticket.outerjoin(client, client.c.id == ticket.c.client_id)
+            .outerjoin(user, user.c.id == ticket.c.assignee_id)
+            .outerjoin(category, category.c.id == ticket.c.category_id)
+        )
+        .where(and_(*where))
+        .order_by(
+            *((order.desc(), ticket.c.id.desc()) if sort.descending else (order, ticket.c.id))
+        )
+        .limit(limit + 1)
+    )
+    status, priority, utc = _STATUS.__getitem__, _PRIORITY.__getitem__, _utc
+    rows = [
+        WindowRow(
+            id=r[0],
+            subject=r[1],
+            status=status(r[2]),
+            priority=priority(r[3]),
+            next_due_at=utc(r[4]),
+            sla_paused_since=None if r[5] is None else utc(r[5]),
+            updated_at=utc(r[6]),
+            version=r[7],
+            queue_id=r[8],
+            client=r[9],
+            assignee=r[10],
+            category=r[11],
+            first_responded=bool(r[12]),
+            warned=bool(r[13]),
+            sort_value=utc(r[14]) if sort.key == SortKey.urgency else r[14],
+        )
+        for r in session.execute(statement).all()
+    ]
+    if len(rows) > limit:
+        rows.pop()
+        return QueueWindow(rows=rows, next_key=rows[-1].key)
+    return QueueWindow(rows=rows, next_key=None)
+
+
+def count_queue(session: Session, *, filters: QueueFilter) -> int:
+    """How many active tickets match `filters`: a section's live count."""
+    ticket = table_of(Ticket)
+    statement = select(func.count()).select_from(ticket).where(and_(*_conditions(filters)))
+    return int(session.execute(statement).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class TicketHit:
+    id: int
+    subject: str
+    status: TicketStatus
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.id}"
+
+
+def find_tickets(session: Session, *, text: str, limit: int = 10) -> list[TicketHit]:
+    """Tickets for the command palette: `#1042` (or `1042`) finds that ticket in any state;
+    words find active tickets whose subject holds them all, most urgent first."""
+    ticket = table_of(Ticket)
+    needle = text.strip()
+    hits: list[TicketHit] = []
+    ref = needle.strip("[]").lstrip("#")
+    if ref.isdigit() and len(ref) < 19:
+        row = session.execute(
+            select(ticket.c.id, ticket.c.subject, type_coerce(ticket.c.status, String)).where(
+                ticket.c.id == int(ref)
+            )
+        ).first()
+        if row is not None:
+            hits.append(TicketHit(row[0], row[1], _STATUS[row[2]]))
+    if needle and not needle.startswith("#"):
+        window = queue_window(session, filters=QueueFilter(text=needle), limit=limit)
+        hits += [TicketHit(r.id, r.subject, r.status) for r in window.rows]
+    unique = {h.id: h for h in reversed(hits)}  # the first hit of each ticket wins
+    return sorted(unique.values(), key=hits.index)[:limit]

@@ -1,0 +1,86 @@
+"""F1 / `?`: every key that works on the screen underneath, generated from its bindings.
+
+Each line is the key (after the user's `[keymap]` overrides), what it does, the binding's
+id (what to name in `[keymap]` to change it) and its tooltip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Static
+
+
+@dataclass(frozen=True, slots=True)
+class KeyHelp:
+    keys: str
+    description: str
+    id: str
+    tooltip: str
+
+
+def key_help(screen: Screen[Any]) -> list[KeyHelp]:
+    """The active bindings of `screen` (its focused widget, the screen, the app), one line
+    per action, in the order they are declared."""
+    lines: dict[tuple[str, str], KeyHelp] = {}
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if binding.system or not (binding.description or binding.tooltip):
+            continue
+        name = (active.node.__class__.__name__, binding.action)
+        display = screen.app.get_key_display(binding)
+        if name in lines:
+            known = lines[name]
+            if display not in known.keys.split(" / "):
+                lines[name] = KeyHelp(
+                    f"{known.keys} / {display}", known.description, known.id, known.tooltip
+                )
+            continue
+        del key
+        lines[name] = KeyHelp(
+            display, binding.description, binding.id or "", active.tooltip or binding.tooltip
+        )
+    return list(lines.values())
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,question_mark,q", "close", "Close", id="help.close", tooltip="Back"),
+    ]
+
+    def __init__(self, lines: list[KeyHelp]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    @classmethod
+    def of(cls, screen: Screen[Any]) -> HelpScreen:
+        return cls(key_help(screen))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog help"):
+            yield Static(
+                Content("Keys on this screen (change them in [keymap] by id)"),
+                classes="dialog-title",
+            )
+            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Key", "Does", "Id", "More")
+        for line in self.lines:
+            table.add_row(
+                Content(line.keys),
+                Content(line.description),
+                Content(line.id),
+                Content(line.tooltip),
+            )
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,88 @@
+"""The queue's filter line: what narrows the queue now, and the free-text box."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from dispatcher.text import plain
+
+
+class FilterBar(Horizontal):
+    """Dumb: `summary` down; `TextChanged` up as the dispatcher types (debounced)."""
+
+    DEFAULT_CSS = """
+    FilterBar { height: 1; }
+    FilterBar #filter-summary { width: 1fr; height: 1; }
+    FilterBar Input { width: 40; height: 1; border: none; padding: 0 1; display: none; }
+    FilterBar.-typing Input { display: block; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="filter.close", tooltip="Clear the text filter"),
+    ]
+    DEBOUNCE = 0.25
+
+    @dataclass
+    class TextChanged(Message):
+        text: str
+
+    @dataclass
+    class Closed(Message):
+        pass
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._pending = ""
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="filter-summary")
+        yield Input(placeholder="subject contains…", id="filter-text")
+
+    def show_summary(self, parts: list[tuple[str, str]]) -> None:
+        """`parts` are (what, value) pairs: values are data, shown literally."""
+        text = "  ".join(f"{what}: {plain(value)}" for what, value in parts)
+        self.query_one("#filter-summary", Static).update(
+            Content(text or "no filter — f1 or ? for the keys")
+        )
+
+    def open_text(self, current: str) -> None:
+        self.add_class("-typing")
+        box = self.query_one(Input)
+        box.value = current
+        box.focus()
+
+    def action_close(self) -> None:
+        box = self.query_one(Input)
+        if box.value:
+            box.value = ""
+            self.post_message(self.TextChanged(""))
+        self.remove_class("-typing")
+        self.post_message(self.Closed())
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._pending = event.value
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(self.DEBOUNCE, self._send)
+
+    def _send(self) -> None:
+        self.post_message(self.TextChanged(self._pending))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        self.post_message(self.TextChanged(event.value))
+        if not event.value:
+            self.remove_class("-typing")
+        self.post_message(self.Closed())

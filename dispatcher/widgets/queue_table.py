@@ -1,0 +1,342 @@
+"""The queue's table: a window of rows drawn line by line, only what is on screen.
+
+Textual's DataTable measures every cell through Rich and repaints its whole page on any
+change (≈0.15 ms a cell, MEASURED.md section 4). The queue changes every time anybody
+touches a ticket, so this widget draws each visible line straight into segments, cut to
+fixed column widths: a repaint of a full window costs a few milliseconds.
+
+Dumb: the screen hands it rows, marks and the selection (attributes down); it posts
+`Opened`, `EdgeReached` and `SortRequested` (messages up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+from dispatcher.store.models import NO_DEADLINE
+from dispatcher.store.queue import QueueSort, SortKey, WindowRow
+from dispatcher.text import plain, time_left
+
+# Wall time left under which a running deadline shows as a warning even before the
+# sweep has fired one (the default plans warn 60 and 15 minutes ahead).
+WARNING_WINDOW = timedelta(hours=1)
+
+
+def sla_state(row: WindowRow, now: datetime) -> str:
+    """`paused`, `breached`, `warning`, `ok`, or `none` (no deadline)."""
+    if row.sla_paused_since is not None:
+        return "paused"
+    if row.next_due_at >= NO_DEADLINE:
+        return "none"
+    if row.next_due_at <= now:
+        return "breached"
+    if row.warned or row.next_due_at - now <= WARNING_WINDOW:
+        return "warning"
+    return "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: SortKey | None  # None: not sortable (the mark column)
+    label: str
+    width: int  # 0: takes the width that is left
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(None, "", 2),
+    Column(SortKey.ref, "Ref", 8),
+    Column(SortKey.priority, "Pri", 7),
+    Column(SortKey.client, "Client", 18),
+    Column(SortKey.subject, "Subject", 0),
+    Column(SortKey.category, "Category", 12),
+    Column(SortKey.assignee, "Assignee", 10),
+    Column(SortKey.status, "Status", 15),
+    Column(SortKey.urgency, "Due", 9),
+)
+MIN_SUBJECT = 12
+MARK_NEW, MARK_CHANGED, MARK_SELECTED = "new", "changed", "selected"
+
+
+def column_widths(total: int) -> list[int]:
+    fixed = sum(c.width + 1 for c in COLUMNS if c.width) + 1
+    return [c.width or max(MIN_SUBJECT, total - fixed) for c in COLUMNS]
+
+
+def cells(row: WindowRow, now: datetime, mark: str | None, selected: bool) -> list[str]:
+    """The row's texts, control characters removed (Segments never parse markup)."""
+    due = "paused" if row.sla_paused_since is not None else time_left(row.next_due_at, now)
+    flag = "✓" if selected else {MARK_NEW: "+", MARK_CHANGED: "*"}.get(mark or "", " ")
+    return [
+        flag,
+        row.ref,
+        row.priority.value,
+        plain(row.client or "—"),
+        plain(row.subject),
+        plain(row.category or "—"),
+        plain(row.assignee or "—"),
+        row.status.value,
+        due,
+    ]
+
+
+def _fit(text: str, width: int) -> str:
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+class QueueTable(ScrollView, can_focus=True):
+    """Rows of the live queue; the cursor and the selection follow tickets, not positions."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "queue-table--header",
+        "queue-table--cursor",
+        "queue-table--selected",
+        "queue-table--ok",
+        "queue-table--none",
+        "queue-table--warning",
+        "queue-table--breached",
+        "queue-table--paused",
+        "queue-table--new",
+        "queue-table--changed",
+    }
+    DEFAULT_CSS = """
+    QueueTable { height: 1fr; overflow-x: hidden; }
+    QueueTable > .queue-table--header { text-style: bold; }
+    QueueTable > .queue-table--cursor { background: $block-cursor-background; }
+    QueueTable > .queue-table--selected { text-style: bold; }
+    QueueTable > .queue-table--new { text-style: bold; }
+    QueueTable > .queue-table--changed { text-style: italic; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Down", id="queue.down", show=False),
+        Binding("up,k", "cursor_up", "Up", id="queue.up", show=False),
+        Binding("pagedown", "page_down", "Page down", id="queue.page_down", show=False),
+        Binding("pageup", "page_up", "Page up", id="queue.page_up", show=False),
+        Binding("home,g", "first", "First", id="queue.first", show=False),
+        Binding("end,G", "last", "Last", id="queue.last", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    @dataclass
+    class Opened(Message):
+        ticket_id: int
+
+    @dataclass
+    class EdgeReached(Message):
+        """The cursor tried to leave the window: +1 past the bottom, -1 above the top."""
+
+        direction: int
+
+    @dataclass
+    class SortRequested(Message):
+        key: SortKey
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.rows: list[WindowRow] = []
+        self.now: datetime = datetime.min.replace(tzinfo=UTC)
+        self.marks: dict[int, str] = {}
+        self.selected: set[int] = set()
+        self.sort = QueueSort()
+        self._texts: list[list[str]] = []
+        self._states: list[str] = []
+        self._styles: dict[str, Style] = {}
+
+    # --- attributes down -----------------------------------------------------------
+
+    def show(
+        self,
+        rows: list[WindowRow],
+        *,
+        now: datetime,
+        marks: dict[int, str],
+        selected: set[int],
+        sort: QueueSort,
+        cursor_id: int | None = None,
+        cursor_at: int | None = None,
+    ) -> None:
+        """Show a new window; the cursor goes to `cursor_id` if it is there, else to the
+        row index `cursor_at`, else stays on the ticket it is on."""
+        keep = cursor_id if cursor_id is not None else self.current_id
+        old_index = self.cursor
+        self.rows, self.now, self.marks, self.selected, self.sort = (
+            rows,
+            now,
+            marks,
+            selected,
+            sort,
+        )
+        self._texts = [cells(r, now, marks.get(r.id), r.id in selected) for r in rows]
+        self._states = [sla_state(r, now) for r in rows]
+        index = next((i for i, r in enumerate(rows) if r.id == keep), None)
+        if index is None:
+            index = cursor_at if cursor_at is not None else old_index
+        self.virtual_size = Size(self.size.width, len(rows))
+        self.cursor = max(0, min(index, len(rows) - 1))
+        self.refresh()
+
+    def restyle_row(self, ticket_id: int) -> None:
+        """Redraw one row after its mark or selection changed."""
+        for i, row in enumerate(self.rows):
+            if row.id == ticket_id:
+                self._texts[i] = cells(
+                    row, self.now, self.marks.get(row.id), row.id in self.selected
+                )
+                self.refresh_line(i)
+
+    @property
+    def current_id(self) -> int | None:
+        if 0 <= self.cursor < len(self.rows):
+            return self.rows[self.cursor].id
+        return None
+
+    @property
+    def current_row(self) -> WindowRow | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    # --- drawing -------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
+    def _style(self, name: str) -> Style:
+        if name not in self._styles:
+            self._styles[name] = self.get_component_rich_style(f"queue-table--{name}")
+        return self._styles[name]
+
+    def header_strip(self, width: int) -> Strip:
+        widths = column_widths(width)
+        parts = []
+        for column, w in zip(COLUMNS, widths, strict=True):
+            label = column.label
+            if column.key is not None and column.key == self.sort.key:
+                label += " ▼" if self.sort.descending else " ▲"
+            parts.append(_fit(label, w))
+        return Strip(
+            [Segment(" " + " ".join(parts) + " ", self._style("header"))]
+        ).adjust_cell_length(width)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = y + self.scroll_offset.y
+        if index >= len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        texts = self._texts[index]
+        row_id = self.rows[index].id
+        style = self.rich_style + self._style(self._states[index])
+        mark = self.marks.get(row_id)
+        if mark:
+            style += self._style(mark)
+        if row_id in self.selected:
+            style += self._style("selected")
+        if index == self.cursor and self.has_focus_within:
+            style += self._style("cursor")
+        elif index == self.cursor:
+            style += self._style("cursor") + Style(dim=True)
+        widths = column_widths(width)
+        line = " " + " ".join(_fit(t, w) for t, w in zip(texts, widths, strict=True)) + " "
+        return Strip([Segment(line, style)]).adjust_cell_length(width, style)
+
+    def refresh_line(self, index: int) -> None:
+        y = index - self.scroll_offset.y
+        if 0 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self.rows))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # --- the cursor ----------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True, immediate=True)
+
+    def _move(self, delta: int) -> None:
+        if not self.rows:
+            return
+        target = self.cursor + delta
+        if target >= len(self.rows):
+            if self.cursor == len(self.rows) - 1:
+                self.post_message(self.EdgeReached(+1))
+            target = len(self.rows) - 1
+        elif target < 0:
+            if self.cursor == 0:
+                self.post_message(self.EdgeReached(-1))
+            target = 0
+        self.cursor = target
+
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def action_page_down(self) -> None:
+        self._move(max(1, self.size.height - 1))
+
+    def action_page_up(self) -> None:
+        self._move(-max(1, self.size.height - 1))
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = max(0, len(self.rows) - 1)
+
+    async def on_click(self, event: events.Click) -> None:
+        index = event.y + self.scroll_offset.y
+        if 0 <= index < len(self.rows):
+            self.cursor = index
+            if event.chain >= 2:
+                self.post_message(self.Opened(self.rows[index].id))
+
+
+class QueueHeader(Widget):
+    """The column titles above a `QueueTable`; a click sorts by that column."""
+
+    DEFAULT_CSS = "QueueHeader { height: 1; }"
+
+    def __init__(self, table: Callable[[], QueueTable], *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._table = table
+
+    def render_line(self, y: int) -> Strip:
+        return self._table().header_strip(self.size.width)
+
+    def on_click(self, event: events.Click) -> None:
+        x = 1
+        for column, width in zip(COLUMNS, column_widths(self.size.width), strict=True):
+            if x <= event.x < x + width and column.key is not None:
+                self.post_message(QueueTable.SortRequested(column.key))
+                return
+            x += width + 1
+
+
+def visible_ids(rows: Iterable[WindowRow]) -> dict[int, int]:
+    """Ticket id → version of a window, to tell new and changed rows on the next one."""
+    return {r.id: r.version for r in rows}
