@@ -170,14 +170,25 @@ class DispatcherApp(App[None]):
 
     def on_ready(self) -> None:
         if self.run_scheduler:
-            from dispatcher.scheduling import SlaJobs, make_scheduler
-
-            self.scheduler = make_scheduler(SlaJobs(store=self.store))
-            self.scheduler.start()
+            self.prepare_scheduler()
         if self.watch_changes:
             self.watch_for_changes()
         self.poll_alerts()
         self.set_interval(ALERT_POLL_SECONDS, self.poll_alerts)
+
+    @work(thread=True, exit_on_error=False, group="scheduler")
+    def prepare_scheduler(self) -> None:
+        """Build the background jobs off the UI thread (mail settings read the database),
+        then start the scheduler on the event loop."""
+        from dispatcher.scheduling import MailJobs, SlaJobs, make_scheduler
+
+        mail = MailJobs.from_settings(self.settings, store=self.store)
+        scheduler = make_scheduler(SlaJobs(store=self.store), mail=mail)
+        self.call_from_thread(self._start_scheduler, scheduler)
+
+    def _start_scheduler(self, scheduler: AsyncIOScheduler) -> None:
+        self.scheduler = scheduler
+        scheduler.start()
 
     def on_unmount(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
