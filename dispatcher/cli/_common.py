@@ -128,18 +128,18 @@ class CliState:
 
 
 def ensure_ready(store: Store) -> None:
-    from dispatcher.store import migrate
+    from dispatcher.store.schema_version import HEAD, current_revision
 
-    current = migrate.current_revision(store.engine)
+    current = current_revision(store.engine)
     if current is None:
         fail(
             f"the database {store.url.render_as_string(hide_password=True)} is not set up: "
             "run 'dispatcher admin init'"
         )
-    if current != migrate.head_revision():
+    if current != HEAD:
         fail(
             f"the database is at schema {current}, this version needs "
-            f"{migrate.head_revision()}: run 'dispatcher admin db upgrade'"
+            f"{HEAD}: run 'dispatcher admin db upgrade'"
         )
 
 

@@ -50,8 +50,6 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 __all__ = [
     "WEEKDAYS",
     "BusinessCalendar",
@@ -167,6 +165,8 @@ def load_zone(name: str) -> ZoneInfo:
 
 def check_holiday_region(country: str, subdivision: str | None = None) -> None:
     """Raise ValueError unless `holidays` knows this country (and subdivision)."""
+    import holidays  # deferred: ~60 ms, and only calendars with a country need it
+
     try:
         holidays.country_holidays(country, subdiv=subdivision)
     except NotImplementedError:
@@ -186,6 +186,8 @@ def check_holiday_region(country: str, subdivision: str | None = None) -> None:
 @lru_cache(maxsize=256)
 def _public_holidays(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
     """Public holidays of one year; cached because the `holidays` package is slow to build."""
+    import holidays  # deferred: ~60 ms at import
+
     found = holidays.country_holidays(country, subdiv=subdivision, years=year)
     return {day: str(name) for day, name in sorted(found.items()) if day.year == year}
 
