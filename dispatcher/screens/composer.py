@@ -1,18 +1,112 @@
-"""Reply and note composer (placeholder until the replies issue builds it)."""
+"""The reply and note composer: templates, KB articles, preview, and a careful send.
+
+A reply goes to the client and a note stays in the team: they open from different keys,
+are framed in different colours (`-reply` / `-note`), and the header names who will read
+it before anything is sent. The body is a template itself: placeholders are rendered in
+the preview and when sending; one without a value blocks sending, by name. If the ticket
+moved on since the composer opened, the first send only shows what changed ("2 new
+messages since you opened"); review it, then send anyway.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.screen import ModalScreen
-from textual.widgets import Static
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar
 
-from dispatcher.domain.enums import MessageKind
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from dispatcher.domain.enums import MessageKind, Visibility
+from dispatcher.domain.errors import DispatcherError
 from dispatcher.identity import Operator
+from dispatcher.store import kb, kb_search, templates
 from dispatcher.store.engine import Store
+from dispatcher.store.kb_search import SearchHit
+from dispatcher.store.templates import ArticleLink, ComposeInfo, NewSince, TemplateInfo
+from dispatcher.text import plain
+
+SEARCH_DEBOUNCE = 0.2  # seconds of quiet typing before the KB is searched
 
 
 class ComposerScreen(ModalScreen[bool]):
     """Dismisses with True when a message was sent or saved."""
+
+    CSS_PATH = "kb_composer.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+s",
+            "send",
+            "Send",
+            id="composer.send",
+            priority=True,
+            tooltip="Send the reply or save the note",
+        ),
+        Binding(
+            "f2",
+            "preview",
+            "Preview",
+            id="composer.preview",
+            tooltip="Show the text as it will be sent",
+        ),
+        Binding(
+            "f3",
+            "templates",
+            "Templates",
+            id="composer.templates",
+            tooltip="Find a template (fuzzy)",
+        ),
+        Binding("f4", "articles", "Articles", id="composer.articles", tooltip="Find a KB article"),
+        Binding(
+            "f5",
+            "insert_link",
+            "Insert link",
+            id="composer.insert_link",
+            tooltip="Insert the highlighted article's link",
+        ),
+        Binding(
+            "f8",
+            "insert_article",
+            "Insert text",
+            id="composer.insert_article",
+            tooltip="Insert the highlighted article's text",
+        ),
+        Binding(
+            "escape", "cancel", "Cancel", id="composer.cancel", tooltip="Close without sending"
+        ),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        info: ComposeInfo
+        suggestions: list[SearchHit]
+
+    @dataclass
+    class Found(Message):
+        hits: list[SearchHit]
+
+    @dataclass
+    class Checked(Message):
+        since: NewSince
+
+    @dataclass
+    class Inserted(Message):
+        text: str
+        link: ArticleLink
+
+    @dataclass
+    class Sent(Message):
+        message_id: int
 
     def __init__(
         self,
@@ -27,8 +121,307 @@ class ComposerScreen(ModalScreen[bool]):
         self.store = store
         self.operator = operator
         self.ticket_id = ticket_id
-        self.kind = kind
+        self.kind = MessageKind(kind)
         self.opened_version = opened_version
+        self.info: ComposeInfo | None = None
+        self.hits: list[SearchHit] = []
+        self.shown_templates: list[TemplateInfo] = []
+        self.template: TemplateInfo | None = None
+        self.links: list[ArticleLink] = []
+        self.acknowledged_version: int | None = None  # "send anyway" at this version
+        self.sending = False
+        self._search_timer: Timer | None = None
+
+    @property
+    def is_reply(self) -> bool:
+        return self.kind == MessageKind.reply
+
+    # --- layout ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.kind} on #{self.ticket_id}")
+        kind_class = "-reply" if self.is_reply else "-note"
+        with Vertical(id="composer", classes=kind_class):
+            yield Static(id="composer-recipients")
+            with Horizontal(id="composer-body"):
+                with Vertical(id="composer-side"):
+                    yield Input(placeholder="template (fuzzy)", id="template-filter")
+                    yield OptionList(id="template-list")
+                    yield Input(placeholder="search articles", id="article-filter")
+                    yield OptionList(id="article-list")
+                with Vertical(id="composer-main"):
+                    yield Input(placeholder="subject (default: Re: the ticket's)", id="subject")
+                    yield TextArea(id="body", soft_wrap=True, tab_behavior="focus")
+                    yield Static(id="preview", classes="-hidden")
+                    yield Static(id="composer-warning", classes="-hidden")
+                    yield Static(id="composer-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#composer-recipients", Static).update(Text("loading…"))
+        self.query_one("#subject", Input).display = self.is_reply
+        self.query_one(TextArea).focus()
+        self.load()
+
+    # --- loading ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="composer-load")
+    def load(self) -> None:
+        with self.store.read() as session:
+            info = templates.compose_info(
+                session, ticket_id=self.ticket_id, sender_id=self.operator.id
+            )
+            suggestions = kb_search.suggest_for_ticket(
+                session, ticket_id=self.ticket_id, visibility=self._article_visibility()
+            )
+        self.post_message(self.Loaded(info, suggestions))
+
+    def on_composer_screen_loaded(self, message: Loaded) -> None:
+        self.info = message.info
+        header = self.query_one("#composer-recipients", Static)
+        ref = f"{message.info.ref} {message.info.subject}"
+        if self.is_reply:
+            if message.info.recipient_email:
+                who = f"{message.info.recipient_name} <{message.info.recipient_email}>"
+                header.update(Text(plain(f"Reply to the client — To: {who} — {ref}")))
+            else:
+                header.update(Text(plain(f"Reply — no contact email: cannot send — {ref}")))
+        else:
+            header.update(Text(plain(f"Internal note — only the team sees it — {ref}")))
+        self._show_templates("")
+        self._show_articles(message.suggestions)
+
+    # --- templates --------------------------------------------------------------------
+
+    def _show_templates(self, typed: str) -> None:
+        if self.info is None:
+            return
+        self.shown_templates = templates.fuzzy_rank(self.info.templates, typed)
+        options = self.query_one("#template-list", OptionList)
+        options.clear_options()
+        options.add_options(
+            [Option(Text(plain(t.name)), id=str(t.id)) for t in self.shown_templates]
+        )
+        if options.option_count:
+            options.highlighted = 0
+
+    @on(Input.Changed, "#template-filter")
+    def _template_typed(self, event: Input.Changed) -> None:
+        self._show_templates(event.value)
+
+    @on(Input.Submitted, "#template-filter")
+    def _template_submitted(self) -> None:
+        options = self.query_one("#template-list", OptionList)
+        if options.highlighted is not None:
+            self._apply_template(options.highlighted)
+
+    @on(OptionList.OptionSelected, "#template-list")
+    def _template_selected(self, event: OptionList.OptionSelected) -> None:
+        self._apply_template(event.option_index)
+
+    def _apply_template(self, index: int) -> None:
+        if not 0 <= index < len(self.shown_templates):
+            return
+        self.template = self.shown_templates[index]
+        self.query_one(TextArea).text = self.template.body
+        if self.template.subject:
+            self.query_one("#subject", Input).value = self.template.subject
+        self._status(f"template {self.template.name} — F2 to preview")
+        self.query_one(TextArea).focus()
+        self._refresh_preview()
+
+    # --- articles ---------------------------------------------------------------------
+
+    def _article_visibility(self) -> Visibility | None:
+        return Visibility.public if self.is_reply else None  # public ones only into replies
+
+    @on(Input.Changed, "#article-filter")
+    def _article_typed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        typed = event.value
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self.search(typed))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="composer-search")
+    def search(self, typed: str) -> None:
+        with self.store.read() as session:
+            if typed.strip():
+                hits = kb_search.search(
+                    session,
+                    query=typed,
+                    typing=True,
+                    limit=20,
+                    visibility=self._article_visibility(),
+                )
+            else:
+                hits = kb_search.suggest_for_ticket(
+                    session, ticket_id=self.ticket_id, visibility=self._article_visibility()
+                )
+        self.post_message(self.Found(hits))
+
+    def on_composer_screen_found(self, message: Found) -> None:
+        self._show_articles(message.hits)
+
+    def _show_articles(self, hits: list[SearchHit]) -> None:
+        self.hits = hits
+        options = self.query_one("#article-list", OptionList)
+        options.clear_options()
+        options.add_options(
+            [Option(Text(plain(f"{h.title} ({h.visibility.value})")), id=str(h.id)) for h in hits]
+        )
+        if options.option_count:
+            options.highlighted = 0
+
+    def _highlighted_hit(self) -> SearchHit | None:
+        index = self.query_one("#article-list", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.hits):
+            self._status("no article highlighted: F4 to find one", error=True)
+            return None
+        return self.hits[index]
+
+    def action_insert_link(self) -> None:
+        hit = self._highlighted_hit()
+        if hit is not None:
+            self.insert_article(hit, whole=False)
+
+    def action_insert_article(self) -> None:
+        hit = self._highlighted_hit()
+        if hit is not None:
+            self.insert_article(hit, whole=True)
+
+    @work(thread=True, exit_on_error=False, group="composer-insert")
+    def insert_article(self, hit: SearchHit, whole: bool) -> None:
+        if self.is_reply and hit.visibility != Visibility.public:
+            raise DispatcherError(f"{hit.title!r} is internal: only public articles go to clients")
+        with self.store.write() as session:
+            article = kb.get_article(session, slug=hit.slug)
+            kb_search.record_use(session, article_id=article.id)
+        link = templates.article_link(article.slug, article.title)
+        text = article.body.strip() if whole else f"{article.title}: {link.url}"
+        self.post_message(self.Inserted(text, link))
+
+    def on_composer_screen_inserted(self, message: Inserted) -> None:
+        if message.link not in self.links:
+            self.links.append(message.link)
+        area = self.query_one(TextArea)
+        area.insert(message.text + "\n")
+        area.focus()
+        self._status(f"inserted {message.link.title}")
+        self._refresh_preview()
+
+    # --- preview --------------------------------------------------------------------
+
+    def action_preview(self) -> None:
+        preview = self.query_one("#preview", Static)
+        preview.set_class(not preview.has_class("-hidden"), "-hidden")
+        self._refresh_preview()
+
+    def _rendered(self) -> templates.Rendered:
+        """The subject and body as they would be sent (raises for a missing placeholder)."""
+        if self.info is None:
+            raise DispatcherError("still loading the ticket")
+        context = dict(self.info.context)
+        context.update(templates.ticket_context_articles(self.links))
+        subject = self.query_one("#subject", Input).value if self.is_reply else ""
+        return templates.render_pair(subject, self.query_one(TextArea).text, context)
+
+    def _refresh_preview(self) -> None:
+        preview = self.query_one("#preview", Static)
+        if preview.has_class("-hidden"):
+            return
+        try:
+            rendered = self._rendered()
+        except DispatcherError as exc:
+            preview.update(Text(plain(str(exc))))
+            return
+        head = f"Subject: {rendered.subject}\n\n" if self.is_reply and rendered.subject else ""
+        preview.update(Text(plain(head + rendered.body)))
+
+    @on(TextArea.Changed, "#body")
+    def _body_changed(self) -> None:
+        self._refresh_preview()
+
+    # --- sending --------------------------------------------------------------------
+
+    def action_send(self) -> None:
+        if self.sending or self.info is None:
+            return
+        try:
+            self._rendered()  # a missing placeholder blocks sending, by name
+        except DispatcherError as exc:
+            self._status(str(exc), error=True)
+            return
+        if self.is_reply and not self.info.recipient_email:
+            self._status("the contact has no email: a reply cannot be sent", error=True)
+            return
+        self.sending = True
+        self.check_and_send(
+            subject=self.query_one("#subject", Input).value if self.is_reply else "",
+            body=self.query_one(TextArea).text,
+            links=list(self.links),
+            template_name=self.template.name if self.template else None,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="composer-send")
+    def check_and_send(
+        self, *, subject: str, body: str, links: list[ArticleLink], template_name: str | None
+    ) -> None:
+        with self.store.read() as session:
+            since = templates.new_since(
+                session, ticket_id=self.ticket_id, version=self.opened_version
+            )
+        moved = since.version != self.opened_version
+        if moved and self.acknowledged_version != since.version:
+            self.post_message(self.Checked(since))
+            return
+        with self.store.write() as session:
+            message_id = templates.send(
+                session,
+                ticket_id=self.ticket_id,
+                kind=self.kind,
+                subject=subject,
+                body=body,
+                sender_id=self.operator.id,
+                expected_version=since.version,
+                articles=links,
+                template_name=template_name,
+                now=datetime.now(UTC),
+            )
+        self.post_message(self.Sent(message_id))
+
+    def on_composer_screen_checked(self, message: Checked) -> None:
+        self.sending = False
+        self.acknowledged_version = message.since.version
+        count = message.since.messages
+        noun = "message" if count == 1 else "messages"
+        lines = [
+            f"{count} new {noun} since you opened: review below / Ctrl+S to send anyway",
+            *message.since.changes,
+        ]
+        warning = self.query_one("#composer-warning", Static)
+        warning.update(Text(plain("\n".join(lines))))
+        warning.remove_class("-hidden")
+
+    def on_composer_screen_sent(self, _message: Sent) -> None:
+        self.dismiss(True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        self.sending = False
+        error = event.worker.error
+        text = str(error) if isinstance(error, DispatcherError) else f"failed: {error!r}"
+        self._status(text, error=True)
+
+    def action_templates(self) -> None:
+        self.query_one("#template-filter", Input).focus()
+
+    def action_articles(self) -> None:
+        self.query_one("#article-filter", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def _status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#composer-status", Static)
+        status.update(Text(plain(text)))
+        status.set_class(error, "-error")

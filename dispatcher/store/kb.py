@@ -25,6 +25,7 @@ from dispatcher.domain.frontmatter import (
     parse_article,
     valid_slug,
 )
+from dispatcher.store import kb_search
 from dispatcher.store.engine import Store
 from dispatcher.store.models import KbArticle, KbArticleTag
 
@@ -115,6 +116,7 @@ def upsert_article(
         session.add(article)
         session.flush()
         _set_tags(session, article_id=_id(article), tags=clean_tags)
+        kb_search.reindex(session, article_id=_id(article), title=title, body=body)
         return UpsertResult(_article(article, clean_tags), Outcome.created)
 
     old_tags = _tags_of(session, [_id(article)]).get(_id(article), ())
@@ -142,6 +144,7 @@ def upsert_article(
         session.exec(delete(KbArticleTag).where(col(KbArticleTag.article_id) == article.id))
         _set_tags(session, article_id=_id(article), tags=clean_tags)
     session.flush()
+    kb_search.reindex(session, article_id=_id(article), title=title, body=body)
     return UpsertResult(_article(article, clean_tags), Outcome.updated)
 
 

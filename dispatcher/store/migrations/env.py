@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import dispatcher.store.models  # noqa: F401  (registers every table on the metadata)
 from dispatcher.store.models._base import EnumText
+from dispatcher.store.models.knowledge import is_model_table
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -30,6 +31,7 @@ def run_migrations_online() -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=is_model_table,  # FTS5's tables are the search index, not models
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -45,6 +45,47 @@ class KbArticle(SQLModel, table=True):
     version: int = 1
 
 
+class KbSearchDoc(SQLModel, table=True):
+    """An article as the search index sees it: its title and body as lines of stems.
+
+    Written by `dispatcher.store.kb_search.reindex` whenever the article changes. On SQLite
+    the FTS5 table `kb_fts` indexes it as external content (kept in step by triggers); on
+    PostgreSQL a GIN index over its weighted tsvector does (both made by migration 0002).
+    """
+
+    __tablename__ = "kb_search_doc"
+
+    article_id: int = Field(foreign_key="kb_article.id", primary_key=True, ondelete="CASCADE")
+    title_terms: str = Field(default="", sa_type=Text)
+    body_terms: str = Field(default="", sa_type=Text)
+
+
+# The search index's own objects, which are not models: FTS5's virtual table and its shadow
+# tables on SQLite, the GIN expression index on PostgreSQL. Comparing the models with a
+# migrated database leaves them out.
+SEARCH_INDEX_TABLES = frozenset(
+    {
+        "kb_fts",
+        "kb_fts_data",
+        "kb_fts_idx",
+        "kb_fts_docsize",
+        "kb_fts_config",
+        "kb_fts_content",
+        "kb_fts_vocab",
+    }
+)
+SEARCH_INDEX_INDEXES = frozenset({"ix_kb_search_doc_tsv"})
+
+
+def is_model_table(name: str | None, type_: str, _parent: object = None) -> bool:
+    """An Alembic `include_name` filter: everything but the search index's own objects."""
+    if type_ == "table":
+        return name not in SEARCH_INDEX_TABLES
+    if type_ == "index":
+        return name not in SEARCH_INDEX_INDEXES
+    return True
+
+
 class KbArticleTag(SQLModel, table=True):
     __tablename__ = "kb_article_tag"
 

@@ -1,0 +1,284 @@
+"""KB search: quality on our evaluation set, beside plain FTS5, and latency at 100k articles.
+
+    python bench/bench_kb.py                  # quality + latency at 100k generated articles
+    python bench/bench_kb.py --articles 0     # quality only
+
+Quality: the English and Russian articles of bench/kb_eval/ (one bilingual knowledge
+base, as a helpdesk has), and queries worded differently from the articles they should
+find (paraphrased questions, other word forms). For each language: recall@5 (the share of
+queries whose article is among the first five) and MRR (mean of 1/rank, 0 when not in
+the first 20), for
+
+- ours: `kb_search.search`, exactly as `dispatcher kb search` and the console call it;
+- floor: plain FTS5 over the raw title and body (unicode61, no stemming, no stop words),
+  ranked by bm25(); its query is every word of the question joined by OR (the stronger
+  floor; with FTS5's default AND, shown as "floor AND", most paraphrases find nothing).
+
+Latency: `kb_search.search` (ranking, then reading the top 20 and cutting their snippets)
+over generated articles plus the evaluation set, p50/p95 over the evaluation queries,
+whole and as typed (each query cut mid-word, the last word a prefix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dispatcher.domain.search_text import index_terms
+from dispatcher.store import kb, kb_search, migrate
+from dispatcher.store.engine import Store, make_engine
+from dispatcher.store.models import KbArticle, table_of
+from dispatcher.store.models.knowledge import KbSearchDoc
+
+HERE = Path(__file__).parent / "kb_eval"
+TOP = 20
+NOW = datetime(2026, 11, 18, 7, 30, tzinfo=UTC)
+
+
+def load() -> dict[str, dict[str, Any]]:
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(HERE.glob("*.json"))}
+
+
+def open_store(path: Path) -> Store:
+    engine = make_engine(str(path))
+    migrate.upgrade(engine)
+    engine.dispose()
+    return Store.open(str(path))
+
+
+def add_eval_articles(store: Store, sets: dict[str, dict[str, Any]]) -> None:
+    with store.write() as session:
+        for data in sets.values():
+            for a in data["articles"]:
+                kb.upsert_article(
+                    session,
+                    slug=a["slug"],
+                    title=a["title"],
+                    body=a["body"],
+                    tags=[],
+                    visibility="internal",
+                    groups=[],
+                    now=NOW,
+                )
+
+
+def ranks_ours(store: Store, queries: list[dict[str, Any]], *, typing: bool) -> list[int | None]:
+    out = []
+    with store.read() as session:
+        for q in queries:
+            hits = kb_search.search(session, query=q["q"], limit=TOP, typing=typing)
+            out.append(_rank([h.slug for h in hits], q["relevant"]))
+    return out
+
+
+def plain_fts(sets: dict[str, dict[str, Any]]) -> tuple[sqlite3.Connection, dict[int, str]]:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE f USING fts5(title, body, tokenize='unicode61')")
+    slugs = {}
+    n = 0
+    for data in sets.values():
+        for a in data["articles"]:
+            n += 1
+            slugs[n] = a["slug"]
+            conn.execute(
+                "INSERT INTO f(rowid, title, body) VALUES (?, ?, ?)", (n, a["title"], a["body"])
+            )
+    return conn, slugs
+
+
+def ranks_floor(
+    conn: sqlite3.Connection, slugs: dict[int, str], queries: list[dict[str, Any]], *, op: str
+) -> list[int | None]:
+    out = []
+    for q in queries:
+        words = [w for w in re.findall(r"\w+", q["q"].lower()) if w]
+        match = f" {op} ".join(f'"{w}"' for w in words)
+        rows = conn.execute(
+            "SELECT rowid FROM f WHERE f MATCH ? ORDER BY bm25(f) LIMIT ?", (match, TOP)
+        ).fetchall()
+        out.append(_rank([slugs[r[0]] for r in rows], q["relevant"]))
+    return out
+
+
+def _rank(found: list[str], relevant: list[str]) -> int | None:
+    for i, slug in enumerate(found, start=1):
+        if slug in relevant:
+            return i
+    return None
+
+
+def metrics(ranks: list[int | None]) -> tuple[float, float]:
+    recall5 = sum(1 for r in ranks if r is not None and r <= 5) / len(ranks)
+    mrr = sum(1 / r for r in ranks if r is not None) / len(ranks)
+    return recall5, mrr
+
+
+def quality(sets: dict[str, dict[str, Any]], tmp: Path) -> None:
+    store = open_store(tmp / "eval.db")
+    add_eval_articles(store, sets)
+    conn, slugs = plain_fts(sets)
+    n_articles = sum(len(d["articles"]) for d in sets.values())
+    print(f"quality: {n_articles} articles (one bilingual KB), top {TOP}")
+    print(f"{'lang':4} {'queries':>7}  {'what':34} {'recall@5':>8} {'MRR':>6}")
+    for lang, data in sets.items():
+        queries = data["queries"]
+        rows = [
+            ("ours (as the CLI and console search)", ranks_ours(store, queries, typing=True)),
+            ("ours, whole words only", ranks_ours(store, queries, typing=False)),
+            ("floor: plain FTS5 bm25, words ORed", ranks_floor(conn, slugs, queries, op="OR")),
+            ("floor AND: plain FTS5 bm25, default", ranks_floor(conn, slugs, queries, op="AND")),
+        ]
+        for what, ranks in rows:
+            r5, mrr = metrics(ranks)
+            print(f"{lang:4} {len(queries):7}  {what:34} {r5:8.3f} {mrr:6.3f}")
+        missed = [q["q"] for q, r in zip(queries, rows[0][1], strict=True) if r is None or r > 5]
+        if missed:
+            print(f"     ours missed (not in top 5): {missed}")
+    store.dispose()
+
+
+# --- latency at scale ----------------------------------------------------------------------
+
+
+def vocabulary(sets: dict[str, dict[str, Any]], rng: random.Random, *, harsh: bool) -> list[str]:
+    """Words by Zipf rank: the evaluation corpus's words and 30k made-up ones (rarer terms,
+    product names, codes). `harsh`: the evaluation words take the most frequent ranks, so
+    every query word is in most articles (the worst case); otherwise ranks are shuffled.
+    """
+    words: list[str] = []
+    for data in sets.values():
+        for a in data["articles"]:
+            words += re.findall(r"[^\W_]+", f"{a['title']} {a['body']}")
+    seen = list(dict.fromkeys(w.lower() for w in words))
+    latin, cyrillic = "abcdefghijklmnopqrstuvwxyz", "абвгдежзиклмнопрстуфхцчшщыэюя"
+    for _ in range(30_000):
+        letters = latin if rng.random() < 0.5 else cyrillic
+        seen.append("".join(rng.choice(letters) for _ in range(rng.randint(4, 11))))
+    if not harsh:
+        rng.shuffle(seen)
+    return seen
+
+
+def generate(
+    store: Store, count: int, sets: dict[str, dict[str, Any]], seed: int, *, harsh: bool
+) -> float:
+    rng = random.Random(seed)
+    vocab = vocabulary(sets, rng, harsh=harsh)
+    weights = [1 / (rank + 10) for rank in range(len(vocab))]  # Zipf-like
+    articles, docs = table_of(KbArticle), table_of(KbSearchDoc)
+    started = time.perf_counter()
+    batch = 2000
+    for start in range(0, count, batch):
+        rows, search_rows = [], []
+        for n in range(start, min(count, start + batch)):
+            title = " ".join(rng.choices(vocab, weights, k=rng.randint(3, 7))).capitalize()
+            words = rng.choices(vocab, weights, k=rng.randint(90, 220))
+            body = ". ".join(" ".join(words[i : i + 12]) for i in range(0, len(words), 12))
+            rows.append(
+                {
+                    "id": n + 1,
+                    "slug": f"gen/{n}",
+                    "title": title[:500],
+                    "body": body,
+                    "visibility": "internal",
+                    "status": "published",
+                    "groups": [],
+                    "uses": 0,
+                    "helpful_votes": 0,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                    "version": 1,
+                }
+            )
+            search_rows.append(
+                {
+                    "article_id": n + 1,
+                    "title_terms": index_terms(title),
+                    "body_terms": index_terms(body),
+                }
+            )
+        with store.write() as session:
+            session.execute(articles.insert(), rows)
+            session.execute(docs.insert(), search_rows)
+    add_eval_articles(store, sets)
+    with store.write() as session:
+        session.connection().exec_driver_sql("INSERT INTO kb_fts(kb_fts) VALUES ('optimize')")
+        session.connection().exec_driver_sql("ANALYZE")
+    return time.perf_counter() - started
+
+
+def latency(
+    sets: dict[str, dict[str, Any]], path: Path, count: int, seed: int, rounds: int, harsh: bool
+) -> None:
+    fresh = not path.exists()
+    store = open_store(path)
+    how = "query words among the most frequent" if harsh else "query words at random Zipf ranks"
+    if fresh:
+        took = generate(store, count, sets, seed, harsh=harsh)
+        print(
+            f"\nlatency: {count:,} generated ({how}) + the evaluation articles, "
+            f"built in {took:.0f} s"
+        )
+    else:
+        print(f"\nlatency: the database at {path}")
+    for lang, data in sets.items():
+        r5, mrr = metrics(ranks_ours(store, data["queries"], typing=True))
+        print(f"  quality among them, {lang}: recall@5 {r5:.3f}  MRR {mrr:.3f}")
+    queries = [q["q"] for data in sets.values() for q in data["queries"]]
+    typed = [q[: max(3, int(len(q) * 0.6))] for q in queries]  # cut mid-word: a prefix
+
+    def measure(texts: list[str], typing: bool) -> list[float]:
+        times = []
+        with store.read() as session:
+            for text in texts:  # a warm-up pass, not counted
+                kb_search.search(session, query=text, limit=TOP, typing=typing)
+            for _ in range(rounds):
+                for text in texts:
+                    t0 = time.perf_counter()
+                    kb_search.search(session, query=text, limit=TOP, typing=typing)
+                    times.append((time.perf_counter() - t0) * 1000)
+        return times
+
+    for what, texts, typing in (
+        ("whole queries", queries, False),
+        ("as typed (last word a prefix)", typed, True),
+    ):
+        times = sorted(measure(texts, typing))
+        p50 = statistics.median(times)
+        p95 = times[int(len(times) * 0.95) - 1]
+        print(
+            f"  {what:32} n={len(times):4}  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+            f"max {times[-1]:6.1f} ms"
+        )
+    store.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000, help="generated; 0: no latency")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the queries")
+    parser.add_argument(
+        "--harsh", action="store_true", help="generated articles full of the query words"
+    )
+    parser.add_argument("--db", type=Path, help="keep (or reuse) the big database here")
+    args = parser.parse_args()
+    sets = load()
+    with tempfile.TemporaryDirectory() as tmp:
+        quality(sets, Path(tmp))
+        if args.articles:
+            path = args.db or Path(tmp) / "big.db"
+            latency(sets, path, args.articles, args.seed, args.rounds, args.harsh)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""Words for full-text search: tokens, folding, stop words, English and Russian stems.
+
+The index never sees raw text: titles and bodies are turned into a line of stems
+(`index_terms`), and a query into the same stems (`parse_query`). Both backends index
+those stems with a plain tokenizer, so "принтера" finds "принтер" and "printing" finds
+"printed" on SQLite and PostgreSQL alike.
+
+Folding: lower case, `ё` → `е`, diacritics of Latin letters removed (`café` → `cafe`);
+Cyrillic letters keep theirs (`й` is a letter of its own). A word with a Cyrillic letter
+is stemmed as Russian, any other word of letters as English; words with digits (error
+codes, versions, numbers) are kept as they are.
+
+Search as you type: the last word of a query still being typed is a prefix, so it matches
+the stems of every word it may grow into (`parse_query(..., typing=True)`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+MAX_TERM = 64  # longer "words" (hashes, base64) are cut to this many characters
+MAX_QUERY_TERMS = 24  # a pasted paragraph is searched by its first this-many distinct words
+MIN_PREFIX = 3  # a word being typed becomes a prefix once it has this many letters
+
+_WORD = re.compile(r"[^\W_]+")
+_CYRILLIC = re.compile(r"[а-яё]")
+_DIGIT = re.compile(r"\d")
+
+_ENGLISH = snowballstemmer.stemmer("english")
+_RUSSIAN = snowballstemmer.stemmer("russian")
+
+# The Snowball project's stop-word lists (English and Russian), folded (ё → е).
+ENGLISH_STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further had hadn't has hasn't have
+    haven't having he he'd he'll he's her here here's hers herself him himself his how how's
+    i i'd i'll i'm i've if in into is isn't it it's its itself let's me more most mustn't my
+    myself no nor not of off on once only or other ought our ours ourselves out over own same
+    shan't she she'd she'll she's should shouldn't so some such than that that's the their
+    theirs them themselves then there there's these they they'd they'll they're they've this
+    those through to too under until up very was wasn't we we'd we'll we're we've were
+    weren't what what's when when's where where's which while who who's whom why why's with
+    won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
+    s t d ll m o re ve y don isn aren wasn weren hasn haven hadn doesn didn won wouldn
+    shouldn couldn mustn shan
+    """.split()
+)
+RUSSIAN_STOP_WORDS = frozenset(
+    """
+    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только
+    ее мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни
+    быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где
+    есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет ж
+    тогда кто этот того потому этого какой совсем ним здесь этом один почти мой тем чтобы нее
+    сейчас были куда зачем всех никогда можно при наконец два об другой хоть после над больше
+    тот через эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой
+    перед иногда лучше чуть том нельзя такой им более всегда конечно всю между
+    """.split()
+)
+STOP_WORDS = ENGLISH_STOP_WORDS | RUSSIAN_STOP_WORDS
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word of a text: where it is (for highlighting) and its search term."""
+
+    start: int
+    end: int
+    term: str | None  # None for a stop word
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A query as stems: whole words, and the forms of a word still being typed."""
+
+    terms: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()  # the typed word matches any term starting with these
+    exact_alternatives: tuple[str, ...] = ()  # ... or these short stems of it, exactly
+
+    @property
+    def empty(self) -> bool:
+        return not (self.terms or self.prefixes)
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    text: str
+    highlights: tuple[tuple[int, int], ...]  # (start, end) offsets into `text`
+
+
+def fold(text: str) -> str:
+    """Lower case, ё → е, Latin diacritics removed; Cyrillic letters are left whole."""
+    text = text.lower().replace("ё", "е")
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) for c in text)
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    if char.isascii() or not char.isalpha() or "CYRILLIC" in unicodedata.name(char, ""):
+        return char
+    decomposed = unicodedata.normalize("NFKD", char)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return base or char
+
+
+@lru_cache(maxsize=200_000)
+def term_of(word: str) -> str | None:
+    """The search term of one folded word, or None for a stop word or a lone letter."""
+    if word in STOP_WORDS:
+        return None
+    if _DIGIT.search(word):
+        return word[:MAX_TERM]
+    if len(word) < 2:
+        return None
+    stemmer = _RUSSIAN if _CYRILLIC.search(word) else _ENGLISH
+    return str(stemmer.stemWord(word))[:MAX_TERM]
+
+
+def words(text: str) -> Iterator[Word]:
+    """Every word of the text with its offsets; folding keeps offsets (one char per char)."""
+    folded = fold(text)
+    if len(folded) != len(text):  # a letter that folds to two (rare): offsets from the text
+        folded = "".join(fold(c)[:1] or c for c in text)
+    for match in _WORD.finditer(folded):
+        yield Word(match.start(), match.end(), term_of(match.group()))
+
+
+def terms(text: str) -> list[str]:
+    """The search terms of a text, in order, stop words left out."""
+    return [w.term for w in words(text) if w.term is not None]
+
+
+def index_terms(text: str) -> str:
+    """The line the index stores for a text: its terms separated by spaces."""
+    return " ".join(terms(text))
+
+
+def parse_query(text: str, *, typing: bool = False) -> Query:
+    """A query's distinct terms; with `typing`, an unfinished last word becomes a prefix."""
+    found = list(words(text))
+    last: Word | None = None
+    if typing and found and found[-1].end == len(text):
+        last = found.pop()
+    seen: list[str] = []
+    for word in found:
+        if word.term is not None and word.term not in seen:
+            seen.append(word.term)
+    seen = seen[:MAX_QUERY_TERMS]
+    if last is None:
+        return Query(terms=tuple(seen))
+    raw = fold(text[last.start : last.end])
+    if len(raw) < MIN_PREFIX:
+        if last.term is not None and last.term not in seen:
+            seen.append(last.term)
+        return Query(terms=tuple(seen))
+    # The typed letters may already be past the stem of the word they grow into
+    # ("printin" → "print"): the stems of shorter forms count too, exactly.
+    stem = term_of(raw) or raw
+    prefixes = _unique([raw, stem] if not raw.startswith(stem) else [stem])
+    shorter = [raw[:n] for n in range(max(MIN_PREFIX + 1, len(raw) - 2), len(raw))]
+    exact = tuple(s for s in _unique(shorter) if not any(s.startswith(p) for p in prefixes))
+    return Query(terms=tuple(seen), prefixes=prefixes, exact_alternatives=exact)
+
+
+def fts5_match(query: Query) -> str:
+    """The FTS5 MATCH expression: any of the terms (BM25 ranks documents with more first)."""
+    parts = [f'"{t}"' for t in query.terms]
+    parts += [f'"{p}"*' for p in query.prefixes]
+    parts += [f'"{e}"' for e in query.exact_alternatives]
+    return " OR ".join(parts)
+
+
+def tsquery(query: Query) -> str:
+    """The PostgreSQL `to_tsquery('simple', ...)` text for the same query."""
+    parts = [_ts_quote(t) for t in query.terms]
+    parts += [f"{_ts_quote(p)}:*" for p in query.prefixes]
+    parts += [_ts_quote(e) for e in query.exact_alternatives]
+    return " | ".join(parts)
+
+
+def matches(query: Query, term: str) -> bool:
+    return (
+        term in query.terms
+        or term in query.exact_alternatives
+        or any(term.startswith(p) for p in query.prefixes)
+    )
+
+
+def snippet(text: str, query: Query, *, width: int = 160) -> Snippet:
+    """About `width` characters of the text around the densest run of matching words."""
+    text = " ".join(text.split())  # one line: newlines and Markdown indentation collapse
+    hits = [(w.start, w.end) for w in words(text) if w.term is not None and matches(query, w.term)]
+    if not hits:
+        cut = _cut(text, 0, width)
+        return Snippet(cut[0], ())
+    best_start, best_count = hits[0][0], 0
+    right = 0
+    for left, (start, _) in enumerate(hits):
+        right = max(right, left)
+        while right + 1 < len(hits) and hits[right + 1][1] - start <= width:
+            right += 1
+        if right - left + 1 > best_count:
+            best_start, best_count = start, right - left + 1
+    begin = 0 if len(text) <= width else max(0, best_start - width // 4)
+    if begin:
+        space = text.rfind(" ", 0, begin + 1)
+        begin = space + 1 if space >= 0 else begin
+    piece, offset = _cut(text, begin, width)
+    spans = tuple(
+        (s - begin + offset, e - begin + offset)
+        for s, e in hits
+        if s >= begin and e - begin + offset <= len(piece)
+    )
+    return Snippet(piece, spans)
+
+
+def _cut(text: str, begin: int, width: int) -> tuple[str, int]:
+    """text[begin:] cut at a word boundary near `width`, with … marks; and the shift."""
+    end = begin + width
+    if end < len(text):
+        space = text.rfind(" ", begin, end)
+        end = space if space > begin else end
+    piece = text[begin:end]
+    prefix = "…" if begin > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    return prefix + piece + suffix, len(prefix)
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    result: list[str] = []
+    for value in values:
+        if value and value not in result:
+            result.append(value)
+    return tuple(result)
+
+
+def _ts_quote(term: str) -> str:
+    return "'" + term.replace("'", "") + "'"

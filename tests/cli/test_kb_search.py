@@ -1,0 +1,107 @@
+"""`dispatcher kb search`: the same ranking as the store, JSON for scripts, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from dispatcher.cli import app
+from dispatcher.domain.enums import Visibility
+from dispatcher.store import kb, kb_search
+from dispatcher.store.engine import Store
+
+runner = CliRunner()
+
+
+def _kb(db_url: str, *args: str) -> Result:
+    return runner.invoke(app, ["kb", "--db", db_url, *args], env={"COLUMNS": "200"})
+
+
+def _json(db_url: str, *args: str) -> Any:
+    result = _kb(db_url, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _seed(store: Store, now: datetime) -> None:
+    articles = [
+        ("printer", "Принтер не печатает", "Переустановите драйвер принтера.", "public"),
+        ("toner", "Toner low", "Replace the printer's toner cartridge.", "internal"),
+        ("vpn", "VPN token", "Reset the token in the portal.", "public"),
+        ("hours", "Office hours", "Open on weekdays.", "internal"),
+        ("coffee", "Coffee machine", "Descale monthly.", "internal"),
+        ("badge", "Badge lost", "Security issues a new one.", "internal"),
+    ]
+    with store.write() as session:
+        for slug, title, body, visibility in articles:
+            kb.upsert_article(
+                session,
+                slug=slug,
+                title=title,
+                body=body,
+                tags=[slug],
+                visibility=visibility,
+                groups=[],
+                now=now,
+            )
+
+
+def test_search_json_lists_title_score_snippet_in_store_order(
+    db_url: str, store: Store, now: datetime
+) -> None:
+    _seed(store, now)
+    hits = _json(db_url, "search", "принтеры toner")
+    assert {h["slug"] for h in hits} == {"toner", "printer"}
+    assert {"title", "score", "snippet", "highlights", "rank"} <= set(hits[0])
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    with store.read() as session:
+        same = kb_search.search(session, query="принтеры toner", limit=10, typing=True)
+    assert [h["slug"] for h in hits] == [h.slug for h in same]
+
+
+def test_limit_visibility_tag_and_whole_words(db_url: str, store: Store, now: datetime) -> None:
+    _seed(store, now)
+    assert len(_json(db_url, "search", "printer toner token", "--limit", "1")) == 1
+    public = _json(db_url, "search", "принтер toner", "--visibility", "public")
+    assert [h["slug"] for h in public] == ["printer"]
+    assert [h["slug"] for h in _json(db_url, "search", "printer", "--tag", "toner")] == ["toner"]
+    assert [h["slug"] for h in _json(db_url, "search", "tok")] == ["vpn"]
+    assert _json(db_url, "search", "tok", "--whole-words") == []
+
+
+def test_text_output_shows_titles_and_hostile_text_literally(
+    db_url: str, store: Store, now: datetime
+) -> None:
+    with store.write() as session:
+        kb.upsert_article(
+            session,
+            slug="evil",
+            title="[bold]Evil[/bold] \x1b[31mred",
+            body="evil token",
+            tags=[],
+            visibility=Visibility.internal,
+            groups=[],
+            now=now,
+        )
+    result = _kb(db_url, "search", "evil")
+    assert result.exit_code == 0, result.output
+    assert "[bold]Evil[/bold]" in result.stdout
+    assert "\x1b[31m" not in result.stdout
+    assert "no articles found" in _kb(db_url, "search", "nothing-like-this").stdout
+
+
+def test_bad_input_is_one_error_line(db_url: str) -> None:
+    for args in (
+        ["search", " "],
+        ["search", "x", "--visibility", "secret"],
+        ["search", "x", "--limit", "0"],
+    ):
+        result = _kb(db_url, *args)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1
+        assert lines[0].startswith("error: ")

@@ -1,0 +1,126 @@
+"""Search words: folding, stop words, English and Russian stems, prefixes, snippets."""
+
+from __future__ import annotations
+
+import pytest
+
+from dispatcher.domain.search_text import (
+    Query,
+    fold,
+    fts5_match,
+    index_terms,
+    parse_query,
+    snippet,
+    terms,
+    tsquery,
+    words,
+)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("принтер", "принтера"),
+        ("принтеры", "принтером"),
+        ("пароль", "паролей"),
+        ("printing", "printed"),
+        ("passwords", "password"),
+        ("ёлка", "елки"),
+        ("Café", "cafe"),
+    ],
+)
+def test_word_forms_share_a_term(a: str, b: str) -> None:
+    assert terms(a) == terms(b)
+    assert terms(a) != []
+
+
+def test_different_words_do_not() -> None:
+    assert terms("printer") != terms("print")  # Porter2 keeps the agent noun
+    assert terms("принтер") != terms("пароль")
+
+
+def test_folding_keeps_cyrillic_letters_whole() -> None:
+    assert fold("Ёжик ЙОД") == "ежик йод"
+    assert fold("naïve Ångström") == "naive angstrom"
+
+
+def test_stop_words_and_lone_letters_are_left_out() -> None:
+    assert terms("The printer is not in the list") == ["printer", "list"]
+    assert terms("Принтер не в списке и не работает") == ["принтер", "списк", "работа"]
+    assert terms("a b c") == []
+
+
+def test_codes_and_numbers_are_kept_as_written() -> None:
+    assert terms("Error 0x80070005 on v2 port 8080") == [
+        "error",
+        "0x80070005",
+        "v2",
+        "port",
+        "8080",
+    ]
+
+
+def test_markup_and_punctuation_are_only_separators() -> None:
+    assert index_terms("[b]VPN[/b] — *token*_reset\x1b[31m") == "vpn token reset 31m"
+
+
+def test_words_keep_their_offsets_in_the_original() -> None:
+    text = "Ёлка и ПРИНТЕР"
+    found = [(text[w.start : w.end], w.term) for w in words(text)]
+    assert found == [("Ёлка", "елк"), ("и", None), ("ПРИНТЕР", "принтер")]
+
+
+def test_query_terms_are_distinct_and_typing_makes_the_last_word_a_prefix() -> None:
+    assert parse_query("printer printers PRINTER") == Query(terms=("printer",))
+    typed = parse_query("vpn tok", typing=True)
+    assert typed.terms == ("vpn",)
+    assert typed.prefixes == ("tok",)
+    # A finished word (followed by a space) is a whole word even while typing.
+    assert parse_query("vpn tok ", typing=True) == Query(terms=("vpn", "tok"))
+
+
+def test_a_typed_word_past_its_stem_still_matches_the_stem() -> None:
+    q = parse_query("printin", typing=True)
+    # "printing" is indexed as "print": the stem of a shorter form must match exactly.
+    assert "print" in q.exact_alternatives or any("print".startswith(p) for p in q.prefixes)
+    assert fts5_match(q).count("*") == len(q.prefixes)
+
+
+def test_short_typed_words_are_not_prefixes() -> None:
+    assert parse_query("vpn to", typing=True) == Query(terms=("vpn",))
+    assert parse_query("vpn ab", typing=True) == Query(terms=("vpn", "ab"))
+
+
+def test_only_stop_words_make_an_empty_query() -> None:
+    assert parse_query("the and of").empty
+    assert parse_query("   ").empty
+
+
+def test_match_expressions_quote_every_term() -> None:
+    q = parse_query('vpn "token" OR NOT print', typing=True)
+    assert fts5_match(q) == '"vpn" OR "token" OR "print"* OR "prin"'
+    assert tsquery(q) == "'vpn' | 'token' | 'print':* | 'prin'"
+
+
+def test_snippet_centres_on_matches_and_marks_them() -> None:
+    body = ("Filler words here. " * 30) + "Reset the VPN token from the portal. " + "More. " * 30
+    cut = snippet(body, parse_query("vpn tokens"), width=80)
+    assert len(cut.text) <= 82
+    marked = [cut.text[s:e] for s, e in cut.highlights]
+    assert marked == ["VPN", "token"]
+    assert cut.text.startswith("…")
+    assert cut.text.endswith("…")
+
+
+def test_snippet_of_a_short_text_is_the_whole_text() -> None:
+    cut = snippet(
+        "Принтер не печатает:\n\nпереустановите драйвер принтера.", parse_query("принтеры")
+    )
+    assert cut.text == "Принтер не печатает: переустановите драйвер принтера."
+    assert [cut.text[s:e] for s, e in cut.highlights] == ["Принтер", "принтера"]
+
+
+def test_snippet_without_a_match_is_the_start() -> None:
+    cut = snippet("word " * 100, parse_query("absent"), width=40)
+    assert cut.highlights == ()
+    assert cut.text.startswith("word word")

@@ -1,0 +1,293 @@
+"""KB full-text search on the running backend: word forms, ranking, filters, upkeep."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import delete, select
+
+from dispatcher.domain.enums import ArticleStatus, MessageKind, TicketStatus, Visibility
+from dispatcher.domain.errors import NotFoundError, ValidationError
+from dispatcher.domain.search_text import parse_query
+from dispatcher.store import kb, kb_search, tickets
+from dispatcher.store.engine import Store
+from dispatcher.store.models import KbArticle
+from dispatcher.store.models.knowledge import KbSearchDoc
+from tests.factories import new_ticket, world
+
+FILLER = [
+    ("Office opening hours", "The office is open on weekdays from nine to six."),
+    ("Ordering a new laptop", "Ask your manager to approve the order in the portal."),
+    ("Booking a meeting room", "Rooms are booked in the calendar of the floor."),
+    ("Парковка у офиса", "Гостевые места на парковке бронирует секретарь."),
+    ("Отпуск и больничный", "Заявление на отпуск подают за две недели."),
+    ("Coffee machine", "Descale it every month with the tablets in the kitchen."),
+    ("Badge lost", "Security issues a new badge after a short form."),
+    ("Командировки", "Билеты и гостиницу заказывает офис-менеджер."),
+]
+
+
+def _add(
+    store: Store,
+    now: datetime,
+    slug: str,
+    title: str,
+    body: str,
+    *,
+    tags: tuple[str, ...] = (),
+    visibility: Visibility = Visibility.internal,
+    groups: tuple[str, ...] = (),
+    status: ArticleStatus = ArticleStatus.published,
+) -> int:
+    with store.write() as session:
+        result = kb.upsert_article(
+            session,
+            slug=slug,
+            title=title,
+            body=body,
+            tags=tags,
+            visibility=visibility,
+            groups=groups,
+            status=status,
+            now=now,
+        )
+    return result.article.id
+
+
+@pytest.fixture
+def library(store: Store, now: datetime) -> Store:
+    """A few unrelated articles, so that the words under test are rare (BM25 needs that)."""
+    for n, (title, body) in enumerate(FILLER):
+        _add(store, now, f"filler-{n}", title, body)
+    return store
+
+
+def _slugs(store: Store, query: str, **options: object) -> list[str]:
+    with store.read() as session:
+        hits = kb_search.search(session, query=query, **options)  # type: ignore[arg-type]
+    return [h.slug for h in hits]
+
+
+def test_russian_and_english_word_forms_find_each_other(library: Store, now: datetime) -> None:
+    _add(library, now, "printer", "Принтер не печатает", "Переустановите драйвер принтера.")
+    _add(library, now, "print-queue", "Clearing the print queue", "Documents printed twice.")
+    assert _slugs(library, "принтеры") == ["printer"]
+    assert _slugs(library, "драйвером") == ["printer"]
+    assert _slugs(library, "printing documents") == ["print-queue"]
+    assert _slugs(library, "ПЕЧАТАЕТ") == ["printer"]
+
+
+def test_stop_words_alone_find_nothing_and_do_not_dilute(library: Store, now: datetime) -> None:
+    _add(library, now, "vpn", "VPN token", "Reset the token in the portal.")
+    assert _slugs(library, "the and of") == []
+    assert _slugs(library, "how do I reset the token") == ["vpn"]
+
+
+def test_a_title_match_ranks_above_a_body_match(library: Store, now: datetime) -> None:
+    _add(library, now, "in-body", "Network basics", "Restart the router and then the modem.")
+    _add(library, now, "in-title", "Router restart", "Hold the power button for ten seconds.")
+    assert _slugs(library, "router") == ["in-title", "in-body"]
+
+
+def test_more_matching_words_rank_higher(library: Store, now: datetime) -> None:
+    _add(library, now, "one", "Mail quota", "The mailbox is full.")
+    _add(library, now, "two", "Mail quota exceeded", "The mailbox is full; archive old mail.")
+    assert _slugs(library, "mailbox archive")[0] == "two"
+
+
+def test_the_word_being_typed_is_a_prefix(library: Store, now: datetime) -> None:
+    _add(library, now, "vpn", "VPN token", "Reset the token in the portal.")
+    assert _slugs(library, "vpn tok", typing=True) == ["vpn"]
+    assert _slugs(library, "portа", typing=True) == []  # a Cyrillic "а": another word
+    assert _slugs(library, "resett", typing=True) == ["vpn"]  # past the stem "reset"
+    assert _slugs(library, "tok") == []  # a finished query: whole words only
+
+
+def test_hits_carry_a_highlighted_snippet_and_a_score(library: Store, now: datetime) -> None:
+    body = "Intro line. " * 40 + "Then replace the toner cartridge carefully. " + "End. " * 40
+    _add(library, now, "toner", "Toner", body)
+    with library.read() as session:
+        (hit,) = kb_search.search(session, query="cartridges")
+    assert hit.title == "Toner"
+    assert hit.score > 0
+    assert [hit.snippet[s:e] for s, e in hit.highlights] == ["cartridge"]
+    assert len(hit.snippet) < len(body)
+    assert hit.title_highlights == ()
+
+
+def test_an_edit_reindexes_and_old_words_are_gone(library: Store, now: datetime) -> None:
+    _add(library, now, "vpn", "VPN token", "Reset the token in the portal.")
+    _add(library, now, "vpn", "VPN certificate", "Renew the certificate yearly.")
+    assert _slugs(library, "token") == []
+    assert _slugs(library, "certificates") == ["vpn"]
+    with library.read() as session:
+        assert len(session.exec(select(KbSearchDoc)).all()) == len(FILLER) + 1
+
+
+def test_a_deleted_article_leaves_the_index(library: Store, now: datetime) -> None:
+    article_id = _add(library, now, "vpn", "VPN token", "Reset the token in the portal.")
+    with library.write() as session:
+        session.exec(delete(KbArticle).where(KbArticle.id == article_id))  # type: ignore[arg-type]
+    assert _slugs(library, "token") == []
+    with library.read() as session:
+        assert session.get(KbSearchDoc, article_id) is None
+
+
+def test_reimporting_a_folder_updates_the_index_without_duplicates(
+    library: Store, now: datetime, tmp_path: Path
+) -> None:
+    (tmp_path / "vpn.md").write_text("---\ntitle: VPN token\n---\nReset the token.\n", "utf-8")
+    kb.import_folder(library, folder=tmp_path, author_id=None, now=now)
+    kb.import_folder(library, folder=tmp_path, author_id=None, now=now)
+    assert _slugs(library, "token") == ["vpn"]
+    (tmp_path / "vpn.md").write_text("---\ntitle: VPN token\n---\nРезервная копия.\n", "utf-8")
+    kb.import_folder(library, folder=tmp_path, author_id=None, now=now)
+    assert _slugs(library, "копии") == ["vpn"]
+    assert _slugs(library, "reset") == []
+
+
+def test_filters_by_visibility_tag_status_and_groups(library: Store, now: datetime) -> None:
+    _add(library, now, "pub", "Printer jam", "Open tray two.", visibility=Visibility.public)
+    _add(library, now, "int", "Printer firmware", "Flash it.", tags=("firmware",))
+    _add(library, now, "draft", "Printer draft", "Not ready.", status=ArticleStatus.draft)
+    _add(library, now, "net", "Printer on VLAN", "Port 9100.", groups=("network",))
+    assert sorted(_slugs(library, "printer")) == ["int", "net", "pub"]
+    assert _slugs(library, "printer", visibility=Visibility.public) == ["pub"]
+    assert _slugs(library, "printer", tag="Firmware") == ["int"]
+    drafts = _slugs(library, "printer", statuses=(ArticleStatus.draft,))
+    assert drafts == ["draft"]
+    assert sorted(_slugs(library, "printer", reader_groups=["hardware"])) == ["int", "pub"]
+    assert sorted(_slugs(library, "printer", reader_groups=["Network"])) == ["int", "net", "pub"]
+
+
+def test_limit_is_respected_and_checked(library: Store, now: datetime) -> None:
+    for n in range(5):
+        _add(library, now, f"p{n}", f"Printer {n}", "Printer help.")
+    assert len(_slugs(library, "printer", limit=3)) == 3
+    with library.read() as session, pytest.raises(ValidationError):
+        kb_search.search(session, query="printer", limit=0)
+
+
+def test_suggestions_for_a_ticket_come_from_its_subject_and_body(
+    library: Store, now: datetime
+) -> None:
+    _add(library, now, "vpn", "VPN does not connect", "Check the token and the client version.")
+    _add(library, now, "printer", "Printer offline", "Power-cycle the printer.")
+    w = world(library)
+    ticket = new_ticket(library, w, now=now, subject="VPN down", body="Our token is expired")
+    assert ticket.id is not None
+    with library.read() as session:
+        hits = kb_search.suggest_for_ticket(session, ticket_id=ticket.id)
+        assert hits[0].slug == "vpn"
+        assert "printer" not in [h.slug for h in hits]
+        with pytest.raises(NotFoundError):
+            kb_search.suggest_for_ticket(session, ticket_id=999_999)
+
+
+def test_uses_and_helpful_votes_are_counted(library: Store, now: datetime) -> None:
+    article_id = _add(library, now, "vpn", "VPN token", "Reset the token.")
+    with library.write() as session:
+        assert kb_search.record_use(session, article_id=article_id) == 1
+        assert kb_search.record_use(session, article_id=article_id) == 2
+        assert kb_search.vote_helpful(session, article_id=article_id) == 1
+    with library.read() as session:
+        (hit,) = kb_search.search(session, query="token")
+    assert (hit.uses, hit.helpful_votes) == (2, 1)
+    with library.write() as session, pytest.raises(NotFoundError):
+        kb_search.record_use(session, article_id=999_999)
+
+
+def test_a_draft_article_from_a_resolved_ticket(library: Store, now: datetime) -> None:
+    w = world(library)
+    ticket = new_ticket(library, w, now=now, subject="Printer prints blank pages")
+    assert ticket.id is not None
+    with library.write() as session:
+        with pytest.raises(ValidationError, match="solved ticket"):
+            kb_search.draft_from_ticket(session, ticket_id=ticket.id)
+        for body in ("First try: restart it.", "Replace the toner cartridge."):
+            tickets.add_message(
+                session,
+                ticket_id=ticket.id,
+                kind=MessageKind.reply,
+                body=body,
+                actor_id=w.engineer.id,
+                now=now,
+            )
+        tickets.add_message(
+            session,
+            ticket_id=ticket.id,
+            kind=MessageKind.note,
+            body="internal only",
+            actor_id=w.engineer.id,
+            now=now,
+        )
+        tickets.change_status(
+            session,
+            ticket_id=ticket.id,
+            expected_version=None,
+            actor_id=w.engineer.id,
+            status=TicketStatus.resolved,
+            now=now,
+        )
+    with library.write() as session:
+        draft = kb_search.draft_from_ticket(session, ticket_id=ticket.id)
+        assert draft.title == "Printer prints blank pages"
+        assert draft.body == "Replace the toner cartridge.\n"
+        article_id = kb_search.save_draft(
+            session, draft=draft, title=draft.title, body=draft.body, author_id=w.lead.id, now=now
+        )
+    with library.read() as session:
+        article = session.get(KbArticle, article_id)
+        assert article is not None
+        assert article.status == ArticleStatus.draft
+        assert article.source_ticket_id == ticket.id
+    assert _slugs(library, "toner") == []  # a draft is not searched by default
+    assert _slugs(library, "toner", statuses=(ArticleStatus.draft,)) == [draft.slug]
+
+
+def test_rebuild_recomputes_every_document(library: Store, now: datetime) -> None:
+    _add(library, now, "vpn", "VPN token", "Reset the token.")
+    with library.write() as session:
+        session.exec(delete(KbSearchDoc))
+    assert _slugs(library, "token") == []
+    with library.write() as session:
+        assert kb_search.rebuild(session) == len(FILLER) + 1
+    assert _slugs(library, "token") == ["vpn"]
+
+
+def test_hostile_queries_are_just_words(library: Store, now: datetime) -> None:
+    _add(library, now, "vpn", "VPN token", "Reset the token.")
+    for query in [
+        '"',
+        "token*",
+        "NEAR(token reset)",
+        "token) OR (",
+        "-token",
+        "title:token",
+        "':*|&!",
+    ]:
+        with library.read() as session:
+            kb_search.search(session, query=query, typing=True)
+    assert _slugs(library, 'NEAR("token"') == ["vpn"]
+
+
+def test_on_a_big_base_words_in_most_articles_are_left_out_of_the_match(
+    store: Store, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kb_search, "PRUNE_FROM", 10)
+    for n in range(12):
+        _add(store, now, f"r{n}", f"Router model {n}", "Router manual page.")
+    _add(store, now, "fw", "Router firmware", "Flash the router firmware.")
+    with store.read() as session:
+        parsed = parse_query("router firmware")
+        if store.is_sqlite:
+            assert kb_search._without_common_terms(session, parsed).terms == ("firmwar",)
+            # Every word common: the rarest is kept, so the search still finds something.
+            only = kb_search._without_common_terms(session, parse_query("router manual"))
+            assert len(only.terms) == 2
+        hits = kb_search.search(session, query="router firmware", limit=3)
+        assert hits[0].slug == "fw"
+        assert [hits[0].snippet[s:e] for s, e in hits[0].highlights] == ["router", "firmware"]
+        assert len(kb_search.search(session, query="router", limit=20)) == 13

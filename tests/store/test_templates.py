@@ -1,0 +1,188 @@
+"""Reply templates: CRUD, the sandbox, placeholders reported by name, the ticket's context."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from dispatcher.domain.enums import EscalationTarget
+from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
+from dispatcher.store import templates
+from dispatcher.store.engine import Store
+from dispatcher.store.models import Escalation, Ticket
+from dispatcher.store.templates import UnknownPlaceholderError
+from tests.factories import World, new_ticket, world
+
+GREETING = (
+    "Hello {{ contact.name }},\n\nyour request {{ ticket.ref }} ({{ ticket.subject }}) "
+    "is with {{ engineer.name }}; answer by {{ ticket.first_response_due }}.\n"
+    "-- {{ sender.name }}, for {{ client.name }}\n"
+)
+
+
+def _setup(store: Store, now: datetime) -> tuple[World, int]:
+    w = world(store)
+    ticket = new_ticket(store, w, now=now, subject="VPN down")
+    assert ticket.id is not None
+    return w, ticket.id
+
+
+def test_add_list_show_edit_remove(store: Store, now: datetime) -> None:
+    with store.write() as session:
+        added = templates.add_template(
+            session, name="  greeting ", subject="Re: {{ ticket.subject }}", body=GREETING, now=now
+        )
+        assert added.name == "greeting"
+        templates.add_template(session, name="bye", body="Bye {{ contact.name }}", now=now)
+        with pytest.raises(ConflictError):
+            templates.add_template(session, name="greeting", body="x", now=now)
+    with store.write() as session:
+        assert [t.name for t in templates.list_templates(session)] == ["bye", "greeting"]
+        changed = templates.edit_template(
+            session, name="bye", new_name="farewell", active=False, now=now
+        )
+        assert (changed.name, changed.active) == ("farewell", False)
+        assert [t.name for t in templates.list_templates(session)] == ["greeting"]
+        everything = templates.list_templates(session, include_inactive=True)
+        assert [t.name for t in everything] == ["farewell", "greeting"]
+        assert templates.get_template(session, name="greeting").body == GREETING
+        templates.remove_template(session, name="farewell")
+        with pytest.raises(NotFoundError):
+            templates.get_template(session, name="farewell")
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ("Hi {{ contcat.name }}", ["contcat"]),
+        ("{{ nope }} and {{ never }}", ["never", "nope"]),
+    ],
+)
+def test_unknown_placeholders_are_refused_when_saved(
+    store: Store, now: datetime, body: str, named: list[str]
+) -> None:
+    with store.write() as session, pytest.raises(UnknownPlaceholderError) as caught:
+        templates.add_template(session, name="bad", body=body, now=now)
+    assert list(caught.value.names) == named
+    for name in named:
+        assert "{{ " + name + " }}" in str(caught.value)
+
+
+def test_syntax_errors_name_the_line(store: Store, now: datetime) -> None:
+    with store.write() as session, pytest.raises(ValidationError, match="line 2"):
+        templates.add_template(session, name="bad", body="ok\n{% if %}", now=now)
+    with store.write() as session, pytest.raises(ValidationError, match="empty"):
+        templates.add_template(session, name="bad", body="  \n", now=now)
+
+
+def test_preview_renders_the_tickets_context(store: Store, now: datetime) -> None:
+    w, ticket_id = _setup(store, now)
+    with store.write() as session:
+        templates.add_template(
+            session, name="greeting", subject="Re: {{ ticket.subject }}", body=GREETING, now=now
+        )
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        ticket.sla_plan_id = w.default_plan.id  # the office calendar, Europe/Moscow
+        ticket.first_response_due = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
+        session.add(ticket)
+    with store.read() as session:
+        shown = templates.preview(
+            session, name="greeting", ticket_id=ticket_id, sender_id=w.dispatcher.id
+        )
+    assert shown.subject == "Re: VPN down"
+    assert shown.body == (
+        f"Hello Anna Client,\n\nyour request #{ticket_id} (VPN down) is with Olga Dispatcher; "
+        "answer by 2026-11-18 13:30 MSK.\n-- Olga Dispatcher, for Acme\n"
+    )
+
+
+def test_the_assignee_is_the_engineer(store: Store, now: datetime) -> None:
+    w, ticket_id = _setup(store, now)
+    with store.write() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        ticket.assignee_id = w.engineer.id
+        session.add(ticket)
+    with store.read() as session:
+        context = templates.ticket_context(session, ticket_id=ticket_id, sender_id=w.dispatcher.id)
+    assert templates.render("{{ engineer.name }}/{{ sender.name }}", context) == (
+        "Ivan Engineer/Olga Dispatcher"
+    )
+    assert templates.render("{{ contact.email }}", context) == "anna@acme.example"
+
+
+def test_a_placeholder_without_a_value_is_reported_never_blank(store: Store, now: datetime) -> None:
+    w, ticket_id = _setup(store, now)
+    source = "See {{ article.url }} ({{ escalation.vendor_ref }}) {{ ticket.nonsense }}"
+    with store.read() as session:
+        context = templates.ticket_context(session, ticket_id=ticket_id, sender_id=None)
+    with pytest.raises(UnknownPlaceholderError) as caught:
+        templates.render(source, context)
+    assert caught.value.names == ("article.url", "escalation.vendor_ref", "ticket.nonsense")
+    # Testing for a value is fine: only rendering a missing one is an error.
+    assert (
+        templates.render("{% if article %}{{ article.url }}{% else %}-{% endif %}", context) == "-"
+    )
+
+    with store.write() as session:
+        session.add(
+            Escalation(
+                ticket_id=ticket_id,
+                target=EscalationTarget.vendor,
+                vendor="Cisco",
+                vendor_ref="SR-9",
+            )
+        )
+    with store.read() as session:
+        link = templates.article_link("net/vpn", "VPN token")
+        context = templates.ticket_context(
+            session, ticket_id=ticket_id, sender_id=None, articles=[link]
+        )
+    assert templates.render(source.replace(" {{ ticket.nonsense }}", ""), context) == (
+        "See kb:net/vpn (SR-9)"
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ ticket._values }}",
+    ],
+)
+def test_the_sandbox_refuses_internals(source: str) -> None:
+    context = {"ticket": templates._Ns("ticket", {"ref": "#1"})}
+    with pytest.raises(ValidationError):
+        templates.render(source, context)
+
+
+def test_subject_and_body_missing_names_come_in_one_report() -> None:
+    with pytest.raises(UnknownPlaceholderError) as caught:
+        templates.render_pair("{{ a }}", "{{ b }} {{ a }}", {})
+    assert caught.value.names == ("a", "b")
+
+
+def test_hostile_values_are_rendered_as_text_not_evaluated() -> None:
+    context = {"contact": templates._Ns("contact", {"name": "{{ 7*7 }} [b]x[/b]"})}
+    assert templates.render("{{ contact.name }}", context) == "{{ 7*7 }} [b]x[/b]"
+
+
+def test_fuzzy_rank_prefers_word_starts_and_runs(store: Store, now: datetime) -> None:
+    with store.write() as session:
+        for name in ("password-reset-ru", "printer-offline", "acknowledgement-en", "vpn-reset"):
+            templates.add_template(session, name=name, body="x", now=now)
+        rows = templates.list_templates(session)
+    assert [t.name for t in templates.fuzzy_rank(rows, "pr")][0] == "printer-offline"
+    assert [t.name for t in templates.fuzzy_rank(rows, "vpnr")] == ["vpn-reset"]
+    assert "acknowledgement-en" not in [t.name for t in templates.fuzzy_rank(rows, "reset")]
+    assert len(templates.fuzzy_rank(rows, "")) == 4
+
+
+def test_record_use_counts(store: Store, now: datetime) -> None:
+    with store.write() as session:
+        templates.add_template(session, name="t", body="x", now=now)
+        templates.record_use(session, name="t")
+        assert templates.get_template(session, name="t").uses == 1

@@ -1,0 +1,190 @@
+"""The KB screen under Pilot: search as you type, filters, preview, votes, leads write."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from textual.widgets import Input, OptionList, Static, TextArea
+
+from dispatcher.domain.enums import ArticleStatus, MessageKind, TicketStatus, Visibility
+from dispatcher.identity import sign_in
+from dispatcher.screens.kb import ArticleEditor, KbScreen
+from dispatcher.store import kb, tickets
+from dispatcher.store.engine import Store
+from dispatcher.store.models import KbArticle
+from tests.factories import World, new_ticket, world
+from tests.ui.kb_helpers import Host, add_article, add_filler, until
+
+HOSTILE = "[@click=app.quit]Click[/] \x1b[31mred"
+
+
+@pytest.fixture
+def w(store: Store) -> World:
+    return world(store)
+
+
+def _host(store: Store, login: str) -> Host:
+    operator = sign_in(store, login)
+    return Host(lambda: KbScreen(store=store, operator=operator))
+
+
+def _slugs(screen: KbScreen) -> list[str]:
+    return [row.slug for row in screen.rows]
+
+
+def _status(screen: KbScreen) -> str:
+    return str(screen.query_one("#kb-status", Static).render())
+
+
+async def test_typing_searches_word_forms_with_debounce(store: Store, w: World) -> None:
+    now = datetime.now(UTC)
+    add_filler(store, now)
+    add_article(store, now, "printer", "Принтер не печатает", "Переустановите драйвер.")
+    add_article(store, now, "vpn", "VPN token", "Reset the token.", visibility=Visibility.public)
+    app = _host(store, "olga")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KbScreen)
+        await until(lambda: len(screen.rows) == 7)  # the empty query lists articles
+        before = screen.searches
+        await pilot.press(*"принтеры")
+        await until(lambda: _slugs(screen) == ["printer"])
+        assert screen.searches == before + 1  # eight keys, one search
+        await until(lambda: screen.current is not None and screen.current.slug == "printer")
+        screen.query_one("#kb-query", Input).value = ""
+        await pilot.press(*"vpn tok")
+        await until(lambda: _slugs(screen) == ["vpn"])
+
+
+async def test_visibility_and_tag_filters(store: Store, w: World) -> None:
+    now = datetime.now(UTC)
+    add_filler(store, now)
+    add_article(store, now, "a", "Printer jam", "Tray.", visibility=Visibility.public)
+    add_article(store, now, "b", "Printer firmware", "Flash.", tags=("firmware",))
+    app = _host(store, "olga")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KbScreen)
+        await pilot.press(*"printer")
+        await until(lambda: sorted(_slugs(screen)) == ["a", "b"])
+        screen.query_one("#kb-results", OptionList).focus()
+        await pilot.press("v")  # internal only
+        await until(lambda: _slugs(screen) == ["b"])
+        await pilot.press("v")  # public only
+        await until(lambda: _slugs(screen) == ["a"])
+        await pilot.press("v")  # all again
+        await until(lambda: sorted(_slugs(screen)) == ["a", "b"])
+        await pilot.press("t")
+        await until(lambda: not isinstance(app.screen, KbScreen))
+        await pilot.press(*"firm", "enter")
+        await until(lambda: _slugs(screen) == ["b"])
+        assert "tag: firmware" in str(screen.query_one("#kb-filters", Static).render())
+
+
+async def test_helpful_votes_count_and_hostile_titles_stay_text(store: Store, w: World) -> None:
+    now = datetime.now(UTC)
+    article_id = add_article(store, now, "evil", HOSTILE, "Body **bold**.")
+    app = _host(store, "olga")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KbScreen)
+        await until(lambda: screen.current is not None)
+        options = screen.query_one("#kb-results", OptionList)
+        label = str(options.get_option_at_index(0).prompt)
+        assert "[@click=app.quit]Click[/]" in label
+        assert "\x1b" not in label
+        options.focus()
+        await pilot.press("plus")
+        await until(lambda: "1 helpful" in _status(screen))
+        assert app.is_running
+    with store.read() as session:
+        article = session.get(KbArticle, article_id)
+        assert article is not None
+        assert article.helpful_votes == 1
+
+
+async def test_only_leads_write_articles(store: Store, w: World) -> None:
+    app = _host(store, "olga")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KbScreen)
+        await until(lambda: screen.searches >= 1)  # the first listing has set the status
+        screen.query_one("#kb-results", OptionList).focus()
+        await pilot.press("n")
+        assert "only leads" in _status(screen)
+        assert isinstance(app.screen, KbScreen)
+
+
+async def test_a_lead_creates_then_edits_an_article(store: Store, w: World) -> None:
+    app = _host(store, "lena")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KbScreen)
+        screen.query_one("#kb-results", OptionList).focus()
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, ArticleEditor))
+        editor = app.screen
+        editor.query_one("#editor-slug", Input).value = "net/vpn"
+        editor.query_one("#editor-title", Input).value = "VPN token"
+        editor.query_one("#editor-tags", Input).value = "vpn, token"
+        editor.query_one("#editor-visibility", Input).value = "public"
+        editor.query_one("#editor-body", TextArea).text = "Reset the token."
+        await pilot.press("ctrl+s")
+        await until(lambda: isinstance(app.screen, KbScreen) and "net/vpn" in _slugs(screen))
+        await until(lambda: screen.current is not None)
+        screen.query_one("#kb-results", OptionList).focus()
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, ArticleEditor))
+        assert app.screen.query_one("#editor-title", Input).value == "VPN token"
+        app.screen.query_one("#editor-body", TextArea).text = "Reset the certificate."
+        await pilot.press("ctrl+s")
+        await until(lambda: isinstance(app.screen, KbScreen))
+    with store.read() as session:
+        article = kb.get_article(session, slug="net/vpn")
+    assert (article.visibility, article.tags, article.version) == (
+        Visibility.public,
+        ("token", "vpn"),
+        2,
+    )
+    assert article.body == "Reset the certificate."
+
+
+async def test_a_draft_from_a_resolved_ticket_is_prefilled(store: Store, w: World) -> None:
+    now = datetime.now(UTC)
+    ticket = new_ticket(store, w, now=now, subject="Printer prints blank pages")
+    assert ticket.id is not None
+    with store.write() as session:
+        tickets.add_message(
+            session,
+            ticket_id=ticket.id,
+            kind=MessageKind.reply,
+            body="Replace the toner cartridge.",
+            actor_id=w.engineer.id,
+            now=now,
+        )
+        tickets.change_status(
+            session,
+            ticket_id=ticket.id,
+            expected_version=None,
+            actor_id=w.engineer.id,
+            status=TicketStatus.resolved,
+            now=now,
+        )
+    app = _host(store, "lena")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KbScreen)
+        screen.query_one("#kb-results", OptionList).focus()
+        await pilot.press("d")
+        await until(lambda: not isinstance(app.screen, KbScreen))
+        await pilot.press(*f"#{ticket.id}", "enter")
+        await until(lambda: isinstance(app.screen, ArticleEditor))
+        editor = app.screen
+        assert editor.query_one("#editor-title", Input).value == "Printer prints blank pages"
+        assert "toner cartridge" in editor.query_one("#editor-body", TextArea).text
+        await pilot.press("ctrl+s")
+        await until(lambda: isinstance(app.screen, KbScreen))
+    with store.read() as session:
+        article = kb.get_article(session, slug=f"from-ticket-{ticket.id}")
+    assert article.status == ArticleStatus.draft
