@@ -45,6 +45,7 @@ from dispatcher.domain.enums import (
     TicketStatus,
 )
 from dispatcher.domain.errors import ConflictError
+from dispatcher.store import kb_search
 from dispatcher.store.clients import normalize_point
 from dispatcher.store.engine import Store
 from dispatcher.store.models import (
@@ -547,6 +548,7 @@ def _build_setup(
             session.add(KbArticleTag(article_id=_id(kb_row.id), tag=tag))
     summary.articles = len(cat.ARTICLES)
     session.flush()
+    kb_search.rebuild(session)  # the articles went in directly: index them for search
 
     dispatchers = [s for s in cat.USERS if s.role == Role.dispatcher]
     return _World(

@@ -261,3 +261,13 @@ def test_new_rows_after_the_demo_get_fresh_ids(demo: Store, now: datetime) -> No
         top = session.execute(select(func.max(Ticket.id))).one()[0]
         ticket = create_ticket(session, data=NewTicket(subject="after"), actor_id=None, now=now)
     assert ticket.id == top + 1
+
+
+def test_demo_articles_are_searchable(demo: Store) -> None:
+    from dispatcher.store import kb_search
+
+    with demo.read() as session:
+        russian = kb_search.search(session, query="сброс паролей", limit=5)
+        english = kb_search.search(session, query="how do I reset passwords", limit=5)
+    assert "password-reset-ru" in [hit.slug for hit in russian]
+    assert "password-reset-en" in [hit.slug for hit in english]
