@@ -63,6 +63,7 @@ class DispatcherGroup(TyperGroup):
     ) -> Any:
         from sqlalchemy.exc import DBAPIError
 
+        args = _db_option_first(list(sys.argv[1:] if args is None else args))
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
@@ -84,6 +85,30 @@ class DispatcherGroup(TyperGroup):
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _db_option_first(args: list[str]) -> list[str]:
+    """`--db URL` may stand anywhere on the command line: move it to the root command,
+    which every subcommand reads it from (`dispatcher kb search x --db y.db` works)."""
+    out: list[str] = []
+    moved: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg == "--db" and i + 1 < len(args):
+            moved = ["--db", args[i + 1]]
+            i += 2
+            continue
+        if arg.startswith("--db="):
+            moved = [arg]
+            i += 1
+            continue
+        out.append(arg)
+        i += 1
+    return moved + out
 
 
 @dataclass

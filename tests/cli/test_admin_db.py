@@ -122,3 +122,16 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.startswith("dispatcher ")
+
+
+def test_db_option_is_accepted_anywhere(tmp_path: Path) -> None:
+    db = tmp_path / "anywhere.db"
+    assert runner.invoke(app, ["admin", "init", "--db", str(db)]).exit_code == 0
+    for args in (
+        ["kb", "search", "vpn", "--json", "--db", str(db)],
+        ["--db", str(db), "kb", "search", "vpn", "--json"],
+        ["kb", "search", f"--db={db}", "vpn", "--json"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert json.loads(result.stdout) == []  # a new database has no articles
