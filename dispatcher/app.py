@@ -86,6 +86,14 @@ class DispatcherApp(App[None]):
             tooltip="Every open SLA alert (leads)",
         ),
         Binding(
+            "f6",
+            "templates",
+            "Templates",
+            id="app.templates",
+            show=False,  # in help (F1); the footer (and its snapshots) stay as they are
+            tooltip="Reply templates: browse, preview; leads edit",
+        ),
+        Binding(
             "exclamation_mark",
             "show_alerts",
             "Alerts",
@@ -268,6 +276,12 @@ class DispatcherApp(App[None]):
             self.notify("the knowledge base is not part of this version yet", severity="warning")
             return
         self.push_screen(KbScreen(store=self.store, operator=self.operator))
+
+    def action_templates(self) -> None:
+        from dispatcher.screens.templates import TemplatesScreen
+
+        if not isinstance(self.screen, TemplatesScreen):
+            self.push_screen(TemplatesScreen(store=self.store, operator=self.operator))
 
     async def action_pop_screen(self) -> None:
         """Back: pop a pushed screen; from a mode's own screen, back to the start mode."""

@@ -84,12 +84,26 @@ class Settings(BaseSettings):
     )
     theme: str = "textual-dark"
     refresh_seconds: float = Field(default=1.0, gt=0, le=60)
+    kb_url: str | None = Field(
+        default=None,
+        description="base URL of the public knowledge base: links become {kb_url}/{slug}",
+    )
     keymap: dict[str, str] = Field(default_factory=dict)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     imap: ImapSettings = Field(default_factory=ImapSettings)
     # Notification texts (sandboxed Jinja2) by kind: acknowledgement, assignment,
     # resolution, auto_close; what is not given keeps its default.
     notifications: dict[str, NotificationText] = Field(default_factory=dict)
+
+    @field_validator("kb_url")
+    @classmethod
+    def _kb_url_is_http(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or any(c.isspace() for c in value):
+            raise ValueError("must be an http:// or https:// address without spaces")
+        return value
 
     @field_validator("notifications")
     @classmethod

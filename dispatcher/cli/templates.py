@@ -133,7 +133,7 @@ def preview(
     with state(ctx).store().read() as session:
         sender_id = get_user_by_login(session, login=who).id if who else None
         links = [
-            templates.article_link(a.slug, a.title)
+            templates.article_link(a.slug, a.title, kb_url=state(ctx).settings().kb_url)
             for a in (kb.get_article(session, slug=slug) for slug in article or [])
         ]
         rendered = templates.preview(

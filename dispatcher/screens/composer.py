@@ -295,7 +295,10 @@ class ComposerScreen(ModalScreen[bool]):
         with self.store.write() as session:
             article = kb.get_article(session, slug=hit.slug)
             kb_search.record_use(session, article_id=article.id)
-        link = templates.article_link(article.slug, article.title)
+        settings = getattr(self.app, "settings", None)  # the console's; none in a bare host
+        link = templates.article_link(
+            article.slug, article.title, kb_url=getattr(settings, "kb_url", None)
+        )
         text = article.body.strip() if whole else f"{article.title}: {link.url}"
         self.post_message(self.Inserted(text, link))
 

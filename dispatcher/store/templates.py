@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import TemplateSyntaxError, Undefined, meta
@@ -27,7 +29,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import Channel, ContactPointKind, MessageKind
-from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
+from dispatcher.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    StaleVersionError,
+    ValidationError,
+)
 from dispatcher.store.models import (
     Calendar,
     Category,
@@ -48,6 +55,13 @@ KNOWN = frozenset(
 )
 DUE_FORMAT = "%Y-%m-%d %H:%M %Z"
 DEFAULT_KB_URL = "kb:{slug}"  # how an article is linked when no public KB address is set
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP  # `edit_template`: leave this field as it is
 
 
 class UnknownPlaceholderError(ValidationError):
@@ -244,8 +258,13 @@ def ticket_context_articles(articles: Sequence[ArticleLink]) -> dict[str, Any]:
     return {"article": links[0], "articles": links}
 
 
-def article_link(slug: str, title: str, *, kb_url: str = DEFAULT_KB_URL) -> ArticleLink:
-    return ArticleLink(slug=slug, title=title, url=kb_url.format(slug=slug))
+def article_link(slug: str, title: str, *, kb_url: str | None = None) -> ArticleLink:
+    """The article's link: `{kb_url}/{slug}` with a public KB address, else `kb:{slug}`."""
+    if kb_url:
+        url = f"{kb_url.rstrip('/')}/{quote(slug, safe='/')}"
+    else:
+        url = DEFAULT_KB_URL.format(slug=slug)
+    return ArticleLink(slug=slug, title=title, url=url)
 
 
 def preview(
@@ -260,6 +279,18 @@ def preview(
     template = _get(session, name)
     context = ticket_context(session, ticket_id=ticket_id, sender_id=sender_id, articles=articles)
     return render_pair(template.subject, template.body, context)
+
+
+def latest_active_ticket(session: Session) -> int | None:
+    """The active ticket changed most recently: what a template is previewed against."""
+    from dispatcher.domain.enums import ACTIVE_STATUSES
+
+    return session.exec(
+        select(Ticket.id)
+        .where(col(Ticket.status).in_(ACTIVE_STATUSES))
+        .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+        .limit(1)
+    ).first()
 
 
 def render_pair(subject: str, body: str, context: Mapping[str, Any]) -> Rendered:
@@ -299,7 +330,7 @@ def add_template(
         subject=" ".join(subject.split()),
         body=body,
         category_id=_category(session, category_id),
-        channel=Channel(channel) if channel else None,
+        channel=_channel(channel),
         updated_at=now,
     )
     session.add(row)
@@ -316,8 +347,18 @@ def edit_template(
     body: str | None = None,
     subject: str | None = None,
     active: bool | None = None,
+    category_id: int | None | _Keep = KEEP,
+    channel: Channel | str | None | _Keep = KEEP,
+    expected_updated_at: datetime | None = None,
 ) -> TemplateInfo:
+    """Change the named template. With `expected_updated_at` (when the editor read it),
+    a template changed since then is refused (`StaleVersionError`), nothing written."""
     row = _get(session, name)
+    if expected_updated_at is not None and _utc(row.updated_at) != _utc(expected_updated_at):
+        changed = _utc(row.updated_at).strftime("%Y-%m-%d %H:%M:%S UTC")
+        raise StaleVersionError(
+            f"template {row.name!r}", 0, 0, [f"it was saved again at {changed}"]
+        )
     if new_name is not None and _clean_name(new_name) != row.name:
         new_name = _clean_name(new_name)
         if session.exec(select(ReplyTemplate).where(ReplyTemplate.name == new_name)).first():
@@ -333,6 +374,10 @@ def edit_template(
         row.subject = " ".join(subject.split())
     if active is not None:
         row.active = active
+    if not isinstance(category_id, _Keep):
+        row.category_id = _category(session, category_id)
+    if not isinstance(channel, _Keep):
+        row.channel = _channel(channel)
     row.updated_at = now
     session.add(row)
     session.flush()
@@ -413,6 +458,49 @@ def _check(*, subject: str, body: str) -> None:
             missing += [n for n in exc.names if n not in missing]
     if missing:
         raise UnknownPlaceholderError(missing)
+    # `{{ ticket.nope }}` parses and names a known namespace: rendering finds it.
+    render_pair(subject, body, sample_context())
+
+
+def sample_context() -> dict[str, Any]:
+    """Every placeholder with a made-up value: what a template is checked against."""
+    article = {"title": "Resetting a VPN token", "url": "kb:net/vpn", "slug": "net/vpn"}
+    return {
+        "ticket": _Ns(
+            "ticket",
+            {
+                "ref": "#1042",
+                "number": "1042",
+                "subject": "VPN down",
+                "priority": "high",
+                "status": "open",
+                "first_response_due": "2025-01-06 10:00 UTC",
+                "resolution_due": "2025-01-07 18:00 UTC",
+            },
+        ),
+        "client": _Ns("client", {"name": "Acme"}),
+        "contact": _Ns("contact", {"name": "Anna", "email": "anna@acme.example"}),
+        "engineer": _Ns("engineer", {"name": "Ivan"}),
+        "sender": _Ns("sender", {"name": "Olga"}),
+        "article": _Ns("article", article),
+        "articles": [_Ns("article", article)],
+        "escalation": _Ns("escalation", {"vendor": "Cisco", "vendor_ref": "SR-1"}),
+    }
+
+
+def _channel(channel: Channel | str | None) -> Channel | None:
+    if not channel:
+        return None
+    try:
+        return Channel(channel)
+    except ValueError:
+        known = ", ".join(c.value for c in Channel)
+        raise ValidationError(f"unknown channel {channel!r} (one of: {known})") from None
+
+
+def _utc(value: datetime) -> datetime:
+    """Comparable instants: SQLite gives naive UTC back, PostgreSQL may give aware."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _clean_name(name: str) -> str:

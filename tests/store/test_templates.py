@@ -186,3 +186,68 @@ def test_record_use_counts(store: Store, now: datetime) -> None:
         templates.add_template(session, name="t", body="x", now=now)
         templates.record_use(session, name="t")
         assert templates.get_template(session, name="t").uses == 1
+
+
+def test_edit_refuses_a_stale_save_and_changes_category_and_channel(
+    store: Store, now: datetime
+) -> None:
+    from dispatcher.domain.enums import Channel
+    from dispatcher.domain.errors import StaleVersionError
+
+    w = world(store)
+    with store.write() as session:
+        opened = templates.add_template(session, name="greeting", body="Hi", now=now)
+    with store.write() as session:
+        moved = templates.edit_template(
+            session,
+            name="greeting",
+            category_id=w.category.id,
+            channel="chat",
+            expected_updated_at=opened.updated_at,
+            now=now.replace(year=now.year + 1),
+        )
+        assert (moved.category, moved.channel) == ("Network", Channel.chat)
+    with store.write() as session, pytest.raises(StaleVersionError, match="saved again at"):
+        templates.edit_template(
+            session, name="greeting", body="Mine", expected_updated_at=opened.updated_at, now=now
+        )
+    with store.write() as session:
+        kept = templates.edit_template(session, name="greeting", category_id=None, now=now)
+        assert (kept.body, kept.category, kept.channel) == ("Hi", None, Channel.chat)
+        with pytest.raises(ValidationError, match="unknown channel"):
+            templates.edit_template(session, name="greeting", channel="pigeon", now=now)
+
+
+def test_a_field_unknown_in_a_known_namespace_is_refused_when_saved(
+    store: Store, now: datetime
+) -> None:
+    with store.write() as session:
+        with pytest.raises(UnknownPlaceholderError, match=r"ticket\.nope"):
+            templates.add_template(session, name="x", body="{{ ticket.nope }}", now=now)
+        everything = (
+            "{{ ticket.ref }} {{ client.name }} {{ contact.email }} {{ engineer.name }} "
+            "{{ sender.name }} {{ article.url }} {{ escalation.vendor_ref }}"
+            "{% for a in articles %}{{ a.title }}{% endfor %}"
+        )
+        assert templates.add_template(session, name="all", body=everything, now=now).active
+
+
+def test_latest_active_ticket(store: Store, now: datetime) -> None:
+    with store.read() as session:
+        assert templates.latest_active_ticket(session) is None
+    w, first = _setup(store, now)
+    second = new_ticket(store, w, now=now.replace(year=now.year + 1), subject="later")
+    with store.read() as session:
+        assert templates.latest_active_ticket(session) == second.id != first
+
+
+def test_article_links_follow_the_public_kb_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dispatcher.config import ConfigError, load_settings
+
+    assert templates.article_link("net/vpn", "VPN").url == "kb:net/vpn"
+    link = templates.article_link("net/vpn token", "VPN", kb_url="https://help.example.com/kb/")
+    assert link.url == "https://help.example.com/kb/net/vpn%20token"
+    assert load_settings().kb_url is None
+    monkeypatch.setenv("DISPATCHER_KB_URL", "ftp://nope")
+    with pytest.raises(ConfigError, match="kb_url"):
+        load_settings()

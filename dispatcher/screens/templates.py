@@ -1,0 +1,388 @@
+"""Reply templates in the console: browse and preview for everyone, leads write.
+
+The list filters as you type (`templates.fuzzy_rank`, in memory). The highlighted template
+is rendered against a ticket (the one named in the ticket field, else the most recently
+changed active ticket); a placeholder without a value shows as an error, by name.
+Leads and admins create (`n`), edit (`e`) and deactivate or reactivate (`d`) templates;
+a save renders the template against a sample context first and is refused for an unknown
+placeholder, and an edit is refused if somebody saved the template since the form opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from dispatcher.domain.enums import Role
+from dispatcher.domain.errors import DispatcherError
+from dispatcher.identity import Operator
+from dispatcher.store import templates
+from dispatcher.store.directory import resolve_category
+from dispatcher.store.engine import Store
+from dispatcher.store.templates import Rendered, TemplateInfo, UnknownPlaceholderError
+from dispatcher.store.tickets import parse_ref
+from dispatcher.text import plain
+
+WRITE_ACTIONS = frozenset({"new", "edit", "toggle_active"})
+
+
+def _error_text(error: BaseException | None) -> str:
+    return str(error) if isinstance(error, DispatcherError) else f"failed: {error!r}"
+
+
+class TemplatesScreen(Screen[None]):
+    CSS_PATH = "templates.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter", id="templates.filter", tooltip="Type to filter"),
+        Binding(
+            "t",
+            "focus_ticket",
+            "Preview ticket",
+            id="templates.ticket",
+            tooltip="Name the ticket the preview renders against",
+        ),
+        Binding("n", "new", "New", id="templates.new", tooltip="Write a new template (leads)"),
+        Binding("e", "edit", "Edit", id="templates.edit", tooltip="Edit this template (leads)"),
+        Binding(
+            "d",
+            "toggle_active",
+            "Deactivate/activate",
+            id="templates.toggle_active",
+            tooltip="Take this template out of the composer, or back (leads)",
+        ),
+        Binding("escape", "back", "Back", id="templates.back"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        templates: list[TemplateInfo]
+
+    @dataclass
+    class Previewed(Message):
+        template_id: int
+        ticket_ref: str | None
+        rendered: Rendered | None
+        error: str | None
+
+    @dataclass
+    class Toggled(Message):
+        name: str
+        active: bool
+
+    def __init__(self, *, store: Store, operator: Operator) -> None:
+        super().__init__()
+        self.store = store
+        self.operator = operator
+        self.templates: list[TemplateInfo] = []
+        self.shown: list[TemplateInfo] = []
+        self.current: TemplateInfo | None = None
+        self.preview_error: str | None = None
+        self.rendered: Rendered | None = None
+
+    @property
+    def is_lead(self) -> bool:
+        return self.operator.role in (Role.lead, Role.admin)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="filter templates (fuzzy)", id="templates-filter")
+        with Horizontal(id="templates-body"):
+            yield OptionList(id="templates-list")
+            with Vertical(id="templates-side"):
+                yield Input(
+                    placeholder="preview against ticket #N (default: latest active)",
+                    id="templates-ticket",
+                )
+                with VerticalScroll(id="templates-preview-pane"):
+                    yield Static(id="templates-preview")
+        with Horizontal(id="templates-bar"):
+            yield Static(id="templates-count")
+            yield Static(id="templates-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#templates-filter", Input).focus()
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS:
+            if not self.is_lead:
+                return False  # hidden: dispatchers and engineers browse and preview only
+            if action != "new" and self.current is None:
+                return None  # shown, disabled: nothing to act on
+        return True
+
+    # --- loading and filtering ---------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="templates-load")
+    def load(self) -> None:
+        with self.store.read() as session:
+            found = templates.list_templates(session, include_inactive=True)
+        self.post_message(self.Loaded(found))
+
+    def on_templates_screen_loaded(self, message: Loaded) -> None:
+        self.templates = message.templates
+        self._filter()
+
+    @on(Input.Changed, "#templates-filter")
+    def _typed(self) -> None:
+        self._filter()
+
+    @on(Input.Submitted, "#templates-filter")
+    def _filter_submitted(self) -> None:
+        self.query_one("#templates-list", OptionList).focus()
+
+    @on(Input.Submitted, "#templates-ticket")
+    def _ticket_submitted(self) -> None:
+        if self.current is not None:
+            self.preview(self.current, self._ticket_ref())
+
+    def _filter(self) -> None:
+        keep = self.current.id if self.current else None
+        typed = self.query_one("#templates-filter", Input).value
+        self.shown = templates.fuzzy_rank(self.templates, typed)
+        options = self.query_one("#templates-list", OptionList)
+        options.clear_options()
+        for template in self.shown:
+            options.add_option(Option(_row(template), id=str(template.id)))
+        if not self.shown:
+            self._select(None)
+        else:
+            ids = [t.id for t in self.shown]
+            at = ids.index(keep) if keep in ids else 0
+            options.highlighted = at
+            self._select(self.shown[at])
+        count = len(self.shown)
+        self.query_one("#templates-count", Static).update(
+            f"{count} template{'s' if count != 1 else ''} of {len(self.templates)}"
+        )
+
+    @on(OptionList.OptionHighlighted, "#templates-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        index = event.option_index
+        if 0 <= index < len(self.shown):
+            self._select(self.shown[index])
+
+    def _select(self, template: TemplateInfo | None) -> None:
+        same = self.current == template
+        self.current = template
+        self.refresh_bindings()
+        if template is None:
+            self.rendered, self.preview_error = None, None
+            self.query_one("#templates-preview", Static).update("")
+        elif not same or self.rendered is None and self.preview_error is None:
+            self.preview(template, self._ticket_ref())
+
+    def _ticket_ref(self) -> str | None:
+        return self.query_one("#templates-ticket", Input).value.strip() or None
+
+    # --- preview -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="templates-preview")
+    def preview(self, template: TemplateInfo, ticket_ref: str | None) -> None:
+        rendered: Rendered | None = None
+        error: str | None = None
+        with self.store.read() as session:
+            ticket_id = (
+                parse_ref(ticket_ref) if ticket_ref else templates.latest_active_ticket(session)
+            )
+            if ticket_id is None:
+                error = "no active ticket to preview against: name one (t)"
+            else:
+                context = templates.ticket_context(
+                    session, ticket_id=ticket_id, sender_id=self.operator.id
+                )
+                try:
+                    rendered = templates.render_pair(template.subject, template.body, context)
+                except UnknownPlaceholderError as exc:
+                    error = f"#{ticket_id}: {exc}"
+                except DispatcherError as exc:
+                    error = str(exc)
+        ref = f"#{ticket_id}" if ticket_id is not None else None
+        self.post_message(self.Previewed(template.id, ref, rendered, error))
+
+    def on_templates_screen_previewed(self, message: Previewed) -> None:
+        if self.current is None or self.current.id != message.template_id:
+            return  # the highlight moved on meanwhile
+        self.rendered, self.preview_error = message.rendered, message.error
+        pane = self.query_one("#templates-preview", Static)
+        pane.set_class(message.error is not None, "-error")
+        if message.rendered is None:
+            pane.update(Text(plain(message.error or "")))
+            return
+        out = Text(plain(f"Preview against {message.ticket_ref}"), style="italic")
+        out.append("\nSubject: ", "bold")
+        out.append(plain(message.rendered.subject))
+        out.append("\n\n")
+        out.append(plain(message.rendered.body))
+        pane.update(out)
+
+    # --- writing (leads) ---------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#templates-filter", Input).focus()
+
+    def action_focus_ticket(self) -> None:
+        self.query_one("#templates-ticket", Input).focus()
+
+    def action_new(self) -> None:
+        if self.is_lead:
+            self._edit(None)
+
+    def action_edit(self) -> None:
+        if self.is_lead and self.current is not None:
+            self._edit(self.current)
+
+    def _edit(self, template: TemplateInfo | None) -> None:
+        self.app.push_screen(TemplateEditor(store=self.store, original=template), self._edited)
+
+    def _edited(self, name: str | None) -> None:
+        if name:
+            self._status(f"saved {name}")
+            self.rendered, self.preview_error = None, None
+            self.load()
+
+    def action_toggle_active(self) -> None:
+        if self.is_lead and self.current is not None:
+            self.toggle_active(self.current)
+
+    @work(thread=True, exit_on_error=False, group="templates-write")
+    def toggle_active(self, template: TemplateInfo) -> None:
+        with self.store.write() as session:
+            changed = templates.edit_template(
+                session,
+                name=template.name,
+                active=not template.active,
+                expected_updated_at=template.updated_at,
+                now=datetime.now(UTC),
+            )
+        self.post_message(self.Toggled(changed.name, changed.active))
+
+    def on_templates_screen_toggled(self, message: Toggled) -> None:
+        self.load()
+        state = "active again" if message.active else "deactivated"
+        self._status(f"{message.name}: {state}")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self._status(_error_text(event.worker.error), error=True)
+
+    def _status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#templates-status", Static)
+        status.update(Text(plain(text)))
+        status.set_class(error, "-error")
+
+
+def _row(template: TemplateInfo) -> Text:
+    """One list line: name, category, channel, uses, active (all inert text)."""
+    line = Text(plain(template.name), style="bold" if template.active else "dim strike")
+    details = [
+        template.category or "any category",
+        template.channel.value if template.channel else "any channel",
+        f"used {template.uses}×",
+        "active" if template.active else "inactive",
+    ]
+    line.append("\n  " + plain(" · ".join(details)), "dim")
+    return line
+
+
+class TemplateEditor(ModalScreen[str | None]):
+    """Create or edit a template; dismisses with its name once saved."""
+
+    CSS_PATH = "templates.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="templates.editor.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="templates.editor.cancel"),
+    ]
+
+    def __init__(self, *, store: Store, original: TemplateInfo | None) -> None:
+        super().__init__()
+        self.store = store
+        self.original = original  # None: a new template
+
+    def compose(self) -> ComposeResult:
+        t = self.original
+        with Vertical(id="template-editor"):
+            title = f"Edit template {t.name}" if t else "New template"
+            yield Static(Text(plain(title)), id="template-editor-title")
+            yield Input(t.name if t else "", placeholder="name", id="template-name")
+            yield Input(
+                (t.category or "") if t else "",
+                placeholder="category (blank: any)",
+                id="template-category",
+            )
+            yield Input(
+                t.channel.value if t and t.channel else "",
+                placeholder="channel: email, phone, chat, web, walk_in (blank: any)",
+                id="template-channel",
+            )
+            yield Input(t.subject if t else "", placeholder="subject", id="template-subject")
+            yield TextArea(
+                t.body if t else "", id="template-body", soft_wrap=True, tab_behavior="focus"
+            )
+            yield Static(id="template-editor-status")
+        yield Footer()
+
+    def action_save(self) -> None:
+        values = {
+            name: self.query_one(f"#template-{name}", Input).value
+            for name in ("name", "category", "channel", "subject")
+        }
+        self.save(values, self.query_one("#template-body", TextArea).text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="templates-editor")
+    def save(self, values: dict[str, str], body: str) -> None:
+        now = datetime.now(UTC)
+        channel = values["channel"].strip().lower() or None
+        with self.store.write() as session:
+            category = values["category"].strip()
+            category_id = resolve_category(session, ref=category).id if category else None
+            if self.original is None:
+                saved = templates.add_template(
+                    session,
+                    name=values["name"],
+                    subject=values["subject"],
+                    body=body,
+                    category_id=category_id,
+                    channel=channel,
+                    now=now,
+                )
+            else:
+                saved = templates.edit_template(
+                    session,
+                    name=self.original.name,
+                    new_name=values["name"],
+                    subject=values["subject"],
+                    body=body,
+                    category_id=category_id,
+                    channel=channel,
+                    expected_updated_at=self.original.updated_at,
+                    now=now,
+                )
+        self.app.call_from_thread(self.dismiss, saved.name)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            line = self.query_one("#template-editor-status", Static)
+            line.update(Text(plain(_error_text(event.worker.error))))
+            line.add_class("-error")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
