@@ -70,7 +70,8 @@ def test_the_watch_process_sweeps_on_its_schedule_and_stops_on_sigterm(
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=20)
-    assert process.returncode == 0, err
-    assert "watching" in out
-    assert "2 breaches" in out
-    assert "Traceback" not in err
+    seen = f"exit {process.returncode}\nstdout:\n{out}\nstderr:\n{err}"
+    assert process.returncode == 0, seen
+    assert "watching" in out, seen
+    assert "2 breaches" in out, seen
+    assert "Traceback" not in err, seen
