@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dispatcher.domain.enums import Role
 from dispatcher.domain.errors import NotFoundError, ValidationError
@@ -17,6 +19,15 @@ class Operator:
     login: str
     name: str
     role: Role
+    timezone: str = "UTC"
+
+    @property
+    def zone(self) -> tzinfo:
+        """The operator's own time zone: times on screen are shown in it."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return UTC
 
 
 def os_login() -> str:
@@ -43,4 +54,6 @@ def sign_in(store: Store, login: str | None) -> Operator:
     if not user.active:
         raise ValidationError(f"user {wanted!r} is deactivated")
     assert user.id is not None
-    return Operator(id=user.id, login=user.login, name=user.name, role=user.role)
+    return Operator(
+        id=user.id, login=user.login, name=user.name, role=user.role, timezone=user.timezone
+    )

@@ -200,8 +200,10 @@ class TicketScreen(Screen[None]):
         title.append(f"  [{d.status.value} · {d.priority.value}]", style="dim")
         self.query_one("#ticket-title", Static).update(title)
         self.sub_title = f"{d.ref} · v{d.version}"
-        self.query_one(TicketFields).show(d, event.at)
-        self.query_one(ThreadView).show(view.messages, expand=self.expand_quotes)
+        self.query_one(TicketFields).show(d, event.at, self.operator.zone)
+        self.query_one(ThreadView).show(
+            view.messages, expand=self.expand_quotes, zone=self.operator.zone
+        )
         self.query_one(SlaPanel).show(view.sla)
         table = self.query_one("#ticket-history", DataTable)
         table.clear()
@@ -296,7 +298,9 @@ class TicketScreen(Screen[None]):
     def action_fold(self) -> None:
         self.expand_quotes = not self.expand_quotes
         if self.view is not None:
-            self.query_one(ThreadView).show(self.view.messages, expand=self.expand_quotes)
+            self.query_one(ThreadView).show(
+                self.view.messages, expand=self.expand_quotes, zone=self.operator.zone
+            )
 
     def _compose_message(self, kind: MessageKind) -> None:
         from dispatcher.screens.composer import ComposerScreen

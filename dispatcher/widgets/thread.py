@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -71,10 +72,11 @@ def render_body(body: str, *, expand: bool) -> Text:
 class MessageView(Static):
     """One message; its kind is a CSS class (`-inbound`, `-reply`, `-note`)."""
 
-    def __init__(self, message: ThreadMessage, *, expand: bool) -> None:
+    def __init__(self, message: ThreadMessage, *, expand: bool, zone: tzinfo = UTC) -> None:
         head = Text()
         head.append(_LABEL[message.kind], style="bold")
-        head.append(f" · {plain(message.author)} · {message.created_at:%Y-%m-%d %H:%M} UTC")
+        at = message.created_at.astimezone(zone)
+        head.append(f" · {plain(message.author)} · {at:%Y-%m-%d %H:%M %Z}")
         head.append(f" · {message.channel.value}", style="dim")
         body = render_body(message.body, expand=expand) if message.body else Text("(empty)")
         super().__init__(Text.assemble(head, "\n", body), classes=f"message -{message.kind}")
@@ -92,9 +94,10 @@ class ThreadView(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(Text("no messages yet"), classes="empty")
 
-    def show(self, messages: Sequence[ThreadMessage], *, expand: bool) -> None:
+    def show(self, messages: Sequence[ThreadMessage], *, expand: bool, zone: tzinfo = UTC) -> None:
+        """The messages, oldest first, their times in `zone` (the operator's)."""
         self.remove_children()
         if not messages:
             self.mount(Static(Text("no messages yet"), classes="empty"))
             return
-        self.mount_all(MessageView(m, expand=expand) for m in messages)
+        self.mount_all(MessageView(m, expand=expand, zone=zone) for m in messages)

@@ -480,3 +480,18 @@ async def test_presence_shows_who_else_has_it_open(store: Store, w: World) -> No
 def _viewers(store: Store, ticket_id: int) -> set[str]:
     with store.read() as session:
         return {v.login for v in presence.viewers(session, ticket_id=ticket_id, now=_now())}
+
+
+async def test_times_show_in_the_operators_own_time_zone(store: Store, w: World) -> None:
+    # 07:30 UTC is 10:30 in Moscow.
+    t = new_ticket(store, w, now=datetime(2026, 11, 18, 7, 30, tzinfo=UTC))
+    with store.write() as session:
+        team.edit_user(session, user_id=w.dispatcher.id or 0, timezone="Europe/Moscow")
+    app = ticket_host(store, "olga", t.id or 0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _loaded(app)
+        await pilot.pause()
+        fields = _text(screen.query_one("#ticket-fields", Static))
+        assert "2026-11-18 10:30 MSK" in fields
+        (first, *_) = screen.query(MessageView)
+        assert "2026-11-18 10:30 MSK" in _text(first)
