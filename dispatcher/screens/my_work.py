@@ -60,6 +60,7 @@ class MyWorkScreen(Screen[None]):
         self.operator = operator
         self.clock = clock or _utcnow
         self.rows: list[ticket_work.WorkRow] = []
+        self.note = ""  # what the last action said, kept across refreshes
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,10 +105,15 @@ class MyWorkScreen(Screen[None]):
             for n, row in enumerate(event.rows):
                 if row.id == selected:
                     table.move_cursor(row=n)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        """The count, and the last action's outcome, which a routine refresh keeps."""
         status = self.query_one("#work-status", Static)
         status.remove_class("-error")
-        count = len(event.rows)
-        status.update(Text(f"{count} active ticket{'s' if count != 1 else ''}, most urgent first"))
+        count = len(self.rows)
+        line = f"{count} active ticket{'s' if count != 1 else ''}, most urgent first"
+        status.update(Text(f"{line} · {self.note}" if self.note else line))
 
     def _selected(self) -> int | None:
         table = self.query_one(DataTable)
@@ -124,11 +130,12 @@ class MyWorkScreen(Screen[None]):
         self.post_message(self.Took(taken))
 
     def on_my_work_screen_took(self, event: Took) -> None:
-        status = self.query_one("#work-status", Static)
         if event.ticket_id is None:
-            status.update(Text("nothing to take: no unassigned ticket fits your competences"))
+            self.note = "nothing to take: no unassigned ticket fits your competences"
+            self._show_status()
             return
-        status.update(Text(f"took #{event.ticket_id}"))
+        self.note = f"took #{event.ticket_id}"
+        self._show_status()
         self.open_ticket(event.ticket_id)
 
     def open_ticket(self, ticket_id: int) -> None:

@@ -96,3 +96,9 @@ async def test_take_next_with_nothing_eligible_says_so(store: Store, w: World) -
         await pilot.press("t")
         await until(lambda: "nothing to take" in str(status.content))
         assert isinstance(app.screen, MyWorkScreen)
+        # A routine refresh keeps the outcome of the last action on the line.
+        app.screen.load()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "nothing to take" in str(status.content)
+        assert "active ticket" in str(status.content)
