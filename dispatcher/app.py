@@ -270,12 +270,10 @@ class DispatcherApp(App[None]):
             self.push_screen(HelpScreen.of(self.screen))
 
     def action_knowledge_base(self) -> None:
-        try:
-            from dispatcher.screens.kb import KbScreen  # type: ignore[import-not-found,import-untyped,unused-ignore]
-        except ImportError:
-            self.notify("the knowledge base is not part of this version yet", severity="warning")
-            return
-        self.push_screen(KbScreen(store=self.store, operator=self.operator))
+        from dispatcher.screens.kb import KbScreen
+
+        if not isinstance(self.screen, KbScreen):
+            self.push_screen(KbScreen(store=self.store, operator=self.operator))
 
     def action_templates(self) -> None:
         from dispatcher.screens.templates import TemplatesScreen
