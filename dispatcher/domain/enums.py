@@ -50,11 +50,6 @@ ACTIVE_STATUSES: tuple[TicketStatus, ...] = (
     TicketStatus.waiting_client,
     TicketStatus.escalated,
 )
-FINAL_STATUSES: tuple[TicketStatus, ...] = (
-    TicketStatus.closed,
-    TicketStatus.merged,
-    TicketStatus.spam,
-)
 
 # Which status may follow which. A status not listed as a key is final.
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
