@@ -37,7 +37,13 @@ class Budgets:
     update: int | None = None
 
     def of(self, target: SlaTarget) -> int | None:
-        return getattr(self, target.value)  # type: ignore[no-any-return]
+        match target:
+            case SlaTarget.first_response:
+                return self.first_response
+            case SlaTarget.resolution:
+                return self.resolution
+            case SlaTarget.update:
+                return self.update
 
 
 @dataclass(frozen=True, slots=True)
