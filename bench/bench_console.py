@@ -80,8 +80,8 @@ def first_screen(path: Path, runs: int) -> tuple[list[float], list[float]]:
 
 
 def query_times(path: Path, runs: int) -> list[float]:
-    from dispatcher.store.engine import Store
-    from dispatcher.store.queue import queue_window
+    from dispatcher.store.db.engine import Store
+    from dispatcher.store.tickets.queue import queue_window
 
     store = Store.open(str(path))
     samples = []
@@ -102,7 +102,7 @@ def app_refresh_times(path: Path, runs: int) -> list[float]:
     from dispatcher.config import load_settings
     from dispatcher.identity import sign_in
     from dispatcher.screens.queue import QueueScreen
-    from dispatcher.store.engine import Store
+    from dispatcher.store.db.engine import Store
 
     store = Store.open(str(path))
     app = DispatcherApp(

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dispatcher.intake import sources  # noqa: E402
 from dispatcher.intake.pipeline import ingest_all  # noqa: E402
-from dispatcher.store import migrate  # noqa: E402
-from dispatcher.store.engine import Store  # noqa: E402
+from dispatcher.store.db import migrate
+from dispatcher.store.db.engine import Store
 from tests.factories import world  # noqa: E402
 from tests.intake.helpers import make_maildir  # noqa: E402
 

@@ -9,12 +9,12 @@ find (paraphrased questions, other word forms). For each language: recall@5 (the
 queries whose article is among the first five) and MRR (mean of 1/rank, 0 when not in
 the first 20), for
 
-- ours: `kb_search.search`, exactly as `dispatcher kb search` and the console call it;
+- ours: `search.search`, exactly as `dispatcher kb search` and the console call it;
 - floor: plain FTS5 over the raw title and body (unicode61, no stemming, no stop words),
   ranked by bm25(); its query is every word of the question joined by OR (the stronger
   floor; with FTS5's default AND, shown as "floor AND", most paraphrases find nothing).
 
-Latency: `kb_search.search` (ranking, then reading the top 20 and cutting their snippets)
+Latency: `search.search` (ranking, then reading the top 20 and cutting their snippets)
 over generated articles plus the evaluation set, p50/p95 over the evaluation queries,
 whole and as typed (each query cut mid-word, the last word a prefix).
 """
@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from dispatcher.domain.search_text import index_terms
-from dispatcher.store import kb, kb_search, migrate
-from dispatcher.store.engine import Store, make_engine
+from dispatcher.store.db import migrate
+from dispatcher.store.db.engine import Store, make_engine
+from dispatcher.store.knowledge import articles, search
 from dispatcher.store.models import KbArticle, table_of
 from dispatcher.store.models.knowledge import KbSearchDoc
 
@@ -59,7 +60,7 @@ def add_eval_articles(store: Store, sets: dict[str, dict[str, Any]]) -> None:
     with store.write() as session:
         for data in sets.values():
             for a in data["articles"]:
-                kb.upsert_article(
+                articles.upsert_article(
                     session,
                     slug=a["slug"],
                     title=a["title"],
@@ -75,7 +76,7 @@ def ranks_ours(store: Store, queries: list[dict[str, Any]], *, typing: bool) -> 
     out = []
     with store.read() as session:
         for q in queries:
-            hits = kb_search.search(session, query=q["q"], limit=TOP, typing=typing)
+            hits = search.search(session, query=q["q"], limit=TOP, typing=typing)
             out.append(_rank([h.slug for h in hits], q["relevant"]))
     return out
 
@@ -240,11 +241,11 @@ def latency(
         times = []
         with store.read() as session:
             for text in texts:  # a warm-up pass, not counted
-                kb_search.search(session, query=text, limit=TOP, typing=typing)
+                search.search(session, query=text, limit=TOP, typing=typing)
             for _ in range(rounds):
                 for text in texts:
                     t0 = time.perf_counter()
-                    kb_search.search(session, query=text, limit=TOP, typing=typing)
+                    search.search(session, query=text, limit=TOP, typing=typing)
                     times.append((time.perf_counter() - t0) * 1000)
         return times
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from bench_store import NOW, build, percentile
 
 from dispatcher.scheduling import SlaJobs
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import ACTIVE_STATUS_SQL
 
 TARGET_P95_MS = 20.0

@@ -35,10 +35,10 @@ from typing import Any
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from dispatcher.demo.generate import generate
-from dispatcher.store import migrate
-from dispatcher.store.engine import Store
+from dispatcher.store.db import migrate
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import ACTIVE_STATUS_SQL
-from dispatcher.store.queue import (
+from dispatcher.store.tickets.queue import (
     PAGE_SIZE,
     explain_queue_page,
     queue_page,

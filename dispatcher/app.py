@@ -25,12 +25,12 @@ from dispatcher.config import Settings
 from dispatcher.domain.enums import Role
 from dispatcher.identity import Operator
 from dispatcher.screens.queue import QueueScreen
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from dispatcher.store.alerts import AlertView
+    from dispatcher.store.sla.alerts import AlertView
 
 ALERT_POLL_SECONDS = 5.0
 CHANGE_POLL_SECONDS = 0.2  # a change by another process shows well within a second
@@ -207,7 +207,7 @@ class DispatcherApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="changes")
     def watch_for_changes(self) -> None:
         """Ask the database every CHANGE_POLL_SECONDS whether anybody committed."""
-        from dispatcher.store.changes import open_watcher
+        from dispatcher.store.db.commit_watch import open_watcher
 
         worker = get_current_worker()
         watcher = open_watcher(self.store)
@@ -226,7 +226,7 @@ class DispatcherApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="alert-poll")
     def poll_alerts(self) -> None:
-        from dispatcher.store import alerts
+        from dispatcher.store.sla import alerts
 
         with self.store.read() as session:
             found = alerts.open_alerts(

@@ -33,7 +33,7 @@ class TicketCommands(Provider):
         if len(query.strip()) < 2 and not query.strip().isdigit():
             return
         app = _app(self)
-        from dispatcher.store.queue import find_tickets
+        from dispatcher.store.tickets.queue import find_tickets
 
         def look() -> list[Any]:
             with app.store.read() as session:
@@ -63,7 +63,7 @@ class ClientCommands(Provider):
         if len(query.strip()) < 2:
             return
         app = _app(self)
-        from dispatcher.store.clients import find_clients
+        from dispatcher.store.clients.clients import find_clients
 
         def look() -> list[Any]:
             with app.store.read() as session:

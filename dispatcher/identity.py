@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dispatcher.domain.enums import Role
 from dispatcher.domain.errors import NotFoundError, ValidationError
-from dispatcher.store.engine import Store
-from dispatcher.store.team import get_user_by_login
+from dispatcher.store.db.engine import Store
+from dispatcher.store.people.users import get_user_by_login
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from dispatcher.store import alerts
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.sla import alerts
 
 if TYPE_CHECKING:
     import asyncio

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from dispatcher.store import migrate
-from dispatcher.store.engine import Store, make_engine
+from dispatcher.store.db import migrate
+from dispatcher.store.db.engine import Store, make_engine
 
 PG_ADMIN_URL = os.environ.get(
     "DISPATCHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from dispatcher.domain.enums import Channel, ContactPointKind, Priority, Role
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import (
     Calendar,
     Category,
@@ -25,7 +25,7 @@ from dispatcher.store.models import (
     User,
     UserCompetence,
 )
-from dispatcher.store.tickets import NewTicket, create_ticket
+from dispatcher.store.tickets.writes import NewTicket, create_ticket
 
 T = TypeVar("T")
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from dispatcher.config import Settings
-    from dispatcher.store.engine import Store
+    from dispatcher.store.db.engine import Store
 
 EXIT_ERROR = 2
 
@@ -133,7 +133,7 @@ class CliState:
         `must_exist=False` lets `init` create a new SQLite file.
         """
         if self._store is None:
-            from dispatcher.store.engine import Store, database_url, is_memory, is_sqlite
+            from dispatcher.store.db.engine import Store, database_url, is_memory, is_sqlite
 
             url = database_url(self.settings().database_url)
             if must_exist and is_sqlite(url) and not is_memory(url):
@@ -153,7 +153,7 @@ class CliState:
 
 
 def ensure_ready(store: Store) -> None:
-    from dispatcher.store.schema_version import HEAD, current_revision
+    from dispatcher.store.db.schema_version import HEAD, current_revision
 
     current = current_revision(store.engine)
     if current is None:

@@ -38,7 +38,7 @@ def admin(ctx: typer.Context, db: DbOption = None) -> None:
 def init(ctx: typer.Context, db: DbOption = None) -> None:
     """Create the database, or bring it up to date."""
     set_db(ctx, db)
-    from dispatcher.store import migrate
+    from dispatcher.store.db import migrate
 
     store = state(ctx).store(must_be_ready=False, must_exist=False)
     before = migrate.current_revision(store.engine)
@@ -65,7 +65,7 @@ def db_current(
 ) -> None:
     """Show the database's schema revision; exit code 1 when it is not up to date."""
     set_db(ctx, db)
-    from dispatcher.store import migrate
+    from dispatcher.store.db import migrate
 
     store = state(ctx).store(must_be_ready=False)
     current, head = migrate.current_revision(store.engine), migrate.head_revision()
@@ -87,7 +87,7 @@ def db_backup(
 ) -> None:
     """Copy a live SQLite database safely (SQLite's online backup API)."""
     set_db(ctx, db)
-    from dispatcher.store import migrate
+    from dispatcher.store.db import migrate
 
     store = state(ctx).store()
     if not store.is_sqlite:

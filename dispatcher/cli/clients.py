@@ -49,7 +49,7 @@ def _day(text: str | None) -> date:
 
 
 def _client_names(session: Session) -> dict[int, str]:
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     return {c.id or 0: c.name for c in clients.list_clients(session, include_inactive=True)}
 
@@ -78,7 +78,7 @@ def client_add(
     ] = None,
 ) -> None:
     """Add a client."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     with state(ctx).store().write() as session:
         client = clients.add_client(session, name=name, notes=notes, domains=domain or [])
@@ -92,7 +92,7 @@ def client_list(
     as_json: Json = False,
 ) -> None:
     """List clients (active ones unless --all)."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     with state(ctx).store().read() as session:
         rows = clients.list_clients(session, include_inactive=all_)
@@ -116,26 +116,26 @@ def client_show(
     ctx: typer.Context, client: ClientRef, on: OnOption = None, as_json: Json = False
 ) -> None:
     """Show a client with domains, contacts, contracts and equipment."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, contacts, contracts, equipment
 
     day = _day(on)
     with state(ctx).store().read() as session:
         found = clients.resolve_client(session, ref=client)
         cid = found.id or 0
         domains = [d.domain for d in clients.list_client_domains(session, client_id=cid)]
-        contacts = clients.list_contacts(session, client_id=cid, include_inactive=True)
-        points = clients.contact_points(session, contact_ids=[c.id or 0 for c in contacts])
-        contracts = [
+        people = contacts.list_contacts(session, client_id=cid, include_inactive=True)
+        points = contacts.contact_points(session, contact_ids=[c.id or 0 for c in people])
+        deals = [
             _contract_json(session, c, found.name, day)
-            for c in clients.list_contracts(session, client_id=cid)
+            for c in contracts.list_contracts(session, client_id=cid)
         ]
         items = [
-            _equipment_json(e, found.name) for e in clients.list_equipment(session, client_id=cid)
+            _equipment_json(e, found.name) for e in equipment.list_equipment(session, client_id=cid)
         ]
-        check = clients.check_client_contract(session, client_id=cid, on=day)
+        check = contracts.check_client_contract(session, client_id=cid, on=day)
     data = _client_json(found, domains) | {
-        "contacts": [_contact_json(c, found.name, points[c.id or 0]) for c in contacts],
-        "contracts": contracts,
+        "contacts": [_contact_json(c, found.name, points[c.id or 0]) for c in people],
+        "contracts": deals,
         "equipment": items,
         "coverage": {"on": day, "state": check.state, "text": check.describe()},
     }
@@ -156,8 +156,8 @@ def client_show(
     )
     if data["contacts"]:
         _print_contacts(data["contacts"])
-    if contracts:
-        _print_contracts(contracts)
+    if deals:
+        _print_contracts(deals)
     if items:
         _print_equipment(items)
 
@@ -170,7 +170,7 @@ def client_edit(
     notes: Annotated[str | None, typer.Option("--notes", help="New notes")] = None,
 ) -> None:
     """Rename a client or change its notes."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     changes = {k: v for k, v in (("name", name), ("notes", notes)) if v is not None}
     if not changes:
@@ -185,7 +185,7 @@ def client_edit(
 @clients_app.command("deactivate")
 def client_deactivate(ctx: typer.Context, client: ClientRef) -> None:
     """Deactivate a client: hidden from lists and look-ups; its history stays."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     with state(ctx).store().write() as session:
         found = clients.resolve_client(session, ref=client)
@@ -196,7 +196,7 @@ def client_deactivate(ctx: typer.Context, client: ClientRef) -> None:
 @clients_app.command("activate")
 def client_activate(ctx: typer.Context, client: ClientRef) -> None:
     """Bring a deactivated client back."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     with state(ctx).store().write() as session:
         found = clients.resolve_client(session, ref=client)
@@ -215,7 +215,7 @@ def client_find(
     """Find clients by name, contact name, email or phone (any case, any script)."""
     from dataclasses import asdict
 
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     with state(ctx).store().read() as session:
         hits = clients.find_clients(session, text=text, limit=limit, include_inactive=all_)
@@ -238,7 +238,7 @@ def domain_add(
     domains: Annotated[list[str], typer.Argument(help="Domains, e.g. acme.example")],
 ) -> None:
     """Add email domains to a client."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     with state(ctx).store().write() as session:
         found = clients.resolve_client(session, ref=client)
@@ -251,7 +251,7 @@ def domain_add(
 @domains_app.command("list")
 def domain_list(ctx: typer.Context, client: ClientFilter = None, as_json: Json = False) -> None:
     """List client email domains."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     with state(ctx).store().read() as session:
         cid = clients.resolve_client(session, ref=client).id if client is not None else None
@@ -269,7 +269,7 @@ def domain_remove(
     ctx: typer.Context, domain: Annotated[str, typer.Argument(help="The domain")]
 ) -> None:
     """Remove a client email domain."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients
 
     with state(ctx).store().write() as session:
         row = clients.remove_client_domain(session, domain=domain)
@@ -323,11 +323,11 @@ def contact_add(
     notes: Annotated[str, typer.Option("--notes", help="Notes")] = "",
 ) -> None:
     """Add a contact to a client."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, contacts
 
     with state(ctx).store().write() as session:
         found = clients.resolve_client(session, ref=client)
-        contact = clients.add_contact(
+        contact = contacts.add_contact(
             session,
             client_id=found.id or 0,
             name=name,
@@ -347,14 +347,14 @@ def contact_list(
     as_json: Json = False,
 ) -> None:
     """List contacts, of one client or all."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, contacts
 
     with state(ctx).store().read() as session:
         cid = clients.resolve_client(session, ref=client).id if client is not None else None
-        contacts = clients.list_contacts(session, client_id=cid, include_inactive=all_)
-        points = clients.contact_points(session, contact_ids=[c.id or 0 for c in contacts])
+        people = contacts.list_contacts(session, client_id=cid, include_inactive=all_)
+        points = contacts.contact_points(session, contact_ids=[c.id or 0 for c in people])
         names = _client_names(session)
-    rows = [_contact_json(c, names.get(c.client_id), points[c.id or 0]) for c in contacts]
+    rows = [_contact_json(c, names.get(c.client_id), points[c.id or 0]) for c in people]
     if as_json:
         print_json(rows)
         return
@@ -364,11 +364,11 @@ def contact_list(
 @contacts_app.command("show")
 def contact_show(ctx: typer.Context, contact: ContactRef, as_json: Json = False) -> None:
     """Show a contact."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, contacts
 
     with state(ctx).store().read() as session:
-        found = clients.resolve_contact(session, ref=contact)
-        points = clients.contact_points(session, contact_ids=[found.id or 0])[found.id or 0]
+        found = contacts.resolve_contact(session, ref=contact)
+        points = contacts.contact_points(session, contact_ids=[found.id or 0])[found.id or 0]
         client = clients.get_client(session, client_id=found.client_id)
     data = _contact_json(found, client.name, points)
     if as_json:
@@ -419,7 +419,7 @@ def contact_edit(
     ] = None,
 ) -> None:
     """Change a contact: name, position, notes, client, emails and phones, active."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, contacts
 
     changes: dict[str, Any] = {
         k: v
@@ -435,21 +435,21 @@ def contact_edit(
     if not changes and client is None:
         fail("nothing to change: see 'contacts edit --help'")
     with state(ctx).store().write() as session:
-        found = clients.resolve_contact(session, ref=contact)
+        found = contacts.resolve_contact(session, ref=contact)
         if client is not None:
             changes["client_id"] = clients.resolve_client(session, ref=client).id
-        clients.edit_contact(session, contact_id=found.id or 0, **changes)
+        contacts.edit_contact(session, contact_id=found.id or 0, **changes)
     echo(f"changed contact {found.name} (id {found.id})")
 
 
 @contacts_app.command("remove")
 def contact_remove(ctx: typer.Context, contact: ContactRef) -> None:
     """Delete a contact who never wrote in (deactivate the others with edit --inactive)."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import contacts
 
     with state(ctx).store().write() as session:
-        found = clients.resolve_contact(session, ref=contact)
-        clients.remove_contact(session, contact_id=found.id or 0)
+        found = contacts.resolve_contact(session, ref=contact)
+        contacts.remove_contact(session, contact_id=found.id or 0)
     echo(f"removed contact {found.name} (id {found.id})")
 
 
@@ -457,11 +457,11 @@ def contact_remove(ctx: typer.Context, contact: ContactRef) -> None:
 
 
 def _contract_json(session: Session, contract: Contract, client: str | None, on: date) -> Any:
-    from dispatcher.store import clients
+    from dispatcher.store.clients import contracts
     from dispatcher.store.models import SlaPlan
 
     plan = session.get(SlaPlan, contract.sla_plan_id)
-    items = clients.contract_equipment(session, contract_id=contract.id or 0)
+    items = contracts.contract_equipment(session, contract_id=contract.id or 0)
     return {
         "id": contract.id,
         "number": contract.number,
@@ -470,7 +470,7 @@ def _contract_json(session: Session, contract: Contract, client: str | None, on:
         "plan": plan.name if plan else None,
         "valid_from": contract.valid_from,
         "valid_to": contract.valid_to,
-        "state": clients.contract_state(contract, on=on),
+        "state": contracts.contract_state(contract, on=on),
         "equipment": [{"id": e.id, "name": e.name, "serial": e.serial} for e in items],
         "notes": contract.notes,
     }
@@ -496,9 +496,9 @@ def _print_contracts(rows: list[dict[str, Any]]) -> None:
 
 
 def _equipment_ids(session: Session, refs: list[str]) -> list[int]:
-    from dispatcher.store import clients
+    from dispatcher.store.clients import equipment
 
-    return [clients.resolve_equipment(session, ref=ref).id or 0 for ref in refs]
+    return [equipment.resolve_equipment(session, ref=ref).id or 0 for ref in refs]
 
 
 @contracts_app.command("add")
@@ -519,13 +519,13 @@ def contract_add(
 ) -> None:
     """Add a service contract."""
     from dispatcher.domain.shifts import parse_date
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, contracts
 
     first = parse_date(valid_from)
     last = parse_date(valid_to) if valid_to is not None else None
     with state(ctx).store().write() as session:
         found = clients.resolve_client(session, ref=client)
-        contract = clients.add_contract(
+        contract = contracts.add_contract(
             session,
             number=number,
             client_id=found.id or 0,
@@ -543,7 +543,7 @@ def contract_list(
     ctx: typer.Context, client: ClientFilter = None, on: OnOption = None, as_json: Json = False
 ) -> None:
     """List contracts with whether each is valid, expired or not started yet."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, contracts
 
     day = _day(on)
     with state(ctx).store().read() as session:
@@ -551,7 +551,7 @@ def contract_list(
         names = _client_names(session)
         rows = [
             _contract_json(session, c, names.get(c.client_id), day)
-            for c in clients.list_contracts(session, client_id=cid)
+            for c in contracts.list_contracts(session, client_id=cid)
         ]
     if as_json:
         print_json(rows)
@@ -564,11 +564,11 @@ def contract_show(
     ctx: typer.Context, contract: ContractRef, on: OnOption = None, as_json: Json = False
 ) -> None:
     """Show a contract."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, contracts
 
     day = _day(on)
     with state(ctx).store().read() as session:
-        found = clients.resolve_contract(session, ref=contract)
+        found = contracts.resolve_contract(session, ref=contract)
         client = clients.get_client(session, client_id=found.client_id)
         data = _contract_json(session, found, client.name, day)
     if as_json:
@@ -615,7 +615,7 @@ def contract_edit(
 ) -> None:
     """Change a contract: number, plan, period, covered equipment, notes."""
     from dispatcher.domain.shifts import parse_date
-    from dispatcher.store import clients
+    from dispatcher.store.clients import contracts
 
     if valid_to is not None and open_ended:
         fail("give --to or --open-ended, not both")
@@ -635,22 +635,22 @@ def contract_edit(
     if not changes and not equipment:
         fail("nothing to change: see 'contracts edit --help'")
     with state(ctx).store().write() as session:
-        found = clients.resolve_contract(session, ref=contract)
+        found = contracts.resolve_contract(session, ref=contract)
         if equipment:
             changes["equipment_ids"] = _equipment_ids(session, equipment)
         old_number = found.number
-        clients.edit_contract(session, contract_id=found.id or 0, **changes)
+        contracts.edit_contract(session, contract_id=found.id or 0, **changes)
     echo(f"changed contract {old_number}: {', '.join(changes)}")
 
 
 @contracts_app.command("remove")
 def contract_remove(ctx: typer.Context, contract: ContractRef) -> None:
     """Remove a contract no ticket refers to (end the others with edit --to)."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import contracts
 
     with state(ctx).store().write() as session:
-        found = clients.resolve_contract(session, ref=contract)
-        clients.remove_contract(session, contract_id=found.id or 0)
+        found = contracts.resolve_contract(session, ref=contract)
+        contracts.remove_contract(session, contract_id=found.id or 0)
     echo(f"removed contract {found.number}")
 
 
@@ -659,12 +659,12 @@ def contract_check(
     ctx: typer.Context, client: ClientRef, on: OnOption = None, as_json: Json = False
 ) -> None:
     """Whether a client is covered by a valid contract on a day, or its contract expired."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, contracts
 
     day = _day(on)
     with state(ctx).store().read() as session:
         found = clients.resolve_client(session, ref=client)
-        check = clients.check_client_contract(session, client_id=found.id or 0, on=day)
+        check = contracts.check_client_contract(session, client_id=found.id or 0, on=day)
     if as_json:
         print_json(
             {
@@ -714,11 +714,11 @@ def equipment_add(
     notes: Annotated[str, typer.Option("--notes", help="Notes")] = "",
 ) -> None:
     """Add an equipment item to a client."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, equipment
 
     with state(ctx).store().write() as session:
         found = clients.resolve_client(session, ref=client)
-        item = clients.add_equipment(
+        item = equipment.add_equipment(
             session,
             client_id=found.id or 0,
             name=name,
@@ -733,14 +733,14 @@ def equipment_add(
 @equipment_app.command("list")
 def equipment_list(ctx: typer.Context, client: ClientFilter = None, as_json: Json = False) -> None:
     """List equipment, of one client or all."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, equipment
 
     with state(ctx).store().read() as session:
         cid = clients.resolve_client(session, ref=client).id if client is not None else None
         names = _client_names(session)
         rows = [
             _equipment_json(e, names.get(e.client_id))
-            for e in clients.list_equipment(session, client_id=cid)
+            for e in equipment.list_equipment(session, client_id=cid)
         ]
     if as_json:
         print_json(rows)
@@ -751,10 +751,10 @@ def equipment_list(ctx: typer.Context, client: ClientFilter = None, as_json: Jso
 @equipment_app.command("show")
 def equipment_show(ctx: typer.Context, item: EquipmentRef, as_json: Json = False) -> None:
     """Show an equipment item."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import clients, equipment
 
     with state(ctx).store().read() as session:
-        found = clients.resolve_equipment(session, ref=item)
+        found = equipment.resolve_equipment(session, ref=item)
         data = _equipment_json(found, clients.get_client(session, client_id=found.client_id).name)
     if as_json:
         print_json(data)
@@ -779,7 +779,7 @@ def equipment_edit(
     notes: Annotated[str | None, typer.Option("--notes", help="New notes")] = None,
 ) -> None:
     """Change an equipment item."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import equipment
 
     changes = {
         k: v
@@ -795,17 +795,17 @@ def equipment_edit(
     if not changes:
         fail("nothing to change: see 'equipment edit --help'")
     with state(ctx).store().write() as session:
-        found = clients.resolve_equipment(session, ref=item)
-        clients.edit_equipment(session, equipment_id=found.id or 0, **changes)
+        found = equipment.resolve_equipment(session, ref=item)
+        equipment.edit_equipment(session, equipment_id=found.id or 0, **changes)
     echo(f"changed equipment {found.name} (id {found.id}): {', '.join(changes)}")
 
 
 @equipment_app.command("remove")
 def equipment_remove(ctx: typer.Context, item: EquipmentRef) -> None:
     """Remove an equipment item no ticket refers to."""
-    from dispatcher.store import clients
+    from dispatcher.store.clients import equipment
 
     with state(ctx).store().write() as session:
-        found = clients.resolve_equipment(session, ref=item)
-        clients.remove_equipment(session, equipment_id=found.id or 0)
+        found = equipment.resolve_equipment(session, ref=item)
+        equipment.remove_equipment(session, equipment_id=found.id or 0)
     echo(f"removed equipment {found.name} (id {found.id})")

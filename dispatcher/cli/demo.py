@@ -51,7 +51,7 @@ def demo(
     """
     set_db(ctx, db)
     from dispatcher.demo.generate import default_now, generate, has_data
-    from dispatcher.store import migrate
+    from dispatcher.store.db import migrate
 
     at = _parse_now(now) or default_now()
     store = state(ctx).store(must_be_ready=False, must_exist=False)

@@ -46,22 +46,22 @@ def queue_add(
     description: Annotated[str, typer.Option("--description", help="What goes here")] = "",
 ) -> None:
     """Add a queue."""
-    from dispatcher.store import directory
+    from dispatcher.store.tickets import classification
 
     with state(ctx).store().write() as session:
-        queue = directory.add_queue(session, name=name, description=description)
+        queue = classification.add_queue(session, name=name, description=description)
     echo(f"added queue {queue.name} (id {queue.id})")
 
 
 @queues_app.command("list")
 def queue_list(ctx: typer.Context, as_json: Json = False) -> None:
     """List queues with their categories."""
-    from dispatcher.store import directory
+    from dispatcher.store.tickets import classification
 
     with state(ctx).store().read() as session:
-        queues = directory.list_queues(session)
+        queues = classification.list_queues(session)
         categories: dict[int | None, list[str]] = {}
-        for category in directory.list_categories(session):
+        for category in classification.list_categories(session):
             categories.setdefault(category.queue_id, []).append(category.name)
     if as_json:
         print_json([_queue_json(q, categories.get(q.id, [])) for q in queues])
@@ -80,26 +80,26 @@ def queue_edit(
     description: Annotated[str | None, typer.Option("--description", help="New text")] = None,
 ) -> None:
     """Rename a queue or change its description."""
-    from dispatcher.store import directory
+    from dispatcher.store.tickets import classification
 
     changes = {k: v for k, v in (("name", name), ("description", description)) if v is not None}
     if not changes:
         fail("nothing to change: give --name or --description")
     with state(ctx).store().write() as session:
-        found = directory.resolve_queue(session, ref=queue)
+        found = classification.resolve_queue(session, ref=queue)
         old_name = found.name
-        directory.edit_queue(session, queue_id=found.id or 0, **changes)
+        classification.edit_queue(session, queue_id=found.id or 0, **changes)
     echo(f"changed queue {old_name}: {', '.join(changes)}")
 
 
 @queues_app.command("remove")
 def queue_remove(ctx: typer.Context, queue: QueueRef) -> None:
     """Remove a queue no ticket or category uses."""
-    from dispatcher.store import directory
+    from dispatcher.store.tickets import classification
 
     with state(ctx).store().write() as session:
-        found = directory.resolve_queue(session, ref=queue)
-        directory.remove_queue(session, queue_id=found.id or 0)
+        found = classification.resolve_queue(session, ref=queue)
+        classification.remove_queue(session, queue_id=found.id or 0)
     echo(f"removed queue {found.name}")
 
 
@@ -130,14 +130,17 @@ def category_add(
     ] = None,
 ) -> None:
     """Add a category."""
-    from dispatcher.store import directory, team
+    from dispatcher.store.people import competences
+    from dispatcher.store.tickets import classification
 
     with state(ctx).store().write() as session:
-        found_queue = directory.resolve_queue(session, ref=queue)
+        found_queue = classification.resolve_queue(session, ref=queue)
         competence_id = (
-            team.resolve_competence(session, ref=competence).id if competence is not None else None
+            competences.resolve_competence(session, ref=competence).id
+            if competence is not None
+            else None
         )
-        category = directory.add_category(
+        category = classification.add_category(
             session,
             name=name,
             queue_id=found_queue.id or 0,
@@ -154,13 +157,16 @@ def category_list(
     as_json: Json = False,
 ) -> None:
     """List categories."""
-    from dispatcher.store import directory, team
+    from dispatcher.store.people import competences
+    from dispatcher.store.tickets import classification
 
     with state(ctx).store().read() as session:
-        queue_id = directory.resolve_queue(session, ref=queue).id if queue is not None else None
-        categories = directory.list_categories(session, queue_id=queue_id)
-        queues = {q.id or 0: q.name for q in directory.list_queues(session)}
-        codes = {c.id or 0: c.code for c in team.list_competences(session)}
+        queue_id = (
+            classification.resolve_queue(session, ref=queue).id if queue is not None else None
+        )
+        categories = classification.list_categories(session, queue_id=queue_id)
+        queues = {q.id or 0: q.name for q in classification.list_queues(session)}
+        codes = {c.id or 0: c.code for c in competences.list_competences(session)}
     rows = [_category_json(c, queues, codes) for c in categories]
     if as_json:
         print_json(rows)
@@ -192,21 +198,22 @@ def category_edit(
     no_priority: Annotated[bool, typer.Option("--no-priority", help="No default priority")] = False,
 ) -> None:
     """Change a category's name, queue, competence or default priority."""
-    from dispatcher.store import directory, team
+    from dispatcher.store.people import competences
+    from dispatcher.store.tickets import classification
 
     if competence is not None and no_competence:
         fail("give --competence or --no-competence, not both")
     if priority is not None and no_priority:
         fail("give --priority or --no-priority, not both")
     with state(ctx).store().write() as session:
-        found = directory.resolve_category(session, ref=category)
+        found = classification.resolve_category(session, ref=category)
         changes: dict[str, Any] = {}
         if name is not None:
             changes["name"] = name
         if queue is not None:
-            changes["queue_id"] = directory.resolve_queue(session, ref=queue).id
+            changes["queue_id"] = classification.resolve_queue(session, ref=queue).id
         if competence is not None:
-            changes["competence_id"] = team.resolve_competence(session, ref=competence).id
+            changes["competence_id"] = competences.resolve_competence(session, ref=competence).id
         if no_competence:
             changes["competence_id"] = None
         if priority is not None or no_priority:
@@ -214,16 +221,16 @@ def category_edit(
         if not changes:
             fail("nothing to change: give --name, --queue, --competence or --priority")
         old_name = found.name
-        directory.edit_category(session, category_id=found.id or 0, **changes)
+        classification.edit_category(session, category_id=found.id or 0, **changes)
     echo(f"changed category {old_name}: {', '.join(changes)}")
 
 
 @categories_app.command("remove")
 def category_remove(ctx: typer.Context, category: CategoryRef) -> None:
     """Remove a category no ticket or template uses."""
-    from dispatcher.store import directory
+    from dispatcher.store.tickets import classification
 
     with state(ctx).store().write() as session:
-        found = directory.resolve_category(session, ref=category)
-        directory.remove_category(session, category_id=found.id or 0)
+        found = classification.resolve_category(session, ref=category)
+        classification.remove_category(session, category_id=found.id or 0)
     echo(f"removed category {found.name}")

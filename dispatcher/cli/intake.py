@@ -50,7 +50,7 @@ def import_(
     from dispatcher.intake import sources
     from dispatcher.intake.pipeline import ingest_all
     from dispatcher.intake.sources import RawMail
-    from dispatcher.store.inbound import InboundResult
+    from dispatcher.store.mail.inbound import InboundResult
 
     store = state(ctx).store()
     queue_id = _queue_id(ctx, queue)
@@ -79,7 +79,7 @@ def quarantine_list(
     as_json: JsonOption = False,
 ) -> None:
     """Quarantined messages with their reasons."""
-    from dispatcher.store import inbound
+    from dispatcher.store.mail import inbound
 
     with state(ctx).store().read() as session:
         rows = inbound.quarantined(session, include_released=released)
@@ -119,7 +119,7 @@ def quarantine_show(
     import sys
 
     from dispatcher.intake.charset import decode_bytes
-    from dispatcher.store import inbound
+    from dispatcher.store.mail import inbound
 
     with state(ctx).store().read() as session:
         row = inbound.get_quarantined(session, quarantine_id=quarantine_id)

@@ -42,20 +42,20 @@ def import_(
     A file that cannot be read is reported with its reason and the rest still import; the
     exit code is then 2.
     """
-    from dispatcher.store import kb
+    from dispatcher.store.knowledge import articles
     from dispatcher.store.models._base import utcnow
 
     store = state(ctx).store()
     author_id = _actor_id(ctx, login)
     folder = folder.expanduser()
-    total = len(kb.markdown_files(folder))
+    total = len(articles.markdown_files(folder))
     with progress("importing articles", total=total) as bar:
         task = bar.task_ids[0]
 
         def step(done: int, _total: int) -> None:
             bar.update(task, completed=done)
 
-        report = kb.import_folder(
+        report = articles.import_folder(
             store, folder=folder, author_id=author_id, now=utcnow(), on_progress=step
         )
     for name, reason in report.failed:
@@ -84,7 +84,7 @@ def list_(
     """Articles by slug."""
     from dispatcher.cli._common import fail
     from dispatcher.domain.enums import Visibility
-    from dispatcher.store import kb
+    from dispatcher.store.knowledge import articles
 
     wanted = None
     if visibility is not None:
@@ -93,9 +93,9 @@ def list_(
         except ValueError:
             fail(f"visibility must be internal or public, not {visibility!r}")
     with state(ctx).store().read() as session:
-        articles = kb.list_articles(session, visibility=wanted, tag=tag, limit=limit)
+        found = articles.list_articles(session, visibility=wanted, tag=tag, limit=limit)
     if as_json:
-        print_json([_summary(a) for a in articles])
+        print_json([_summary(a) for a in found])
         return
     print_table(
         ["slug", "title", "visibility", "status", "tags", "groups", "version", "updated"],
@@ -110,7 +110,7 @@ def list_(
                 a.version,
                 a.updated_at.strftime("%Y-%m-%d %H:%M"),
             ]
-            for a in articles
+            for a in found
         ],
     )
 
@@ -122,10 +122,10 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """One article with its body."""
-    from dispatcher.store import kb
+    from dispatcher.store.knowledge import articles
 
     with state(ctx).store().read() as session:
-        article = kb.get_article(session, slug=slug)
+        article = articles.get_article(session, slug=slug)
     if as_json:
         print_json({**_summary(article), "body": article.body})
         return

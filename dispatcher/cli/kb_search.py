@@ -40,7 +40,7 @@ def search(
     "token"), unless --whole-words.
     """
     from dispatcher.domain.enums import Visibility
-    from dispatcher.store import kb_search
+    from dispatcher.store.knowledge import search
 
     wanted = None
     if visibility is not None:
@@ -51,7 +51,7 @@ def search(
     if not query.strip():
         fail("give some words to search for")
     with state(ctx).store().read() as session:
-        hits = kb_search.search(
+        hits = search.search(
             session,
             query=query,
             limit=limit,

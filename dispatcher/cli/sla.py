@@ -38,7 +38,7 @@ def load(
     """Create or update calendars and plans from a TOML file (safe to run again)."""
     set_db(ctx, db)
     from dispatcher.domain.sla_config import parse_sla_config
-    from dispatcher.store.sla_admin import load_sla_config
+    from dispatcher.store.sla.plans import load_sla_config
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -78,7 +78,7 @@ def load(
 def list_plans(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) -> None:
     """SLA plans with their calendar and targets (business minutes)."""
     set_db(ctx, db)
-    from dispatcher.store.sla_admin import list_plans as plans_of
+    from dispatcher.store.sla.plans import list_plans as plans_of
 
     with state(ctx).store().read() as session:
         views = plans_of(session)
@@ -133,8 +133,8 @@ def due(
 ) -> None:
     """Deadlines for a ticket created at that instant under that plan."""
     set_db(ctx, db)
-    from dispatcher.store import sla_clock
-    from dispatcher.store.sla_admin import get_plan
+    from dispatcher.store.sla import clock as sla_clock
+    from dispatcher.store.sla.plans import get_plan
 
     store = state(ctx).store()
     with store.read() as session:
@@ -166,8 +166,8 @@ def explain(
 ) -> None:
     """How the ticket's deadlines were computed: counted time, pauses, skipped days."""
     set_db(ctx, db)
-    from dispatcher.store.sla_explain import explain as explain_ticket
-    from dispatcher.store.tickets import get_ticket, parse_ref
+    from dispatcher.store.sla.explain import explain as explain_ticket
+    from dispatcher.store.tickets.writes import get_ticket, parse_ref
 
     store = state(ctx).store()
     with store.read() as session:
@@ -234,8 +234,8 @@ def preview(
 ) -> None:
     """The next N business hours of a calendar, as intervals in its local time."""
     set_db(ctx, db)
-    from dispatcher.store import sla_clock
-    from dispatcher.store.sla_admin import get_calendar
+    from dispatcher.store.sla import clock as sla_clock
+    from dispatcher.store.sla.plans import get_calendar
 
     store = state(ctx).store()
     with store.read() as session:
@@ -263,7 +263,7 @@ def preview(
 def list_calendars(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) -> None:
     """Calendars with their time zone and holidays."""
     set_db(ctx, db)
-    from dispatcher.store.sla_admin import list_calendars as calendars_of
+    from dispatcher.store.sla.plans import list_calendars as calendars_of
 
     with state(ctx).store().read() as session:
         rows = calendars_of(session)

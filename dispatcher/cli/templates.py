@@ -10,7 +10,7 @@ import typer
 from dispatcher.cli._common import fail, print_json, print_table, sanitize, state
 
 if TYPE_CHECKING:
-    from dispatcher.store.templates import TemplateInfo
+    from dispatcher.store.replies.templates import TemplateInfo
 
 app = typer.Typer(help="Reply templates.", no_args_is_help=True)
 
@@ -48,9 +48,9 @@ def add(
 ) -> None:
     """Add a template from a file; unknown placeholders are refused by name."""
     from dispatcher.domain.enums import Channel
-    from dispatcher.store import templates
-    from dispatcher.store.directory import resolve_category
     from dispatcher.store.models._base import utcnow
+    from dispatcher.store.replies import templates
+    from dispatcher.store.tickets.classification import resolve_category
 
     file_subject, body = _read(file)
     if channel is not None and channel not in {c.value for c in Channel}:
@@ -76,7 +76,7 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """Templates by name."""
-    from dispatcher.store import templates
+    from dispatcher.store.replies import templates
 
     with state(ctx).store().read() as session:
         rows = templates.list_templates(session, include_inactive=all_)
@@ -102,7 +102,7 @@ def list_(
 @app.command("show")
 def show(ctx: typer.Context, name: NameArgument, as_json: JsonOption = False) -> None:
     """One template with its source."""
-    from dispatcher.store import templates
+    from dispatcher.store.replies import templates
 
     with state(ctx).store().read() as session:
         info = templates.get_template(session, name=name)
@@ -124,17 +124,18 @@ def preview(
     as_json: JsonOption = False,
 ) -> None:
     """The template rendered against a ticket, exactly as it would be sent."""
-    from dispatcher.store import kb, templates
-    from dispatcher.store.team import get_user_by_login
-    from dispatcher.store.tickets import parse_ref
+    from dispatcher.store.knowledge import articles
+    from dispatcher.store.people.users import get_user_by_login
+    from dispatcher.store.replies import placeholders, templates
+    from dispatcher.store.tickets.writes import parse_ref
 
     ticket_id = parse_ref(ticket)
     who = login or state(ctx).login
     with state(ctx).store().read() as session:
         sender_id = get_user_by_login(session, login=who).id if who else None
         links = [
-            templates.article_link(a.slug, a.title, kb_url=state(ctx).settings().kb_url)
-            for a in (kb.get_article(session, slug=slug) for slug in article or [])
+            placeholders.article_link(a.slug, a.title, kb_url=state(ctx).settings().kb_url)
+            for a in (articles.get_article(session, slug=slug) for slug in article or [])
         ]
         rendered = templates.preview(
             session, name=name, ticket_id=ticket_id, sender_id=sender_id, articles=links
@@ -158,8 +159,8 @@ def edit(
     as_json: JsonOption = False,
 ) -> None:
     """Change a template's body, subject, name or whether it is offered."""
-    from dispatcher.store import templates
     from dispatcher.store.models._base import utcnow
+    from dispatcher.store.replies import templates
 
     body = None
     if file is not None:
@@ -183,7 +184,7 @@ def edit(
 @app.command("remove")
 def remove(ctx: typer.Context, name: NameArgument, as_json: JsonOption = False) -> None:
     """Delete a template."""
-    from dispatcher.store import templates
+    from dispatcher.store.replies import templates
 
     with state(ctx).store().write() as session:
         info = templates.remove_template(session, name=name)

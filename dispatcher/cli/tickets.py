@@ -36,7 +36,7 @@ StatusOption = Annotated[
 
 
 def _actor_id(ctx: typer.Context, session: Session, login: str | None) -> int | None:
-    from dispatcher.store.transfer import find_user
+    from dispatcher.store.tickets.importing import find_user
 
     login = login or state(ctx).login
     if login is None:
@@ -101,8 +101,8 @@ def create(
 ) -> None:
     """Register a request; prints its reference (like #1042)."""
     from dispatcher.domain.enums import Channel, Priority
-    from dispatcher.store import transfer
-    from dispatcher.store.tickets import NewTicket, create_ticket
+    from dispatcher.store.tickets import importing
+    from dispatcher.store.tickets.writes import NewTicket, create_ticket
 
     try:
         wanted_channel = Channel(channel.strip().lower())
@@ -117,13 +117,13 @@ def create(
             fail(f"priority must be one of {allowed}, not {priority!r}")
     with state(ctx).store().write() as session:
         actor_id = _actor_id(ctx, session, login)
-        client_row = transfer.find_client(session, key=client)
+        client_row = importing.find_client(session, key=client)
         contact_row = (
-            transfer.find_contact(session, key=contact, client_id=client_row.id)
+            importing.find_contact(session, key=contact, client_id=client_row.id)
             if contact
             else None
         )
-        category_row = transfer.find_category(session, key=category) if category else None
+        category_row = importing.find_category(session, key=category) if category else None
         if wanted_priority is None:
             wanted_priority = (
                 category_row.default_priority if category_row else None
@@ -172,15 +172,15 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """Tickets, newest first."""
-    from dispatcher.store import transfer
+    from dispatcher.store.tickets import export, importing
 
     statuses = _statuses(status)
     with state(ctx).store().read() as session:
-        filters = transfer.ExportFilter(
+        filters = export.ExportFilter(
             statuses=statuses,
-            client_id=transfer.find_client(session, key=client).id if client else None,
+            client_id=importing.find_client(session, key=client).id if client else None,
         )
-        rows = transfer.list_tickets(session, filters=filters, limit=limit)
+        rows = export.list_tickets(session, filters=filters, limit=limit)
     if as_json:
         print_json(rows)
         return
@@ -208,12 +208,12 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """One ticket: its fields, messages and history."""
-    from dispatcher.store import transfer
-    from dispatcher.store.history import describe
-    from dispatcher.store.tickets import parse_ref
+    from dispatcher.store.tickets import export
+    from dispatcher.store.tickets.history import describe
+    from dispatcher.store.tickets.writes import parse_ref
 
     with state(ctx).store().read() as session:
-        item = transfer.ticket_dict(session, ticket_id=parse_ref(ref))
+        item = export.ticket_dict(session, ticket_id=parse_ref(ref))
     if as_json:
         print_json(item)
         return
@@ -265,34 +265,34 @@ def export(
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file")] = False,
 ) -> None:
     """Export tickets as JSON (with messages and history) or CSV (one row per ticket)."""
-    from dispatcher.store import transfer
+    from dispatcher.store.tickets import export, importing
 
     kind = _format(fmt, None if target == "-" else target)
     store = state(ctx).store()
     with store.read() as session:
-        filters = transfer.ExportFilter(
+        filters = export.ExportFilter(
             statuses=_statuses(status),
             since=_when(since, "--since"),
-            client_id=transfer.find_client(session, key=client).id if client else None,
+            client_id=importing.find_client(session, key=client).id if client else None,
         )
-        total = transfer.count_tickets(session, filters=filters)
+        total = export.count_tickets(session, filters=filters)
     path = None if target == "-" else Path(target).expanduser()
     if path is not None and path.exists() and not force:
         fail(f"{path} exists; add --force to overwrite it")
     with _output(path) as out, progress("exporting tickets", total=total) as bar:
         task = bar.task_ids[0]
 
-        def counted(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-            for n, item in enumerate(records, start=1):
+        def counted(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            for n, item in enumerate(rows, start=1):
                 yield item
                 if n % 100 == 0:
                     bar.update(task, completed=n)
 
-        records = counted(transfer.iter_export(store, filters=filters, with_history=kind == "json"))
+        rows = counted(export.iter_export(store, filters=filters, with_history=kind == "json"))
         if kind == "json":
-            count = transfer.write_json(records, out)
+            count = export.write_json(rows, out)
         else:
-            count = transfer.write_csv(records, out)
+            count = export.write_csv(rows, out)
         bar.update(task, completed=count)
     if path is not None:
         typer.echo(f"exported {count} ticket{'s' if count != 1 else ''} to {path}", err=True)
@@ -332,7 +332,7 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Import tickets; importing the same file again skips what is already there."""
-    from dispatcher.store import transfer
+    from dispatcher.store.tickets import importing, records
 
     kind = _format(fmt, str(source))
     path = source.expanduser()
@@ -342,10 +342,10 @@ def import_(
     with store.read() as session:
         actor_id = _actor_id(ctx, session, login)
 
-    def records() -> Iterator[dict[str, Any]]:
+    def raw_records() -> Iterator[dict[str, Any]]:
         try:
             with path.open(encoding="utf-8", newline="") as stream:
-                reader = transfer.read_json if kind == "json" else transfer.read_csv
+                reader = records.read_json if kind == "json" else records.read_csv
                 yield from reader(stream)
         except UnicodeDecodeError:
             fail(f"{path} is not UTF-8 text")
@@ -358,9 +358,9 @@ def import_(
         def step(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = transfer.import_tickets(
+        report = importing.import_tickets(
             store,
-            source=records,
+            source=raw_records,
             actor_id=actor_id,
             create_missing=create_missing,
             renumber=renumber,

@@ -103,15 +103,15 @@ def add(
     ] = None,
 ) -> None:
     """Add a user."""
-    from dispatcher.store import team
+    from dispatcher.store.people import competences, users
 
     with state(ctx).store().write() as session:
-        user = team.add_user(
+        user = users.add_user(
             session, login=login, name=name, email=email, role=role, timezone=timezone
         )
         for code in competence or []:
-            found = team.resolve_competence(session, ref=code)
-            team.grant_competence(session, user_id=user.id or 0, competence_id=found.id or 0)
+            found = competences.resolve_competence(session, ref=code)
+            competences.grant_competence(session, user_id=user.id or 0, competence_id=found.id or 0)
     echo(f"added user {user.login} ({user.role}, id {user.id})")
 
 
@@ -123,13 +123,13 @@ def list_(
     as_json: Json = False,
 ) -> None:
     """List users (active ones unless --all)."""
-    from dispatcher.store import team
+    from dispatcher.store.people import competences, users
 
     with state(ctx).store().read() as session:
-        users = team.list_users(session, include_inactive=all_, role=role)
-        skills = team.competences_by_user(session)
+        found = users.list_users(session, include_inactive=all_, role=role)
+        skills = competences.competences_by_user(session)
     if as_json:
-        print_json([_user_json(u, skills.get(u.id or 0, [])) for u in users])
+        print_json([_user_json(u, skills.get(u.id or 0, [])) for u in found])
         return
     print_table(
         ["login", "name", "role", "email", "time zone", "competences", "active"],
@@ -143,7 +143,7 @@ def list_(
                 ", ".join(skills.get(u.id or 0, [])),
                 "yes" if u.active else "no",
             ]
-            for u in users
+            for u in found
         ],
     )
 
@@ -152,19 +152,19 @@ def list_(
 def show(ctx: typer.Context, login: Login, as_json: Json = False) -> None:
     """Show a user with competences, shifts, upcoming leave and whether they are on shift now."""
     from dispatcher.domain.shifts import describe_shift
-    from dispatcher.store import team
+    from dispatcher.store.people import competences, schedules, users
 
     now = datetime.now(UTC)
     with state(ctx).store().read() as session:
-        user = team.resolve_user(session, ref=login)
+        user = users.resolve_user(session, ref=login)
         uid = user.id or 0
-        competences = team.user_competences(session, user_id=uid)
-        shifts = team.list_shifts(session, user_id=uid)
-        leave = team.list_leave(session, user_id=uid, ending_on_or_after=_today())
-        now_state = team.availability(session, user_id=uid, at=now)
-        open_tickets = team.open_tickets_assigned(session, user_id=uid)
+        granted = competences.user_competences(session, user_id=uid)
+        shifts = schedules.list_shifts(session, user_id=uid)
+        leave = schedules.list_leave(session, user_id=uid, ending_on_or_after=_today())
+        now_state = schedules.availability(session, user_id=uid, at=now)
+        open_tickets = users.open_tickets_assigned(session, user_id=uid)
     if as_json:
-        data = _user_json(user, [c.code for c in competences])
+        data = _user_json(user, [c.code for c in granted])
         data |= {
             "shifts": [_shift_json(s) for s in shifts],
             "leave": [_leave_json(x) for x in leave],
@@ -183,7 +183,7 @@ def show(ctx: typer.Context, login: Login, as_json: Json = False) -> None:
             ["email", user.email],
             ["time zone", user.timezone],
             ["active", "yes" if user.active else "no"],
-            ["competences", ", ".join(c.code for c in competences) or "-"],
+            ["competences", ", ".join(c.code for c in granted) or "-"],
             ["shifts", "; ".join(describe_shift(s) for s in shifts) or "-"],
             [
                 "leave",
@@ -210,7 +210,7 @@ def edit(
     ] = None,
 ) -> None:
     """Change a user's name, email, role or time zone."""
-    from dispatcher.store import team
+    from dispatcher.store.people import users
 
     changes: dict[str, Any] = {
         key: value
@@ -220,20 +220,20 @@ def edit(
     if not changes:
         fail("nothing to change: give --name, --email, --role or --timezone")
     with state(ctx).store().write() as session:
-        user = team.resolve_user(session, ref=login)
-        team.edit_user(session, user_id=user.id or 0, **changes)
+        user = users.resolve_user(session, ref=login)
+        users.edit_user(session, user_id=user.id or 0, **changes)
     echo(f"changed user {user.login}: {', '.join(changes)}")
 
 
 @app.command("deactivate")
 def deactivate(ctx: typer.Context, login: Login) -> None:
     """Deactivate a user: no more work for them; their history stays."""
-    from dispatcher.store import team
+    from dispatcher.store.people import users
 
     with state(ctx).store().write() as session:
-        user = team.resolve_user(session, ref=login)
-        team.deactivate_user(session, user_id=user.id or 0)
-        open_tickets = team.open_tickets_assigned(session, user_id=user.id or 0)
+        user = users.resolve_user(session, ref=login)
+        users.deactivate_user(session, user_id=user.id or 0)
+        open_tickets = users.open_tickets_assigned(session, user_id=user.id or 0)
     echo(f"deactivated user {user.login}")
     if open_tickets:
         echo(f"note: {open_tickets} open ticket(s) are still assigned to {user.login}")
@@ -242,22 +242,22 @@ def deactivate(ctx: typer.Context, login: Login) -> None:
 @app.command("activate")
 def activate(ctx: typer.Context, login: Login) -> None:
     """Bring a deactivated user back."""
-    from dispatcher.store import team
+    from dispatcher.store.people import users
 
     with state(ctx).store().write() as session:
-        user = team.resolve_user(session, ref=login)
-        team.activate_user(session, user_id=user.id or 0)
+        user = users.resolve_user(session, ref=login)
+        users.activate_user(session, user_id=user.id or 0)
     echo(f"activated user {user.login}")
 
 
 @app.command("remove")
 def remove(ctx: typer.Context, login: Login) -> None:
     """Delete a user added by mistake; anyone with history can only be deactivated."""
-    from dispatcher.store import team
+    from dispatcher.store.people import users
 
     with state(ctx).store().write() as session:
-        user = team.resolve_user(session, ref=login)
-        team.remove_user(session, user_id=user.id or 0)
+        user = users.resolve_user(session, ref=login)
+        users.remove_user(session, user_id=user.id or 0)
     echo(f"removed user {user.login}")
 
 
@@ -273,33 +273,33 @@ def competence_add(
     name: Annotated[str | None, typer.Option("--name", help="Readable name")] = None,
 ) -> None:
     """Add a competence."""
-    from dispatcher.store import team
+    from dispatcher.store.people import competences
 
     with state(ctx).store().write() as session:
-        competence = team.add_competence(session, code=code, name=name)
+        competence = competences.add_competence(session, code=code, name=name)
     echo(f"added competence {competence.code} (id {competence.id})")
 
 
 @competences_app.command("list")
 def competence_list(ctx: typer.Context, as_json: Json = False) -> None:
     """List competences and who has each."""
-    from dispatcher.store import team
+    from dispatcher.store.people import competences, users
 
     with state(ctx).store().read() as session:
-        competences = team.list_competences(session)
-        users = {u.id: u.login for u in team.list_users(session, include_inactive=True)}
+        granted = competences.list_competences(session)
+        logins = {u.id: u.login for u in users.list_users(session, include_inactive=True)}
         holders: dict[str, list[str]] = {}
-        for user_id, codes in team.competences_by_user(session).items():
+        for user_id, codes in competences.competences_by_user(session).items():
             for code in codes:
-                holders.setdefault(code, []).append(users.get(user_id, "?"))
+                holders.setdefault(code, []).append(logins.get(user_id, "?"))
     if as_json:
         print_json(
-            [_competence_json(c) | {"users": sorted(holders.get(c.code, []))} for c in competences]
+            [_competence_json(c) | {"users": sorted(holders.get(c.code, []))} for c in granted]
         )
         return
     print_table(
         ["code", "name", "users"],
-        [[c.code, c.name, ", ".join(sorted(holders.get(c.code, [])))] for c in competences],
+        [[c.code, c.name, ", ".join(sorted(holders.get(c.code, [])))] for c in granted],
     )
 
 
@@ -310,22 +310,22 @@ def competence_edit(
     name: Annotated[str, typer.Option("--name", help="New readable name")],
 ) -> None:
     """Rename a competence (its code stays)."""
-    from dispatcher.store import team
+    from dispatcher.store.people import competences
 
     with state(ctx).store().write() as session:
-        competence = team.resolve_competence(session, ref=code)
-        team.edit_competence(session, competence_id=competence.id or 0, name=name)
+        competence = competences.resolve_competence(session, ref=code)
+        competences.edit_competence(session, competence_id=competence.id or 0, name=name)
     echo(f"changed competence {competence.code}")
 
 
 @competences_app.command("remove")
 def competence_remove(ctx: typer.Context, code: Code) -> None:
     """Remove a competence no category needs (users who have it lose it)."""
-    from dispatcher.store import team
+    from dispatcher.store.people import competences
 
     with state(ctx).store().write() as session:
-        competence = team.resolve_competence(session, ref=code)
-        taken = team.remove_competence(session, competence_id=competence.id or 0)
+        competence = competences.resolve_competence(session, ref=code)
+        taken = competences.remove_competence(session, competence_id=competence.id or 0)
     echo(f"removed competence {competence.code}" + (f" (from {taken} user(s))" if taken else ""))
 
 
@@ -336,13 +336,15 @@ def competence_grant(
     codes: Annotated[list[str], typer.Argument(help="Competence codes to give")],
 ) -> None:
     """Give a user one or more competences."""
-    from dispatcher.store import team
+    from dispatcher.store.people import competences, users
 
     with state(ctx).store().write() as session:
-        user = team.resolve_user(session, ref=login)
+        user = users.resolve_user(session, ref=login)
         for code in codes:
-            competence = team.resolve_competence(session, ref=code)
-            team.grant_competence(session, user_id=user.id or 0, competence_id=competence.id or 0)
+            competence = competences.resolve_competence(session, ref=code)
+            competences.grant_competence(
+                session, user_id=user.id or 0, competence_id=competence.id or 0
+            )
     echo(f"{user.login} now has {', '.join(codes)}")
 
 
@@ -353,13 +355,15 @@ def competence_revoke(
     codes: Annotated[list[str], typer.Argument(help="Competence codes to take away")],
 ) -> None:
     """Take one or more competences from a user."""
-    from dispatcher.store import team
+    from dispatcher.store.people import competences, users
 
     with state(ctx).store().write() as session:
-        user = team.resolve_user(session, ref=login)
+        user = users.resolve_user(session, ref=login)
         for code in codes:
-            competence = team.resolve_competence(session, ref=code)
-            team.revoke_competence(session, user_id=user.id or 0, competence_id=competence.id or 0)
+            competence = competences.resolve_competence(session, ref=code)
+            competences.revoke_competence(
+                session, user_id=user.id or 0, competence_id=competence.id or 0
+            )
     echo(f"{user.login} no longer has {', '.join(codes)}")
 
 
@@ -378,22 +382,22 @@ def shifts_set(
     ],
 ) -> None:
     """Replace a user's weekly schedule."""
-    from dispatcher.store import team
+    from dispatcher.store.people import schedules, users
 
     with state(ctx).store().write() as session:
-        user = team.resolve_user(session, ref=login)
-        rows = team.set_shifts(session, user_id=user.id or 0, specs=specs)
+        user = users.resolve_user(session, ref=login)
+        rows = schedules.set_shifts(session, user_id=user.id or 0, specs=specs)
     echo(f"{user.login} now has {len(rows)} shift(s) a week ({user.timezone})")
 
 
 @shifts_app.command("list")
 def shifts_list(ctx: typer.Context, login: Login, as_json: Json = False) -> None:
     """Show a user's weekly schedule."""
-    from dispatcher.store import team
+    from dispatcher.store.people import schedules, users
 
     with state(ctx).store().read() as session:
-        user = team.resolve_user(session, ref=login)
-        shifts = team.list_shifts(session, user_id=user.id or 0)
+        user = users.resolve_user(session, ref=login)
+        shifts = schedules.list_shifts(session, user_id=user.id or 0)
     if as_json:
         print_json([_shift_json(s) for s in shifts])
         return
@@ -410,11 +414,11 @@ def shifts_list(ctx: typer.Context, login: Login, as_json: Json = False) -> None
 @shifts_app.command("clear")
 def shifts_clear(ctx: typer.Context, login: Login) -> None:
     """Remove all of a user's shifts."""
-    from dispatcher.store import team
+    from dispatcher.store.people import schedules, users
 
     with state(ctx).store().write() as session:
-        user = team.resolve_user(session, ref=login)
-        count = team.clear_shifts(session, user_id=user.id or 0)
+        user = users.resolve_user(session, ref=login)
+        count = schedules.clear_shifts(session, user_id=user.id or 0)
     echo(f"removed {count} shift(s) of {user.login}")
 
 
@@ -434,10 +438,10 @@ def shifts_check(
     """Whether a user is on shift and not on leave at an instant (what routing uses)."""
     from dispatcher.domain.errors import ValidationError
     from dispatcher.domain.shifts import zone
-    from dispatcher.store import team
+    from dispatcher.store.people import schedules, users
 
     with state(ctx).store().read() as session:
-        user = team.resolve_user(session, ref=login)
+        user = users.resolve_user(session, ref=login)
         if at is None:
             instant = datetime.now(UTC)
         else:
@@ -449,7 +453,7 @@ def shifts_check(
                 ) from None
             if instant.tzinfo is None:
                 instant = instant.replace(tzinfo=zone(user.timezone))
-        result = team.availability(session, user_id=user.id or 0, at=instant)
+        result = schedules.availability(session, user_id=user.id or 0, at=instant)
     available = result.available and user.active
     text = result.describe() if user.active else "deactivated"
     if as_json:
@@ -483,13 +487,13 @@ def leave_add(
 ) -> None:
     """Add leave for a user (both days included)."""
     from dispatcher.domain.shifts import parse_date
-    from dispatcher.store import team
+    from dispatcher.store.people import schedules, users
 
     first = parse_date(starts)
     last = parse_date(ends) if ends is not None else first
     with state(ctx).store().write() as session:
-        user = team.resolve_user(session, ref=login)
-        leave = team.add_leave(
+        user = users.resolve_user(session, ref=login)
+        leave = schedules.add_leave(
             session, user_id=user.id or 0, starts_on=first, ends_on=last, reason=reason
         )
     echo(f"added leave {leave.id}: {user.login} away {first} to {last}")
@@ -503,12 +507,12 @@ def leave_list(
     as_json: Json = False,
 ) -> None:
     """List current and upcoming leave (all of it with --all)."""
-    from dispatcher.store import team
+    from dispatcher.store.people import schedules, users
 
     with state(ctx).store().read() as session:
-        user_id = team.resolve_user(session, ref=login).id if login is not None else None
-        logins = {u.id: u.login for u in team.list_users(session, include_inactive=True)}
-        rows = team.list_leave(
+        user_id = users.resolve_user(session, ref=login).id if login is not None else None
+        logins = {u.id: u.login for u in users.list_users(session, include_inactive=True)}
+        rows = schedules.list_leave(
             session, user_id=user_id, ending_on_or_after=None if all_ else _today()
         )
     if as_json:
@@ -526,8 +530,8 @@ def leave_remove(
     leave_id: Annotated[int, typer.Argument(help="The leave's id (see 'leave list')")],
 ) -> None:
     """Remove a leave entry."""
-    from dispatcher.store import team
+    from dispatcher.store.people import schedules
 
     with state(ctx).store().write() as session:
-        leave = team.remove_leave(session, leave_id=leave_id)
+        leave = schedules.remove_leave(session, leave_id=leave_id)
     echo(f"removed leave {leave.id} ({leave.starts_on} to {leave.ends_on})")

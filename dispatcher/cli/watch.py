@@ -28,7 +28,7 @@ def watch(
     """Raise SLA alerts, close timed-out tickets, send and fetch mail while no console is open."""
     set_db(ctx, db)
     from dispatcher.scheduling import MailJobs, SlaJobs, make_scheduler
-    from dispatcher.store.alerts import SweepResult
+    from dispatcher.store.sla.alerts import SweepResult
 
     store = state(ctx).store()
     mail_jobs = MailJobs.from_settings(state(ctx).settings(), store=store) if mail else None

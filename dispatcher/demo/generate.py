@@ -45,9 +45,9 @@ from dispatcher.domain.enums import (
     TicketStatus,
 )
 from dispatcher.domain.errors import ConflictError
-from dispatcher.store import kb_search
-from dispatcher.store.clients import normalize_point
-from dispatcher.store.engine import Store
+from dispatcher.store.clients.points import normalize_point
+from dispatcher.store.db.engine import Store
+from dispatcher.store.knowledge import search
 from dispatcher.store.models import (
     NO_DEADLINE,
     Calendar,
@@ -77,7 +77,7 @@ from dispatcher.store.models import (
     WorkShift,
     table_of,
 )
-from dispatcher.store.sla_clock import business_calendar
+from dispatcher.store.sla.clock import business_calendar
 
 HISTORY_DAYS = 90
 BATCH_TICKETS = 2_000
@@ -548,7 +548,7 @@ def _build_setup(
             session.add(KbArticleTag(article_id=_id(kb_row.id), tag=tag))
     summary.articles = len(cat.ARTICLES)
     session.flush()
-    kb_search.rebuild(session)  # the articles went in directly: index them for search
+    search.rebuild(session)  # the articles went in directly: index them for search
 
     dispatchers = [s for s in cat.USERS if s.role == Role.dispatcher]
     return _World(

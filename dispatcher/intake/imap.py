@@ -20,7 +20,7 @@ from pathlib import Path
 from dispatcher.domain.errors import DispatcherError
 from dispatcher.intake.pipeline import Summary, ingest, utcnow
 from dispatcher.intake.sources import RawMail
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 30.0

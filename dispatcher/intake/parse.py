@@ -22,7 +22,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from dispatcher.intake.charset import decode_bytes
 from dispatcher.intake.html import html_to_text
-from dispatcher.store.inbound import InboundAttachment, InboundMail
+from dispatcher.store.mail.inbound import InboundAttachment, InboundMail
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_HEADER_CHARS = 4000

@@ -22,9 +22,9 @@ from dispatcher.domain.errors import DispatcherError
 from dispatcher.intake.charset import decode_bytes
 from dispatcher.intake.parse import Unreadable, parse_message
 from dispatcher.intake.sources import RawMail
-from dispatcher.store import inbound
-from dispatcher.store.engine import Store
-from dispatcher.store.inbound import InboundMail, InboundResult, Outcome
+from dispatcher.store.db.engine import Store
+from dispatcher.store.mail import inbound
+from dispatcher.store.mail.inbound import InboundMail, InboundResult, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from email.utils import format_datetime, getaddresses
 
 from dispatcher.domain.errors import DispatcherError
 from dispatcher.notify.templates import DEFAULT_TEMPLATES, NotificationTemplates
-from dispatcher.store import outbox
-from dispatcher.store.engine import Store
-from dispatcher.store.notifications import TEMPLATE_KEY
+from dispatcher.store.db.engine import Store
+from dispatcher.store.mail import outbox
+from dispatcher.store.mail.notifications import TEMPLATE_KEY
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 30.0

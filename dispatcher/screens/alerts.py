@@ -15,8 +15,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from dispatcher.identity import Operator
-from dispatcher.store import alerts
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.sla import alerts
 from dispatcher.text import plain, time_left
 
 SNOOZE = timedelta(minutes=30)

@@ -29,10 +29,13 @@ from textual.worker import Worker, WorkerState
 from dispatcher.domain.enums import MessageKind, Visibility
 from dispatcher.domain.errors import DispatcherError
 from dispatcher.identity import Operator
-from dispatcher.store import kb, kb_search, templates
-from dispatcher.store.engine import Store
-from dispatcher.store.kb_search import SearchHit
-from dispatcher.store.templates import ArticleLink, ComposeInfo, NewSince, TemplateInfo
+from dispatcher.store.db.engine import Store
+from dispatcher.store.knowledge import articles, search
+from dispatcher.store.knowledge.search import SearchHit
+from dispatcher.store.replies import compose, placeholders, rendering, templates
+from dispatcher.store.replies.compose import ComposeInfo, NewSince
+from dispatcher.store.replies.placeholders import ArticleLink
+from dispatcher.store.replies.templates import TemplateInfo
 from dispatcher.text import plain
 
 SEARCH_DEBOUNCE = 0.2  # seconds of quiet typing before the KB is searched
@@ -167,10 +170,10 @@ class ComposerScreen(ModalScreen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="composer-load")
     def load(self) -> None:
         with self.store.read() as session:
-            info = templates.compose_info(
+            info = compose.compose_info(
                 session, ticket_id=self.ticket_id, sender_id=self.operator.id
             )
-            suggestions = kb_search.suggest_for_ticket(
+            suggestions = search.suggest_for_ticket(
                 session, ticket_id=self.ticket_id, visibility=self._article_visibility()
             )
         self.post_message(self.Loaded(info, suggestions))
@@ -245,7 +248,7 @@ class ComposerScreen(ModalScreen[bool]):
     def search(self, typed: str) -> None:
         with self.store.read() as session:
             if typed.strip():
-                hits = kb_search.search(
+                hits = search.search(
                     session,
                     query=typed,
                     typing=True,
@@ -253,7 +256,7 @@ class ComposerScreen(ModalScreen[bool]):
                     visibility=self._article_visibility(),
                 )
             else:
-                hits = kb_search.suggest_for_ticket(
+                hits = search.suggest_for_ticket(
                     session, ticket_id=self.ticket_id, visibility=self._article_visibility()
                 )
         self.post_message(self.Found(hits))
@@ -293,10 +296,10 @@ class ComposerScreen(ModalScreen[bool]):
         if self.is_reply and hit.visibility != Visibility.public:
             raise DispatcherError(f"{hit.title!r} is internal: only public articles go to clients")
         with self.store.write() as session:
-            article = kb.get_article(session, slug=hit.slug)
-            kb_search.record_use(session, article_id=article.id)
+            article = articles.get_article(session, slug=hit.slug)
+            search.record_use(session, article_id=article.id)
         settings = getattr(self.app, "settings", None)  # the console's; none in a bare host
-        link = templates.article_link(
+        link = placeholders.article_link(
             article.slug, article.title, kb_url=getattr(settings, "kb_url", None)
         )
         text = article.body.strip() if whole else f"{article.title}: {link.url}"
@@ -318,14 +321,14 @@ class ComposerScreen(ModalScreen[bool]):
         preview.set_class(not preview.has_class("-hidden"), "-hidden")
         self._refresh_preview()
 
-    def _rendered(self) -> templates.Rendered:
+    def _rendered(self) -> rendering.Rendered:
         """The subject and body as they would be sent (raises for a missing placeholder)."""
         if self.info is None:
             raise DispatcherError("still loading the ticket")
         context = dict(self.info.context)
-        context.update(templates.ticket_context_articles(self.links))
+        context.update(placeholders.ticket_context_articles(self.links))
         subject = self.query_one("#subject", Input).value if self.is_reply else ""
-        return templates.render_pair(subject, self.query_one(TextArea).text, context)
+        return rendering.render_pair(subject, self.query_one(TextArea).text, context)
 
     def _refresh_preview(self) -> None:
         preview = self.query_one("#preview", Static)
@@ -369,7 +372,7 @@ class ComposerScreen(ModalScreen[bool]):
         self, *, subject: str, body: str, links: list[ArticleLink], template_name: str | None
     ) -> None:
         with self.store.read() as session:
-            since = templates.new_since(
+            since = compose.new_since(
                 session, ticket_id=self.ticket_id, version=self.opened_version
             )
         moved = since.version != self.opened_version
@@ -377,7 +380,7 @@ class ComposerScreen(ModalScreen[bool]):
             self.post_message(self.Checked(since))
             return
         with self.store.write() as session:
-            message_id = templates.send(
+            message_id = compose.send(
                 session,
                 ticket_id=self.ticket_id,
                 kind=self.kind,

@@ -1,7 +1,7 @@
 """The knowledge base: search as you type, Markdown preview, filters; leads write articles.
 
 Typing searches after a short pause (`SEARCH_DEBOUNCE`), in a thread worker, with the last
-word as a prefix: the same `kb_search.search` the `dispatcher kb search` command uses.
+word as a prefix: the same `search.search` the `dispatcher kb search` command uses.
 An empty query lists articles by slug. Leads and admins also see drafts, and may create
 and edit articles, or start a draft from a solved ticket (`d`).
 """
@@ -27,9 +27,9 @@ from textual.worker import Worker, WorkerState
 from dispatcher.domain.enums import ArticleStatus, Role, Visibility
 from dispatcher.domain.errors import DispatcherError, ValidationError
 from dispatcher.identity import Operator
-from dispatcher.store import kb, kb_search
-from dispatcher.store.engine import Store
-from dispatcher.store.tickets import parse_ref
+from dispatcher.store.db.engine import Store
+from dispatcher.store.knowledge import articles, search
+from dispatcher.store.tickets.writes import parse_ref
 from dispatcher.text import plain
 
 SEARCH_DEBOUNCE = 0.15
@@ -103,7 +103,7 @@ class KbScreen(Screen[None]):
 
     @dataclass
     class Shown(Message):
-        article: kb.Article
+        article: articles.Article
 
     @dataclass
     class Voted(Message):
@@ -117,7 +117,7 @@ class KbScreen(Screen[None]):
         self.rows: list[Row] = []
         self.visibility: Visibility | None = None
         self.tag: str | None = None
-        self.current: kb.Article | None = None
+        self.current: articles.Article | None = None
         self._timer: Timer | None = None
         self.searches = 0  # how many searches ran (debounce leaves out the intermediate ones)
 
@@ -166,7 +166,7 @@ class KbScreen(Screen[None]):
         )
         with self.store.read() as session:
             if typed.strip():
-                hits = kb_search.search(
+                hits = search.search(
                     session,
                     query=typed,
                     typing=True,
@@ -180,7 +180,7 @@ class KbScreen(Screen[None]):
                     for h in hits
                 ]
             else:
-                listed = kb.list_articles(
+                listed = articles.list_articles(
                     session, visibility=self.visibility, tag=self.tag, limit=LIST_LIMIT * 4
                 )
                 rows = [
@@ -217,7 +217,7 @@ class KbScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-show")
     def show(self, slug: str) -> None:
         with self.store.read() as session:
-            article = kb.get_article(session, slug=slug)
+            article = articles.get_article(session, slug=slug)
         self.post_message(self.Shown(article))
 
     def on_kb_screen_shown(self, message: Shown) -> None:
@@ -249,7 +249,7 @@ class KbScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-tags")
     def load_tags(self) -> None:
         with self.store.read() as session:
-            tags = sorted({t for a in kb.list_articles(session) for t in a.tags})
+            tags = sorted({t for a in articles.list_articles(session) for t in a.tags})
         self.app.call_from_thread(self._pick_tag, tags)
 
     def _pick_tag(self, tags: list[str]) -> None:
@@ -280,7 +280,7 @@ class KbScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="kb-write")
     def vote(self, article_id: int, slug: str) -> None:
         with self.store.write() as session:
-            votes = kb_search.vote_helpful(session, article_id=article_id)
+            votes = search.vote_helpful(session, article_id=article_id)
         self.post_message(self.Voted(slug, votes))
 
     def on_kb_screen_voted(self, message: Voted) -> None:
@@ -314,7 +314,7 @@ class KbScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="kb-draft")
     def load_draft(self, ref: str) -> None:
         with self.store.read() as session:
-            source = kb_search.draft_from_ticket(session, ticket_id=parse_ref(ref))
+            source = search.draft_from_ticket(session, ticket_id=parse_ref(ref))
         draft = Draft(
             slug=source.slug,
             title=source.title,
@@ -418,10 +418,10 @@ class ArticleEditor(ModalScreen[str | None]):
         now = datetime.now(UTC)
         with self.store.write() as session:
             if self.draft.source_ticket is not None:
-                source = kb_search.DraftSource(
+                source = search.DraftSource(
                     self.draft.source_ticket, values["slug"].strip(), values["title"], body
                 )
-                kb_search.save_draft(
+                search.save_draft(
                     session,
                     draft=source,
                     title=values["title"],
@@ -432,7 +432,7 @@ class ArticleEditor(ModalScreen[str | None]):
                     now=now,
                 )
             else:
-                kb.upsert_article(
+                articles.upsert_article(
                     session,
                     slug=values["slug"],
                     title=values["title"],

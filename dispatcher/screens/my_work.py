@@ -19,8 +19,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from dispatcher.identity import Operator
-from dispatcher.store import work as ticket_work
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.tickets import taking
 from dispatcher.text import plain, time_left
 
 REFRESH_SECONDS = 5.0
@@ -45,7 +45,7 @@ class MyWorkScreen(Screen[None]):
 
     @dataclass
     class Loaded(Message):
-        rows: list[ticket_work.WorkRow]
+        rows: list[taking.WorkRow]
         at: datetime
 
     @dataclass
@@ -59,7 +59,7 @@ class MyWorkScreen(Screen[None]):
         self.store = store
         self.operator = operator
         self.clock = clock or _utcnow
-        self.rows: list[ticket_work.WorkRow] = []
+        self.rows: list[taking.WorkRow] = []
         self.note = ""  # what the last action said, kept across refreshes
 
     def compose(self) -> ComposeResult:
@@ -82,7 +82,7 @@ class MyWorkScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="my-work")
     def load(self) -> None:
         with self.store.read() as session:
-            rows = ticket_work.my_work(session, user_id=self.operator.id)
+            rows = taking.my_work(session, user_id=self.operator.id)
         self.post_message(self.Loaded(rows, self.clock()))
 
     def on_my_work_screen_loaded(self, event: Loaded) -> None:
@@ -125,7 +125,7 @@ class MyWorkScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="my-work-take")
     def take_next(self) -> None:
         with self.store.write() as session:
-            ticket = ticket_work.take_next(session, user_id=self.operator.id, now=self.clock())
+            ticket = taking.take_next(session, user_id=self.operator.id, now=self.clock())
             taken = ticket.id if ticket is not None else None
         self.post_message(self.Took(taken))
 

@@ -25,9 +25,9 @@ from textual.worker import Worker, WorkerState
 from dispatcher.domain.enums import Channel, Priority
 from dispatcher.domain.errors import DispatcherError
 from dispatcher.identity import Operator
-from dispatcher.store import clients, tickets
-from dispatcher.store import work as ticket_work
-from dispatcher.store.engine import Store
+from dispatcher.store.clients import clients
+from dispatcher.store.db.engine import Store
+from dispatcher.store.tickets import reading, writes
 from dispatcher.text import plain
 
 SEARCH_DELAY = 0.2  # seconds of quiet typing before the client search runs
@@ -67,13 +67,13 @@ class NewTicketScreen(ModalScreen[int | None]):
 
     @dataclass
     class Choices(Message):
-        categories: list[ticket_work.Named]
+        categories: list[reading.Named]
 
     @dataclass
     class Previewed(Message):
         client_id: int | None
         priority: Priority
-        preview: ticket_work.DeadlinePreview
+        preview: reading.DeadlinePreview
 
     @dataclass
     class Saved(Message):
@@ -88,7 +88,7 @@ class NewTicketScreen(ModalScreen[int | None]):
         self.clock = clock or _utcnow
         self.matches: list[clients.ClientMatch] = []
         self.chosen: clients.ClientMatch | None = None
-        self.preview: ticket_work.DeadlinePreview | None = None
+        self.preview: reading.DeadlinePreview | None = None
         self.confirm_expired = False
         self._search_timer: Timer | None = None
 
@@ -128,7 +128,7 @@ class NewTicketScreen(ModalScreen[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-choices")
     def load_choices(self) -> None:
         with self.store.read() as session:
-            categories = ticket_work.classify_choices(session, client_id=None).categories
+            categories = reading.classify_choices(session, client_id=None).categories
         self.post_message(self.Choices(list(categories)))
 
     def on_new_ticket_screen_choices(self, event: Choices) -> None:
@@ -196,7 +196,7 @@ class NewTicketScreen(ModalScreen[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-preview")
     def read_preview(self, client_id: int | None, priority: Priority) -> None:
         with self.store.read() as session:
-            preview = ticket_work.deadline_preview(
+            preview = reading.deadline_preview(
                 session, client_id=client_id, priority=priority, now=self.clock()
             )
         self.post_message(self.Previewed(client_id, priority, preview))
@@ -238,7 +238,7 @@ class NewTicketScreen(ModalScreen[int | None]):
         priority = self.query_one("#new-priority", Select).value
         channel = self.query_one("#new-channel", Select).value
         category = self.query_one("#new-category", Select).value
-        data = tickets.NewTicket(
+        data = writes.NewTicket(
             subject=subject,
             body=self.query_one("#new-body", TextArea).text,
             client_id=self.chosen.client_id if self.chosen else None,
@@ -250,9 +250,9 @@ class NewTicketScreen(ModalScreen[int | None]):
         self.save(data)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-save")
-    def save(self, data: tickets.NewTicket) -> None:
+    def save(self, data: writes.NewTicket) -> None:
         with self.store.write() as session:
-            ticket = tickets.create_ticket(
+            ticket = writes.create_ticket(
                 session, data=data, actor_id=self.operator.id, now=self.clock()
             )
             ticket_id = ticket.id or 0

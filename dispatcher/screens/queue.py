@@ -27,8 +27,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from dispatcher.domain.enums import ACTIVE_STATUSES, Priority, Role, TicketStatus, can_transition
 from dispatcher.domain.errors import DispatcherError, StaleVersionError
 from dispatcher.identity import Operator
-from dispatcher.store.engine import Store
-from dispatcher.store.queue import (
+from dispatcher.store.db.engine import Store
+from dispatcher.store.tickets.queue import (
     PAGE_SIZE,
     QueueFilter,
     QueueSort,
@@ -38,7 +38,7 @@ from dispatcher.store.queue import (
     WindowRow,
     queue_window,
 )
-from dispatcher.store.views import ALL_KEY, Section
+from dispatcher.store.tickets.saved_views import ALL_KEY, Section
 from dispatcher.text import plain
 from dispatcher.widgets.filter_bar import FilterBar
 from dispatcher.widgets.picker import ConfirmScreen, PickerScreen, PromptScreen
@@ -365,15 +365,17 @@ class QueueScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="queue-setup")
     def setup(self) -> None:
         """The first read: sections, the engineer's scope, names, and the first window."""
-        from dispatcher.store import views
+        from dispatcher.store.tickets import saved_views
 
         started = time.perf_counter()
         with self.store.read() as session:
-            sections = views.sections(session, user_id=self.operator.id)
+            sections = saved_views.sections(session, user_id=self.operator.id)
             scope = QueueFilter()
             if self.competences_only:
                 scope = QueueFilter(
-                    category_ids=views.competence_categories(session, user_id=self.operator.id)
+                    category_ids=saved_views.competence_categories(
+                        session, user_id=self.operator.id
+                    )
                 )
             query = self.query_now(scope=scope, sections=sections)
             window = queue_window(
@@ -436,12 +438,12 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-counts")
     def count(self) -> None:
-        from dispatcher.store import views
+        from dispatcher.store.tickets import saved_views
 
         if not self.sections:
             return
         with self.store.read() as session:
-            counts = views.section_counts(
+            counts = saved_views.section_counts(
                 session, scope=self.scope or QueueFilter(), of=self.sections
             )
         self.post_message(self.Counted(counts))
@@ -765,33 +767,33 @@ class QueueScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="views-write")
     def change_views(self, what: str, **args: Any) -> None:
-        from dispatcher.store import views
+        from dispatcher.store.tickets import saved_views
 
         user_id = self.operator.id
         current = self.section
         try:
             with self.store.write() as session:
                 if what == "create":
-                    info = views.create_view(
+                    info = saved_views.create_view(
                         session, user_id=user_id, name=args["name"], filters=args["filters"]
                     )
                     current = f"view-{info.id}"
                 elif what == "rename":
-                    views.rename_view(
+                    saved_views.rename_view(
                         session, user_id=user_id, view_id=args["view_id"], name=args["name"]
                     )
                 elif what == "delete":
-                    views.delete_view(session, user_id=user_id, view_id=args["view_id"])
+                    saved_views.delete_view(session, user_id=user_id, view_id=args["view_id"])
                     current = ALL_KEY
                 else:
-                    views.move_view(
+                    saved_views.move_view(
                         session, user_id=user_id, view_id=args["view_id"], offset=args["offset"]
                     )
         except DispatcherError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         with self.store.read() as session:
-            sections = views.sections(session, user_id=user_id)
+            sections = saved_views.sections(session, user_id=user_id)
         self.post_message(self.ViewsChanged(sections, current))
 
     async def on_queue_screen_views_changed(self, event: ViewsChanged) -> None:
@@ -917,7 +919,7 @@ class QueueScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="bulk")
     def apply_bulk(self, rows: list[WindowRow], plan: dict[str, Any]) -> None:
         """Each ticket in its own transaction, with its own version check."""
-        from dispatcher.store import tickets
+        from dispatcher.store.tickets import writes
 
         done, refused = [], []
         for row in rows:
@@ -931,11 +933,11 @@ class QueueScreen(Screen[None]):
                         "now": now,
                     }
                     if plan["action"] == "assign":
-                        tickets.assign(session, assignee_id=plan["assignee_id"], **common)
+                        writes.assign(session, assignee_id=plan["assignee_id"], **common)
                     elif plan["action"] == "status":
-                        tickets.change_status(session, status=plan["status"], **common)
+                        writes.change_status(session, status=plan["status"], **common)
                     else:
-                        tickets.classify(session, priority=plan["priority"], **common)
+                        writes.classify(session, priority=plan["priority"], **common)
                 done.append(row.ref)
             except StaleVersionError as exc:
                 refused.append(f"{row.ref}: {exc}")

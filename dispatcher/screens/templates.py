@@ -28,11 +28,12 @@ from textual.worker import Worker, WorkerState
 from dispatcher.domain.enums import Role
 from dispatcher.domain.errors import DispatcherError
 from dispatcher.identity import Operator
-from dispatcher.store import templates
-from dispatcher.store.directory import resolve_category
-from dispatcher.store.engine import Store
-from dispatcher.store.templates import Rendered, TemplateInfo, UnknownPlaceholderError
-from dispatcher.store.tickets import parse_ref
+from dispatcher.store.db.engine import Store
+from dispatcher.store.replies import placeholders, rendering, templates
+from dispatcher.store.replies.rendering import Rendered, UnknownPlaceholderError
+from dispatcher.store.replies.templates import TemplateInfo
+from dispatcher.store.tickets.classification import resolve_category
+from dispatcher.store.tickets.writes import parse_ref
 from dispatcher.text import plain
 
 WRITE_ACTIONS = frozenset({"new", "edit", "toggle_active"})
@@ -197,16 +198,16 @@ class TemplatesScreen(Screen[None]):
         error: str | None = None
         with self.store.read() as session:
             ticket_id = (
-                parse_ref(ticket_ref) if ticket_ref else templates.latest_active_ticket(session)
+                parse_ref(ticket_ref) if ticket_ref else placeholders.latest_active_ticket(session)
             )
             if ticket_id is None:
                 error = "no active ticket to preview against: name one (t)"
             else:
-                context = templates.ticket_context(
+                context = placeholders.ticket_context(
                     session, ticket_id=ticket_id, sender_id=self.operator.id
                 )
                 try:
-                    rendered = templates.render_pair(template.subject, template.body, context)
+                    rendered = rendering.render_pair(template.subject, template.body, context)
                 except UnknownPlaceholderError as exc:
                     error = f"#{ticket_id}: {exc}"
                 except DispatcherError as exc:

@@ -39,10 +39,9 @@ from dispatcher.screens.dialogs.link import LinkDialog
 from dispatcher.screens.dialogs.merge import MergeDialog
 from dispatcher.screens.dialogs.pick_ticket import PickResult
 from dispatcher.screens.dialogs.status import StatusDialog, StatusResult
-from dispatcher.store import presence, tickets
-from dispatcher.store import work as ticket_work
-from dispatcher.store.engine import Store
-from dispatcher.store.routing import suggest_assignee
+from dispatcher.store.db.engine import Store
+from dispatcher.store.tickets import presence, reading, taking, writes
+from dispatcher.store.tickets.routing import suggest_assignee
 from dispatcher.text import plain
 from dispatcher.widgets.presence_bar import PresenceBar
 from dispatcher.widgets.sla_panel import SlaPanel
@@ -81,7 +80,7 @@ class TicketScreen(Screen[None]):
 
     @dataclass
     class Loaded(Message):
-        view: ticket_work.TicketView
+        view: reading.TicketView
         at: datetime
 
     @dataclass
@@ -123,7 +122,7 @@ class TicketScreen(Screen[None]):
         self.ticket_id = ticket_id
         self.clock = clock or _utcnow
         self.live = live  # poll and beat; snapshot tests turn it off
-        self.view: ticket_work.TicketView | None = None
+        self.view: reading.TicketView | None = None
         self.expand_quotes = False
         self.writing = 0  # own writes in flight: their version bumps are not "someone else"
 
@@ -172,13 +171,13 @@ class TicketScreen(Screen[None]):
     def load(self) -> None:
         now = self.clock()
         with self.store.read() as session:
-            view = ticket_work.ticket_view(session, ticket_id=self.ticket_id, now=now)
+            view = reading.ticket_view(session, ticket_id=self.ticket_id, now=now)
         self.post_message(self.Loaded(view, now))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-poll")
     def poll(self) -> None:
         with self.store.read() as session:
-            version = ticket_work.ticket_version(session, ticket_id=self.ticket_id)
+            version = reading.ticket_version(session, ticket_id=self.ticket_id)
         self.post_message(self.Polled(version))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-presence")
@@ -281,7 +280,7 @@ class TicketScreen(Screen[None]):
     def on_ticket_screen_ready(self, event: Ready) -> None:
         self.app.push_screen(event.dialog, event.then)
 
-    def _opened(self) -> tuple[ticket_work.TicketDetail, int] | None:
+    def _opened(self) -> tuple[reading.TicketDetail, int] | None:
         """The ticket as the operator sees it, and its version: what an action acts on."""
         if self.view is None:
             return None
@@ -335,7 +334,7 @@ class TicketScreen(Screen[None]):
         user_id, now = self.operator.id, self.clock()
 
         def change(session: Session, version: int) -> None:
-            ticket_work.take(
+            taking.take(
                 session,
                 ticket_id=self.ticket_id,
                 expected_version=version,
@@ -351,9 +350,9 @@ class TicketScreen(Screen[None]):
             self.prepare_classify(*opened)
 
     @work(thread=True, exit_on_error=False, group="ticket-prepare")
-    def prepare_classify(self, detail: ticket_work.TicketDetail, version: int) -> None:
+    def prepare_classify(self, detail: reading.TicketDetail, version: int) -> None:
         with self.store.read() as session:
-            choices = ticket_work.classify_choices(
+            choices = reading.classify_choices(
                 session, client_id=detail.client.id if detail.client else None
             )
 
@@ -363,7 +362,7 @@ class TicketScreen(Screen[None]):
             now, actor = self.clock(), self.operator.id
 
             def change(session: Session, v: int) -> None:
-                tickets.classify(
+                writes.classify(
                     session,
                     ticket_id=self.ticket_id,
                     expected_version=v,
@@ -383,11 +382,11 @@ class TicketScreen(Screen[None]):
             self.prepare_assign(*opened)
 
     @work(thread=True, exit_on_error=False, group="ticket-prepare")
-    def prepare_assign(self, detail: ticket_work.TicketDetail, version: int) -> None:
+    def prepare_assign(self, detail: reading.TicketDetail, version: int) -> None:
         now = self.clock()
         with self.store.read() as session:
             suggestion: Suggestion = suggest_assignee(session, ticket_id=self.ticket_id, now=now)
-            people = ticket_work.colleagues(session)
+            people = reading.colleagues(session)
 
         def then(result: AssignResult | None) -> None:
             if result is None:
@@ -395,7 +394,7 @@ class TicketScreen(Screen[None]):
             actor = self.operator.id
 
             def change(session: Session, v: int) -> None:
-                tickets.assign(
+                writes.assign(
                     session,
                     ticket_id=self.ticket_id,
                     expected_version=v,
@@ -422,7 +421,7 @@ class TicketScreen(Screen[None]):
             actor = self.operator.id
 
             def change(session: Session, v: int) -> None:
-                tickets.change_status(
+                writes.change_status(
                     session,
                     ticket_id=self.ticket_id,
                     expected_version=v,
@@ -442,9 +441,9 @@ class TicketScreen(Screen[None]):
             self.prepare_escalate(*opened)
 
     @work(thread=True, exit_on_error=False, group="ticket-prepare")
-    def prepare_escalate(self, detail: ticket_work.TicketDetail, version: int) -> None:
+    def prepare_escalate(self, detail: reading.TicketDetail, version: int) -> None:
         with self.store.read() as session:
-            people = [p for p in ticket_work.colleagues(session) if p.id != self.operator.id]
+            people = [p for p in reading.colleagues(session) if p.id != self.operator.id]
 
         def then(result: EscalateResult | None) -> None:
             if result is None:
@@ -452,7 +451,7 @@ class TicketScreen(Screen[None]):
             actor = self.operator.id
 
             def change(session: Session, v: int) -> None:
-                tickets.escalate(
+                writes.escalate(
                     session,
                     ticket_id=self.ticket_id,
                     expected_version=v,
@@ -472,12 +471,12 @@ class TicketScreen(Screen[None]):
         dialog = EscalateDialog(ref=detail.ref, people=people, now=self.clock())
         self.post_message(self.Ready(dialog, then))
 
-    def _brief_loader(self) -> Callable[[int], ticket_work.TicketBrief]:
+    def _brief_loader(self) -> Callable[[int], reading.TicketBrief]:
         store = self.store
 
-        def load(ticket_id: int) -> ticket_work.TicketBrief:
+        def load(ticket_id: int) -> reading.TicketBrief:
             with store.read() as session:
-                return ticket_work.ticket_brief(session, ticket_id=ticket_id)
+                return reading.ticket_brief(session, ticket_id=ticket_id)
 
         return load
 
@@ -493,7 +492,7 @@ class TicketScreen(Screen[None]):
             actor = self.operator.id
 
             def change(session: Session, v: int) -> None:
-                tickets.merge(
+                writes.merge(
                     session,
                     ticket_id=self.ticket_id,
                     into_id=result.other_id,
@@ -526,8 +525,8 @@ class TicketScreen(Screen[None]):
             def change(session: Session, v: int) -> None:
                 # Linking changes no field, so the repository takes no version; refuse a
                 # stale view here all the same, so the preview the operator saw holds.
-                tickets.lock_for_write(session, ticket_id=self.ticket_id, expected_version=v)
-                tickets.link(
+                writes.lock_for_write(session, ticket_id=self.ticket_id, expected_version=v)
+                writes.link(
                     session,
                     ticket_id=self.ticket_id,
                     other_id=result.other_id,

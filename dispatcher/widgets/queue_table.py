@@ -29,7 +29,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from dispatcher.store.models import NO_DEADLINE
-from dispatcher.store.queue import QueueSort, SortKey, WindowRow
+from dispatcher.store.tickets.queue import QueueSort, SortKey, WindowRow
 from dispatcher.text import plain, time_left
 
 # Wall time left under which a running deadline shows as a warning even before the

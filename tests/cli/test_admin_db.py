@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dispatcher.cli import app
-from dispatcher.store import migrate
+from dispatcher.store.db import migrate
 
 runner = CliRunner()
 

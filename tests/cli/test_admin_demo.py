@@ -10,7 +10,7 @@ from sqlmodel import func, select
 from typer.testing import CliRunner, Result
 
 from dispatcher.cli import app
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Ticket, User
 
 runner = CliRunner()

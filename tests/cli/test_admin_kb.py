@@ -9,7 +9,7 @@ from sqlmodel import select
 from typer.testing import CliRunner, Result
 
 from dispatcher.cli import app
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import KbArticle
 from tests.factories import world
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from dispatcher.cli import app
 from dispatcher.domain.enums import Priority, TicketStatus
-from dispatcher.store import tickets as repo
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.tickets import writes as repo
 from tests.factories import new_ticket, world
 
 runner = CliRunner()

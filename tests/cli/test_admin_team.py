@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from tests.cli.helpers import as_json, error, ok
 from tests.factories import world
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from tests.cli.helpers import as_json, error, ok
 from tests.factories import new_ticket, world
 

@@ -17,7 +17,7 @@ from sqlmodel import func, select
 from typer.testing import CliRunner, Result
 
 from dispatcher.cli import app
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Message, Ticket
 from tests.conftest import BACKEND, PG_ADMIN_URL
 from tests.factories import World, new_ticket, world

@@ -10,8 +10,8 @@ from typer.testing import CliRunner, Result
 
 from dispatcher.cli import app
 from dispatcher.domain.enums import Visibility
-from dispatcher.store import kb, kb_search
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.knowledge import articles, search
 
 runner = CliRunner()
 
@@ -27,7 +27,7 @@ def _json(db_url: str, *args: str) -> Any:
 
 
 def _seed(store: Store, now: datetime) -> None:
-    articles = [
+    seeds = [
         ("printer", "Принтер не печатает", "Переустановите драйвер принтера.", "public"),
         ("toner", "Toner low", "Replace the printer's toner cartridge.", "internal"),
         ("vpn", "VPN token", "Reset the token in the portal.", "public"),
@@ -36,8 +36,8 @@ def _seed(store: Store, now: datetime) -> None:
         ("badge", "Badge lost", "Security issues a new one.", "internal"),
     ]
     with store.write() as session:
-        for slug, title, body, visibility in articles:
-            kb.upsert_article(
+        for slug, title, body, visibility in seeds:
+            articles.upsert_article(
                 session,
                 slug=slug,
                 title=title,
@@ -59,7 +59,7 @@ def test_search_json_lists_title_score_snippet_in_store_order(
     scores = [h["score"] for h in hits]
     assert scores == sorted(scores, reverse=True)
     with store.read() as session:
-        same = kb_search.search(session, query="принтеры toner", limit=10, typing=True)
+        same = search.search(session, query="принтеры toner", limit=10, typing=True)
     assert [h["slug"] for h in hits] == [h.slug for h in same]
 
 
@@ -77,7 +77,7 @@ def test_text_output_shows_titles_and_hostile_text_literally(
     db_url: str, store: Store, now: datetime
 ) -> None:
     with store.write() as session:
-        kb.upsert_article(
+        articles.upsert_article(
             session,
             slug="evil",
             title="[bold]Evil[/bold] \x1b[31mred",

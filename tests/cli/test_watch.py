@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from dispatcher.cli import app
 from dispatcher.domain.enums import AlertKind, Priority
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Alert
 from tests.factories import new_ticket, world
 

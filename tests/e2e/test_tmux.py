@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from dispatcher.domain.enums import Priority
-from dispatcher.store import migrate
-from dispatcher.store.engine import Store
-from dispatcher.store.tickets import get_ticket
+from dispatcher.store.db import migrate
+from dispatcher.store.db.engine import Store
+from dispatcher.store.tickets.writes import get_ticket
 from tests.conftest import IN_CI
 from tests.factories import new_ticket, world
 

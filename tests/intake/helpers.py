@@ -7,8 +7,8 @@ from pathlib import Path
 
 from dispatcher.intake.pipeline import ingest
 from dispatcher.intake.sources import RawMail
-from dispatcher.store.engine import Store
-from dispatcher.store.inbound import InboundResult
+from dispatcher.store.db.engine import Store
+from dispatcher.store.mail.inbound import InboundResult
 
 CORPUS = Path(__file__).parent / "corpus"
 

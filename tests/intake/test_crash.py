@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import select
 
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Message, OutboxItem, Ticket
 from tests.factories import world
 from tests.intake.helpers import make_maildir

@@ -18,8 +18,8 @@ import pytest
 from sqlmodel import select
 
 from dispatcher.intake.imap import ImapAccount, ImapError, poll
-from dispatcher.store import inbound
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.mail import inbound
 from dispatcher.store.models import Message
 from tests.conftest import IN_CI
 from tests.factories import world

@@ -6,7 +6,7 @@ import mailbox
 import shutil
 from pathlib import Path
 
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from tests.cli.helpers import as_json, error, ok
 from tests.factories import world
 from tests.intake.helpers import CORPUS

@@ -8,10 +8,10 @@ from sqlmodel import col, select
 
 from dispatcher.domain.enums import EventKind, TicketStatus
 from dispatcher.intake.pipeline import release
-from dispatcher.store import inbound
-from dispatcher.store.clients import add_client_domain
-from dispatcher.store.engine import Store
-from dispatcher.store.inbound import Outcome, read_feedback
+from dispatcher.store.clients.clients import add_client_domain
+from dispatcher.store.db.engine import Store
+from dispatcher.store.mail import inbound
+from dispatcher.store.mail.inbound import Outcome, read_feedback
 from dispatcher.store.models import (
     Attachment,
     Blob,
@@ -23,7 +23,7 @@ from dispatcher.store.models import (
     Ticket,
     TicketEvent,
 )
-from dispatcher.store.tickets import change_status
+from dispatcher.store.tickets.writes import change_status
 from tests.factories import world
 from tests.intake.helpers import corpus, feed
 
@@ -126,7 +126,7 @@ def test_a_reply_to_a_merged_ticket_goes_to_the_survivor(store: Store, now: date
     w = world(store)
     first = feed(store, "plain_utf8.eml", now=now)
     other = feed(store, "unknown_sender.eml", now=now)
-    from dispatcher.store.tickets import merge
+    from dispatcher.store.tickets.writes import merge
 
     with store.write() as session:
         merge(

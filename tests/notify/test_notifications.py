@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import select
 
 from dispatcher.domain.enums import EventKind, TicketStatus
-from dispatcher.store import alerts
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import OutboxItem, TicketEvent
-from dispatcher.store.tickets import assign, change_status
+from dispatcher.store.sla import alerts
+from dispatcher.store.tickets.writes import assign, change_status
 from tests.factories import new_ticket, world
 
 
@@ -121,7 +121,7 @@ def test_the_outbox_row_rolls_back_with_its_change(store: Store, now: datetime) 
 
 
 def test_no_address_no_notification(store: Store, now: datetime) -> None:
-    from dispatcher.store.tickets import NewTicket, create_ticket
+    from dispatcher.store.tickets.writes import NewTicket, create_ticket
 
     world(store)
     with store.write() as session:

@@ -12,8 +12,8 @@ from dispatcher.domain.enums import OutboxStatus
 from dispatcher.intake.parse import parse_message
 from dispatcher.notify.sender import SmtpAccount, deliver_due
 from dispatcher.notify.templates import NotificationTemplates
-from dispatcher.store import inbound, outbox
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.mail import inbound, outbox
 from dispatcher.store.models import OutboxItem
 from tests.factories import world
 from tests.intake.helpers import feed

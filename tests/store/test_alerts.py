@@ -16,10 +16,7 @@ from dispatcher.domain.enums import (
     TicketStatus,
 )
 from dispatcher.scheduling import SlaJobs
-from dispatcher.store import alerts
-from dispatcher.store import tickets as repo
-from dispatcher.store.engine import Store
-from dispatcher.store.history import history
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import (
     ACTIVE_STATUS_SQL,
     NO_DEADLINE,
@@ -28,6 +25,9 @@ from dispatcher.store.models import (
     Ticket,
     TicketEvent,
 )
+from dispatcher.store.sla import alerts
+from dispatcher.store.tickets import writes as repo
+from dispatcher.store.tickets.history import history
 from tests.factories import World, new_ticket, world
 
 

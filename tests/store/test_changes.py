@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from dispatcher.store.changes import open_watcher
-from dispatcher.store.engine import Store
+from dispatcher.store.db.commit_watch import open_watcher
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Ticket
 from tests.factories import new_ticket, world
 

@@ -8,11 +8,11 @@ import pytest
 
 from dispatcher.domain.enums import ContactPointKind
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
-from dispatcher.store import clients
-from dispatcher.store.clients import ContractState
-from dispatcher.store.engine import Store
+from dispatcher.store.clients import clients, contacts, contracts, equipment, points
+from dispatcher.store.clients.contracts import ContractState
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Client, Contact, Ticket
-from dispatcher.store.tickets import classify
+from dispatcher.store.tickets.writes import classify
 from tests.factories import World, new_ticket, world
 
 
@@ -23,7 +23,7 @@ def _client(store: Store, name: str = "Acme", **kwargs: object) -> Client:
 
 def _contact(store: Store, client: Client, name: str, **kwargs: object) -> Contact:
     with store.write() as session:
-        return clients.add_contact(session, client_id=client.id or 0, name=name, **kwargs)  # type: ignore[arg-type]
+        return contacts.add_contact(session, client_id=client.id or 0, name=name, **kwargs)  # type: ignore[arg-type]
 
 
 # --- normalising ----------------------------------------------------------------------
@@ -39,29 +39,29 @@ def _contact(store: Store, client: Client, name: str, **kwargs: object) -> Conta
     ],
 )
 def test_phones_are_digits_with_the_plus_kept(raw: str, normal: str) -> None:
-    assert clients.normalize_phone(raw) == normal
+    assert points.normalize_phone(raw) == normal
 
 
 @pytest.mark.parametrize("raw", ["", "12", "call me", "+7 495 CALL", "7+495", "1" * 16, "++7 495"])
 def test_bad_phones(raw: str) -> None:
     with pytest.raises(ValidationError, match="not a phone"):
-        clients.normalize_phone(raw)
+        points.normalize_phone(raw)
 
 
 def test_emails_are_lower_cased() -> None:
-    assert clients.normalize_email(" Anna.K@ACME.Example ") == "anna.k@acme.example"
-    assert clients.normalize_email("Иван@Пример.РФ") == "иван@пример.рф"
+    assert points.normalize_email(" Anna.K@ACME.Example ") == "anna.k@acme.example"
+    assert points.normalize_email("Иван@Пример.РФ") == "иван@пример.рф"
     for bad in ("", "anna", "anna@", "@acme.example", "a b@acme.example", "anna@acme"):
         with pytest.raises(ValidationError, match="not an email"):
-            clients.normalize_email(bad)
+            points.normalize_email(bad)
 
 
 def test_domains() -> None:
-    assert clients.normalize_domain("@Acme.Example.") == "acme.example"
-    assert clients.normalize_domain("Пример.РФ") == "пример.рф"
+    assert points.normalize_domain("@Acme.Example.") == "acme.example"
+    assert points.normalize_domain("Пример.РФ") == "пример.рф"
     for bad in ("", "acme", "acme..example", "-acme.example", "acme_x.example", "a b.example"):
         with pytest.raises(ValidationError, match="not an email domain"):
-            clients.normalize_domain(bad)
+            points.normalize_domain(bad)
 
 
 # --- clients and domains --------------------------------------------------------------
@@ -156,16 +156,16 @@ def test_contacts_with_normalised_points(store: Store) -> None:
         position="CTO",
     )
     with store.read() as session:
-        points = clients.contact_points(session, contact_ids=[anna.id or 0])[anna.id or 0]
+        points = contacts.contact_points(session, contact_ids=[anna.id or 0])[anna.id or 0]
         assert [(p.kind, p.value, p.display) for p in points] == [
             (ContactPointKind.email, "anna@acme.example", "Anna@Acme.Example"),
             (ContactPointKind.email, "a.k@home.example", "a.k@home.example"),
             (ContactPointKind.phone, "+74951234567", "+7 (495) 123-45-67"),
         ]
-        assert clients.resolve_contact(session, ref="ANNA@acme.example").id == anna.id
-        assert clients.resolve_contact(session, ref="+7 495 123 45 67").id == anna.id
-        assert clients.resolve_contact(session, ref=str(anna.id)).id == anna.id
-        assert [c.name for c in clients.list_contacts(session, client_id=acme.id)] == ["Anna"]
+        assert contacts.resolve_contact(session, ref="ANNA@acme.example").id == anna.id
+        assert contacts.resolve_contact(session, ref="+7 495 123 45 67").id == anna.id
+        assert contacts.resolve_contact(session, ref=str(anna.id)).id == anna.id
+        assert [c.name for c in contacts.list_contacts(session, client_id=acme.id)] == ["Anna"]
 
 
 def test_a_contact_point_belongs_to_one_contact(store: Store) -> None:
@@ -177,7 +177,7 @@ def test_a_contact_point_belongs_to_one_contact(store: Store) -> None:
     with pytest.raises(ConflictError, match=r"\+74951234567"):
         _contact(store, other, "Impostor", phones=["+7 (495) 1234567"])
     with store.read() as session:  # nothing of the refused contacts was kept
-        assert [c.name for c in clients.list_contacts(session)] == ["Anna"]
+        assert [c.name for c in contacts.list_contacts(session)] == ["Anna"]
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def test_bad_contacts(store: Store, kwargs: dict[str, object], error: type[Excep
     with pytest.raises(error):
         _contact(store, acme, **kwargs)  # type: ignore[arg-type]
     with pytest.raises(NotFoundError), store.write() as session:
-        clients.add_contact(session, client_id=999, name="X")
+        contacts.add_contact(session, client_id=999, name="X")
 
 
 def test_edit_contact(store: Store) -> None:
@@ -201,7 +201,7 @@ def test_edit_contact(store: Store) -> None:
     other = _client(store, "Other")
     anna = _contact(store, acme, "Anna", emails=["anna@acme.example"], phones=["112233"])
     with store.write() as session:
-        clients.edit_contact(
+        contacts.edit_contact(
             session,
             contact_id=anna.id or 0,
             name="Anna K",
@@ -211,37 +211,37 @@ def test_edit_contact(store: Store) -> None:
             active=False,
         )
     with store.read() as session:
-        changed = clients.get_contact(session, contact_id=anna.id or 0)
+        changed = contacts.get_contact(session, contact_id=anna.id or 0)
         assert (changed.name, changed.client_id, changed.active) == ("Anna K", other.id, False)
-        points = clients.contact_points(session, contact_ids=[anna.id or 0])[anna.id or 0]
+        points = contacts.contact_points(session, contact_ids=[anna.id or 0])[anna.id or 0]
         assert [p.value for p in points] == ["anna.k@other.example"]
-        assert clients.list_contacts(session) == []
-        assert len(clients.list_contacts(session, include_inactive=True)) == 1
+        assert contacts.list_contacts(session) == []
+        assert len(contacts.list_contacts(session, include_inactive=True)) == 1
     with pytest.raises(NotFoundError), store.write() as session:
-        clients.edit_contact(session, contact_id=anna.id or 0, remove_points=["x@y.example"])
+        contacts.edit_contact(session, contact_id=anna.id or 0, remove_points=["x@y.example"])
     with pytest.raises(ConflictError, match="this contact"), store.write() as session:
-        clients.edit_contact(session, contact_id=anna.id or 0, add_emails=["anna.k@other.example"])
+        contacts.edit_contact(session, contact_id=anna.id or 0, add_emails=["anna.k@other.example"])
     with pytest.raises(NotFoundError), store.write() as session:
-        clients.edit_contact(session, contact_id=999, name="x")
+        contacts.edit_contact(session, contact_id=999, name="x")
     with store.read() as session:
         with pytest.raises(NotFoundError):
-            clients.resolve_contact(session, ref="nobody@acme.example")
+            contacts.resolve_contact(session, ref="nobody@acme.example")
         with pytest.raises(NotFoundError):
-            clients.resolve_contact(session, ref="999")
+            contacts.resolve_contact(session, ref="999")
 
 
 def test_remove_contact(store: Store, now: datetime) -> None:
     w = world(store)
     spare = _contact(store, w.client, "Spare", emails=["spare@acme.example"])
     with store.write() as session:
-        clients.remove_contact(session, contact_id=spare.id or 0)
+        contacts.remove_contact(session, contact_id=spare.id or 0)
     with store.read() as session:
-        assert clients.contact_by_point(session, value="spare@acme.example") is None
+        assert contacts.contact_by_point(session, value="spare@acme.example") is None
     new_ticket(store, w, now=now)
     with pytest.raises(ConflictError, match="deactivate"), store.write() as session:
-        clients.remove_contact(session, contact_id=w.contact.id or 0)
+        contacts.remove_contact(session, contact_id=w.contact.id or 0)
     with pytest.raises(NotFoundError), store.write() as session:
-        clients.remove_contact(session, contact_id=999)
+        contacts.remove_contact(session, contact_id=999)
 
 
 # --- find_clients ---------------------------------------------------------------------
@@ -329,46 +329,46 @@ def test_find_clients_returns_a_contact_once_however_it_matched(directory: Store
 def test_equipment(store: Store) -> None:
     acme = _client(store)
     with store.write() as session:
-        switch = clients.add_equipment(
+        switch = equipment.add_equipment(
             session, client_id=acme.id or 0, name="Core switch", kind="switch", serial="SN-1"
         )
-        clients.add_equipment(session, client_id=acme.id or 0, name="Printer")
+        equipment.add_equipment(session, client_id=acme.id or 0, name="Printer")
     with store.read() as session:
-        assert [e.name for e in clients.list_equipment(session, client_id=acme.id)] == [
+        assert [e.name for e in equipment.list_equipment(session, client_id=acme.id)] == [
             "Core switch",
             "Printer",
         ]
-        assert clients.resolve_equipment(session, ref="SN-1").id == switch.id
-        assert clients.resolve_equipment(session, ref=str(switch.id)).id == switch.id
+        assert equipment.resolve_equipment(session, ref="SN-1").id == switch.id
+        assert equipment.resolve_equipment(session, ref=str(switch.id)).id == switch.id
     with store.write() as session:
-        clients.edit_equipment(session, equipment_id=switch.id or 0, serial="", location="Rack 2")
+        equipment.edit_equipment(session, equipment_id=switch.id or 0, serial="", location="Rack 2")
     with store.read() as session:
-        changed = clients.get_equipment(session, equipment_id=switch.id or 0)
+        changed = equipment.get_equipment(session, equipment_id=switch.id or 0)
         assert (changed.serial, changed.location) == (None, "Rack 2")
     with store.write() as session:
-        clients.remove_equipment(session, equipment_id=switch.id or 0)
+        equipment.remove_equipment(session, equipment_id=switch.id or 0)
     with store.read() as session:
-        assert len(clients.list_equipment(session)) == 1
+        assert len(equipment.list_equipment(session)) == 1
 
 
 def test_equipment_bad_input(store: Store) -> None:
     acme = _client(store)
     with store.write() as session:
-        item = clients.add_equipment(session, client_id=acme.id or 0, name="A", serial="SN-1")
-        clients.add_equipment(session, client_id=acme.id or 0, name="B", serial="SN-2")
+        item = equipment.add_equipment(session, client_id=acme.id or 0, name="A", serial="SN-1")
+        equipment.add_equipment(session, client_id=acme.id or 0, name="B", serial="SN-2")
     with pytest.raises(ConflictError, match="SN-1"), store.write() as session:
-        clients.add_equipment(session, client_id=acme.id or 0, name="C", serial="SN-1")
+        equipment.add_equipment(session, client_id=acme.id or 0, name="C", serial="SN-1")
     with pytest.raises(ConflictError), store.write() as session:
-        clients.edit_equipment(session, equipment_id=item.id or 0, serial="SN-2")
+        equipment.edit_equipment(session, equipment_id=item.id or 0, serial="SN-2")
     with pytest.raises(ValidationError), store.write() as session:
-        clients.add_equipment(session, client_id=acme.id or 0, name="")
+        equipment.add_equipment(session, client_id=acme.id or 0, name="")
     with pytest.raises(NotFoundError), store.write() as session:
-        clients.add_equipment(session, client_id=999, name="X")
+        equipment.add_equipment(session, client_id=999, name="X")
     with store.read() as session:
         with pytest.raises(NotFoundError):
-            clients.resolve_equipment(session, ref="SN-404")
+            equipment.resolve_equipment(session, ref="SN-404")
     with pytest.raises(NotFoundError), store.write() as session:
-        clients.remove_equipment(session, equipment_id=999)
+        equipment.remove_equipment(session, equipment_id=999)
 
 
 def _ticket_on(store: Store, w: World, now: datetime, **changes: int | None) -> Ticket:
@@ -387,10 +387,10 @@ def _ticket_on(store: Store, w: World, now: datetime, **changes: int | None) -> 
 def test_equipment_with_a_ticket_cannot_be_removed(store: Store, now: datetime) -> None:
     w = world(store)
     with store.write() as session:
-        item = clients.add_equipment(session, client_id=w.client.id or 0, name="Router")
+        item = equipment.add_equipment(session, client_id=w.client.id or 0, name="Router")
     _ticket_on(store, w, now, equipment_id=item.id)
     with pytest.raises(ConflictError, match="ticket"), store.write() as session:
-        clients.remove_equipment(session, equipment_id=item.id or 0)
+        equipment.remove_equipment(session, equipment_id=item.id or 0)
 
 
 # --- contracts ------------------------------------------------------------------------
@@ -400,8 +400,8 @@ def test_contracts(store: Store) -> None:
     w = world(store)
     cid = w.client.id or 0
     with store.write() as session:
-        item = clients.add_equipment(session, client_id=cid, name="Router", serial="R-1")
-        contract = clients.add_contract(
+        item = equipment.add_equipment(session, client_id=cid, name="Router", serial="R-1")
+        contract = contracts.add_contract(
             session,
             number="C-2",
             client_id=cid,
@@ -411,15 +411,18 @@ def test_contracts(store: Store) -> None:
             equipment_ids=[item.id or 0, item.id or 0],
         )
     with store.read() as session:
-        found = clients.resolve_contract(session, ref="C-2")
+        found = contracts.resolve_contract(session, ref="C-2")
         assert found.sla_plan_id == w.default_plan.id
         assert [
-            e.serial for e in clients.contract_equipment(session, contract_id=found.id or 0)
+            e.serial for e in contracts.contract_equipment(session, contract_id=found.id or 0)
         ] == ["R-1"]
-        assert [c.number for c in clients.list_contracts(session, client_id=cid)] == ["C-1", "C-2"]
-        assert clients.resolve_contract(session, ref=str(contract.id)).number == "C-2"
+        assert [c.number for c in contracts.list_contracts(session, client_id=cid)] == [
+            "C-1",
+            "C-2",
+        ]
+        assert contracts.resolve_contract(session, ref=str(contract.id)).number == "C-2"
     with store.write() as session:
-        clients.edit_contract(
+        contracts.edit_contract(
             session,
             contract_id=contract.id or 0,
             plan="premium",
@@ -428,13 +431,13 @@ def test_contracts(store: Store) -> None:
             number="C-2a",
         )
     with store.read() as session:
-        changed = clients.get_contract(session, contract_id=contract.id or 0)
+        changed = contracts.get_contract(session, contract_id=contract.id or 0)
         assert (changed.number, changed.sla_plan_id, changed.valid_to) == ("C-2a", w.plan.id, None)
-        assert clients.contract_equipment(session, contract_id=contract.id or 0) == []
+        assert contracts.contract_equipment(session, contract_id=contract.id or 0) == []
     with store.write() as session:
-        clients.remove_contract(session, contract_id=contract.id or 0)
+        contracts.remove_contract(session, contract_id=contract.id or 0)
     with store.read() as session:
-        assert [c.number for c in clients.list_contracts(session)] == ["C-1"]
+        assert [c.number for c in contracts.list_contracts(session)] == ["C-1"]
 
 
 def test_contract_bad_input(store: Store) -> None:
@@ -442,7 +445,7 @@ def test_contract_bad_input(store: Store) -> None:
     cid = w.client.id or 0
     other = _client(store, "Other")
     with store.write() as session:
-        foreign = clients.add_equipment(session, client_id=other.id or 0, name="Theirs")
+        foreign = equipment.add_equipment(session, client_id=other.id or 0, name="Theirs")
     base = {"number": "C-9", "client_id": cid, "plan": "standard", "valid_from": date(2026, 1, 1)}
     cases: list[tuple[type[Exception], dict[str, object]]] = [
         (ConflictError, {"number": "C-1"}),
@@ -455,27 +458,27 @@ def test_contract_bad_input(store: Store) -> None:
     ]
     for error, change in cases:
         with pytest.raises(error), store.write() as session:
-            clients.add_contract(session, **(base | change))  # type: ignore[arg-type]
+            contracts.add_contract(session, **(base | change))  # type: ignore[arg-type]
     with store.read() as session:
-        assert [c.number for c in clients.list_contracts(session)] == ["C-1"]
+        assert [c.number for c in contracts.list_contracts(session)] == ["C-1"]
         with pytest.raises(NotFoundError):
-            clients.resolve_contract(session, ref="C-404")
+            contracts.resolve_contract(session, ref="C-404")
     with pytest.raises(ValidationError), store.write() as session:
-        clients.edit_contract(
+        contracts.edit_contract(
             session,
             contract_id=w.contract.id or 0,
             valid_from=date(2030, 1, 1),
             valid_to=date(2029, 1, 1),
         )
     with pytest.raises(NotFoundError), store.write() as session:
-        clients.edit_contract(session, contract_id=999, notes="x")
+        contracts.edit_contract(session, contract_id=999, notes="x")
 
 
 def test_a_contract_with_tickets_cannot_be_removed(store: Store, now: datetime) -> None:
     w = world(store)
     new_ticket(store, w, now=now)  # gets the valid contract C-1
     with pytest.raises(ConflictError, match="edit --to"), store.write() as session:
-        clients.remove_contract(session, contract_id=w.contract.id or 0)
+        contracts.remove_contract(session, contract_id=w.contract.id or 0)
 
 
 def test_contract_state() -> None:
@@ -488,28 +491,28 @@ def test_contract_state() -> None:
         valid_from=date(2026, 1, 1),
         valid_to=date(2026, 6, 30),
     )
-    assert clients.contract_state(contract, on=date(2025, 12, 31)) == ContractState.not_started
-    assert clients.contract_state(contract, on=date(2026, 1, 1)) == ContractState.valid
-    assert clients.contract_state(contract, on=date(2026, 6, 30)) == ContractState.valid
-    assert clients.contract_state(contract, on=date(2026, 7, 1)) == ContractState.expired
+    assert contracts.contract_state(contract, on=date(2025, 12, 31)) == ContractState.not_started
+    assert contracts.contract_state(contract, on=date(2026, 1, 1)) == ContractState.valid
+    assert contracts.contract_state(contract, on=date(2026, 6, 30)) == ContractState.valid
+    assert contracts.contract_state(contract, on=date(2026, 7, 1)) == ContractState.expired
     contract.valid_to = None
-    assert clients.contract_state(contract, on=date(2099, 1, 1)) == ContractState.valid
+    assert contracts.contract_state(contract, on=date(2099, 1, 1)) == ContractState.valid
 
 
 def test_check_client_contract(store: Store) -> None:
     w = world(store)  # C-1 from 2026-01-01, open-ended
     cid = w.client.id or 0
     with store.read() as session:
-        check = clients.check_client_contract(session, client_id=cid, on=date(2026, 11, 18))
+        check = contracts.check_client_contract(session, client_id=cid, on=date(2026, 11, 18))
         assert check.covered
         assert check.contract is not None
         assert check.contract.number == "C-1"
-        early = clients.check_client_contract(session, client_id=cid, on=date(2025, 6, 1))
+        early = contracts.check_client_contract(session, client_id=cid, on=date(2025, 6, 1))
         assert early.state == ContractState.not_started
         assert "starts on 2026-01-01" in early.describe()
     with store.write() as session:
-        clients.edit_contract(session, contract_id=w.contract.id or 0, valid_to=date(2026, 6, 30))
-        clients.add_contract(
+        contracts.edit_contract(session, contract_id=w.contract.id or 0, valid_to=date(2026, 6, 30))
+        contracts.add_contract(
             session,
             number="C-0",
             client_id=cid,
@@ -519,12 +522,14 @@ def test_check_client_contract(store: Store) -> None:
         )
         bare = clients.add_client(session, name="Bare")
     with store.read() as session:
-        lapsed = clients.check_client_contract(session, client_id=cid, on=date(2026, 11, 18))
+        lapsed = contracts.check_client_contract(session, client_id=cid, on=date(2026, 11, 18))
         assert lapsed.state == ContractState.expired
         assert lapsed.contract is not None
         assert lapsed.contract.number == "C-1"  # the one that lapsed last
         assert "expired on 2026-06-30" in lapsed.describe()
-        none = clients.check_client_contract(session, client_id=bare.id or 0, on=date(2026, 11, 18))
+        none = contracts.check_client_contract(
+            session, client_id=bare.id or 0, on=date(2026, 11, 18)
+        )
         assert (none.state, none.contract) == (ContractState.none, None)
         with pytest.raises(NotFoundError):
-            clients.check_client_contract(session, client_id=999, on=date(2026, 11, 18))
+            contracts.check_client_contract(session, client_id=999, on=date(2026, 11, 18))

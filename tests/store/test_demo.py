@@ -25,8 +25,8 @@ from dispatcher.domain.enums import (
 )
 from dispatcher.domain.errors import ConflictError
 from dispatcher.domain.sla import alert_steps
-from dispatcher.store import migrate, sla_clock
-from dispatcher.store.engine import Store
+from dispatcher.store.db import migrate
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import (
     NO_DEADLINE,
     Calendar,
@@ -44,6 +44,7 @@ from dispatcher.store.models import (
     User,
     WorkShift,
 )
+from dispatcher.store.sla import clock as sla_clock
 
 
 def _fresh_sqlite(path: Path) -> Store:
@@ -255,7 +256,7 @@ def test_negative_ticket_count_is_refused(store: Store, now: datetime) -> None:
 
 def test_new_rows_after_the_demo_get_fresh_ids(demo: Store, now: datetime) -> None:
     """Explicit ids must not leave PostgreSQL's sequences behind."""
-    from dispatcher.store.tickets import NewTicket, create_ticket
+    from dispatcher.store.tickets.writes import NewTicket, create_ticket
 
     with demo.write() as session:
         top = session.execute(select(func.max(Ticket.id))).one()[0]
@@ -264,10 +265,10 @@ def test_new_rows_after_the_demo_get_fresh_ids(demo: Store, now: datetime) -> No
 
 
 def test_demo_articles_are_searchable(demo: Store) -> None:
-    from dispatcher.store import kb_search
+    from dispatcher.store.knowledge import search
 
     with demo.read() as session:
-        russian = kb_search.search(session, query="сброс паролей", limit=5)
-        english = kb_search.search(session, query="how do I reset passwords", limit=5)
+        russian = search.search(session, query="сброс паролей", limit=5)
+        english = search.search(session, query="how do I reset passwords", limit=5)
     assert "password-reset-ru" in [hit.slug for hit in russian]
     assert "password-reset-en" in [hit.slug for hit in english]

@@ -11,10 +11,11 @@ from sqlmodel import delete, select
 from dispatcher.domain.enums import ArticleStatus, MessageKind, TicketStatus, Visibility
 from dispatcher.domain.errors import NotFoundError, ValidationError
 from dispatcher.domain.search_text import parse_query
-from dispatcher.store import kb, kb_search, tickets
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.knowledge import articles, search
 from dispatcher.store.models import KbArticle
 from dispatcher.store.models.knowledge import KbSearchDoc
+from dispatcher.store.tickets import writes
 from tests.factories import new_ticket, world
 
 FILLER = [
@@ -42,7 +43,7 @@ def _add(
     status: ArticleStatus = ArticleStatus.published,
 ) -> int:
     with store.write() as session:
-        result = kb.upsert_article(
+        result = articles.upsert_article(
             session,
             slug=slug,
             title=title,
@@ -66,7 +67,7 @@ def library(store: Store, now: datetime) -> Store:
 
 def _slugs(store: Store, query: str, **options: object) -> list[str]:
     with store.read() as session:
-        hits = kb_search.search(session, query=query, **options)  # type: ignore[arg-type]
+        hits = search.search(session, query=query, **options)  # type: ignore[arg-type]
     return [h.slug for h in hits]
 
 
@@ -109,7 +110,7 @@ def test_hits_carry_a_highlighted_snippet_and_a_score(library: Store, now: datet
     body = "Intro line. " * 40 + "Then replace the toner cartridge carefully. " + "End. " * 40
     _add(library, now, "toner", "Toner", body)
     with library.read() as session:
-        (hit,) = kb_search.search(session, query="cartridges")
+        (hit,) = search.search(session, query="cartridges")
     assert hit.title == "Toner"
     assert hit.score > 0
     assert [hit.snippet[s:e] for s, e in hit.highlights] == ["cartridge"]
@@ -139,11 +140,11 @@ def test_reimporting_a_folder_updates_the_index_without_duplicates(
     library: Store, now: datetime, tmp_path: Path
 ) -> None:
     (tmp_path / "vpn.md").write_text("---\ntitle: VPN token\n---\nReset the token.\n", "utf-8")
-    kb.import_folder(library, folder=tmp_path, author_id=None, now=now)
-    kb.import_folder(library, folder=tmp_path, author_id=None, now=now)
+    articles.import_folder(library, folder=tmp_path, author_id=None, now=now)
+    articles.import_folder(library, folder=tmp_path, author_id=None, now=now)
     assert _slugs(library, "token") == ["vpn"]
     (tmp_path / "vpn.md").write_text("---\ntitle: VPN token\n---\nРезервная копия.\n", "utf-8")
-    kb.import_folder(library, folder=tmp_path, author_id=None, now=now)
+    articles.import_folder(library, folder=tmp_path, author_id=None, now=now)
     assert _slugs(library, "копии") == ["vpn"]
     assert _slugs(library, "reset") == []
 
@@ -167,7 +168,7 @@ def test_limit_is_respected_and_checked(library: Store, now: datetime) -> None:
         _add(library, now, f"p{n}", f"Printer {n}", "Printer help.")
     assert len(_slugs(library, "printer", limit=3)) == 3
     with library.read() as session, pytest.raises(ValidationError):
-        kb_search.search(session, query="printer", limit=0)
+        search.search(session, query="printer", limit=0)
 
 
 def test_suggestions_for_a_ticket_come_from_its_subject_and_body(
@@ -179,24 +180,24 @@ def test_suggestions_for_a_ticket_come_from_its_subject_and_body(
     ticket = new_ticket(library, w, now=now, subject="VPN down", body="Our token is expired")
     assert ticket.id is not None
     with library.read() as session:
-        hits = kb_search.suggest_for_ticket(session, ticket_id=ticket.id)
+        hits = search.suggest_for_ticket(session, ticket_id=ticket.id)
         assert hits[0].slug == "vpn"
         assert "printer" not in [h.slug for h in hits]
         with pytest.raises(NotFoundError):
-            kb_search.suggest_for_ticket(session, ticket_id=999_999)
+            search.suggest_for_ticket(session, ticket_id=999_999)
 
 
 def test_uses_and_helpful_votes_are_counted(library: Store, now: datetime) -> None:
     article_id = _add(library, now, "vpn", "VPN token", "Reset the token.")
     with library.write() as session:
-        assert kb_search.record_use(session, article_id=article_id) == 1
-        assert kb_search.record_use(session, article_id=article_id) == 2
-        assert kb_search.vote_helpful(session, article_id=article_id) == 1
+        assert search.record_use(session, article_id=article_id) == 1
+        assert search.record_use(session, article_id=article_id) == 2
+        assert search.vote_helpful(session, article_id=article_id) == 1
     with library.read() as session:
-        (hit,) = kb_search.search(session, query="token")
+        (hit,) = search.search(session, query="token")
     assert (hit.uses, hit.helpful_votes) == (2, 1)
     with library.write() as session, pytest.raises(NotFoundError):
-        kb_search.record_use(session, article_id=999_999)
+        search.record_use(session, article_id=999_999)
 
 
 def test_a_draft_article_from_a_resolved_ticket(library: Store, now: datetime) -> None:
@@ -205,9 +206,9 @@ def test_a_draft_article_from_a_resolved_ticket(library: Store, now: datetime) -
     assert ticket.id is not None
     with library.write() as session:
         with pytest.raises(ValidationError, match="solved ticket"):
-            kb_search.draft_from_ticket(session, ticket_id=ticket.id)
+            search.draft_from_ticket(session, ticket_id=ticket.id)
         for body in ("First try: restart it.", "Replace the toner cartridge."):
-            tickets.add_message(
+            writes.add_message(
                 session,
                 ticket_id=ticket.id,
                 kind=MessageKind.reply,
@@ -215,7 +216,7 @@ def test_a_draft_article_from_a_resolved_ticket(library: Store, now: datetime) -
                 actor_id=w.engineer.id,
                 now=now,
             )
-        tickets.add_message(
+        writes.add_message(
             session,
             ticket_id=ticket.id,
             kind=MessageKind.note,
@@ -223,7 +224,7 @@ def test_a_draft_article_from_a_resolved_ticket(library: Store, now: datetime) -
             actor_id=w.engineer.id,
             now=now,
         )
-        tickets.change_status(
+        writes.change_status(
             session,
             ticket_id=ticket.id,
             expected_version=None,
@@ -232,10 +233,10 @@ def test_a_draft_article_from_a_resolved_ticket(library: Store, now: datetime) -
             now=now,
         )
     with library.write() as session:
-        draft = kb_search.draft_from_ticket(session, ticket_id=ticket.id)
+        draft = search.draft_from_ticket(session, ticket_id=ticket.id)
         assert draft.title == "Printer prints blank pages"
         assert draft.body == "Replace the toner cartridge.\n"
-        article_id = kb_search.save_draft(
+        article_id = search.save_draft(
             session, draft=draft, title=draft.title, body=draft.body, author_id=w.lead.id, now=now
         )
     with library.read() as session:
@@ -253,7 +254,7 @@ def test_rebuild_recomputes_every_document(library: Store, now: datetime) -> Non
         session.exec(delete(KbSearchDoc))
     assert _slugs(library, "token") == []
     with library.write() as session:
-        assert kb_search.rebuild(session) == len(FILLER) + 1
+        assert search.rebuild(session) == len(FILLER) + 1
     assert _slugs(library, "token") == ["vpn"]
 
 
@@ -269,25 +270,25 @@ def test_hostile_queries_are_just_words(library: Store, now: datetime) -> None:
         "':*|&!",
     ]:
         with library.read() as session:
-            kb_search.search(session, query=query, typing=True)
+            search.search(session, query=query, typing=True)
     assert _slugs(library, 'NEAR("token"') == ["vpn"]
 
 
 def test_on_a_big_base_words_in_most_articles_are_left_out_of_the_match(
     store: Store, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kb_search, "PRUNE_FROM", 10)
+    monkeypatch.setattr(search, "PRUNE_FROM", 10)
     for n in range(12):
         _add(store, now, f"r{n}", f"Router model {n}", "Router manual page.")
     _add(store, now, "fw", "Router firmware", "Flash the router firmware.")
     with store.read() as session:
         parsed = parse_query("router firmware")
         if store.is_sqlite:
-            assert kb_search._without_common_terms(session, parsed).terms == ("firmwar",)
+            assert search._without_common_terms(session, parsed).terms == ("firmwar",)
             # Every word common: the rarest is kept, so the search still finds something.
-            only = kb_search._without_common_terms(session, parse_query("router manual"))
+            only = search._without_common_terms(session, parse_query("router manual"))
             assert len(only.terms) == 2
-        hits = kb_search.search(session, query="router firmware", limit=3)
+        hits = search.search(session, query="router firmware", limit=3)
         assert hits[0].slug == "fw"
         assert [hits[0].snippet[s:e] for s, e in hits[0].highlights] == ["router", "firmware"]
-        assert len(kb_search.search(session, query="router", limit=20)) == 13
+        assert len(search.search(session, query="router", limit=20)) == 13

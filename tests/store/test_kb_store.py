@@ -10,12 +10,12 @@ from sqlmodel import col, func, select
 
 from dispatcher.domain.enums import ArticleStatus, Visibility
 from dispatcher.domain.errors import NotFoundError, ValidationError
-from dispatcher.store import kb
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.knowledge import articles
 from dispatcher.store.models import KbArticle, KbArticleTag
 
 
-def _upsert(store: Store, now: datetime, **changes: object) -> kb.UpsertResult:
+def _upsert(store: Store, now: datetime, **changes: object) -> articles.UpsertResult:
     values: dict[str, object] = {
         "slug": "network/vpn",
         "title": "VPN token",
@@ -27,23 +27,23 @@ def _upsert(store: Store, now: datetime, **changes: object) -> kb.UpsertResult:
     }
     values.update(changes)
     with store.write() as session:
-        return kb.upsert_article(session, now=now, **values)  # type: ignore[arg-type]
+        return articles.upsert_article(session, now=now, **values)  # type: ignore[arg-type]
 
 
 def test_upsert_creates_then_updates_in_place(store: Store, now: datetime) -> None:
     first = _upsert(store, now)
-    assert first.outcome == kb.Outcome.created
+    assert first.outcome == articles.Outcome.created
     assert first.article.version == 1
     assert first.article.tags == ("token", "vpn")
 
     same = _upsert(store, now + timedelta(hours=1))
-    assert same.outcome == kb.Outcome.unchanged
+    assert same.outcome == articles.Outcome.unchanged
     assert same.article.version == 1
     assert same.article.updated_at == now
 
     later = now + timedelta(hours=2)
     changed = _upsert(store, later, body="Reset it twice.", tags=["vpn", "reset"])
-    assert changed.outcome == kb.Outcome.updated
+    assert changed.outcome == articles.Outcome.updated
     assert changed.article.id == first.article.id
     assert changed.article.version == 2
     assert changed.article.updated_at == later
@@ -52,7 +52,7 @@ def test_upsert_creates_then_updates_in_place(store: Store, now: datetime) -> No
         assert session.exec(select(func.count()).select_from(KbArticle)).one() == 1
         tags = session.exec(select(KbArticleTag.tag).order_by(col(KbArticleTag.tag))).all()
         assert list(tags) == ["reset", "vpn"]
-        article = kb.get_article(session, slug="network/vpn")
+        article = articles.get_article(session, slug="network/vpn")
     assert article.body == "Reset it twice."
     assert article.tags == ("reset", "vpn")
 
@@ -67,9 +67,9 @@ def test_list_filters_and_omits_bodies(store: Store, now: datetime) -> None:
     _upsert(store, now, slug="b", title="B", visibility="public", tags=["printer"])
     _upsert(store, now, slug="a", title="A", tags=["vpn"])
     with store.read() as session:
-        every = kb.list_articles(session)
-        public = kb.list_articles(session, visibility=Visibility.public)
-        tagged = kb.list_articles(session, tag="VPN")
+        every = articles.list_articles(session)
+        public = articles.list_articles(session, visibility=Visibility.public)
+        tagged = articles.list_articles(session, tag="VPN")
     assert [a.slug for a in every] == ["a", "b"]
     assert not hasattr(every[0], "body")
     assert [a.slug for a in public] == ["b"]
@@ -94,7 +94,7 @@ def test_upsert_refuses_bad_values(
 
 def test_get_unknown_article(store: Store) -> None:
     with store.read() as session, pytest.raises(NotFoundError, match="no article nope"):
-        kb.get_article(session, slug="nope")
+        articles.get_article(session, slug="nope")
 
 
 def _write(folder: Path, name: str, text: str) -> None:
@@ -114,7 +114,7 @@ def test_import_folder_reports_bad_files_and_imports_the_rest(
     _write(folder, ".git/ignored.md", "---\nbad\n")
     (folder / "latin1.md").write_bytes("# caf\xe9".encode("latin-1"))
 
-    report = kb.import_folder(store, folder=folder, author_id=None, now=now)
+    report = articles.import_folder(store, folder=folder, author_id=None, now=now)
     assert sorted(report.created) == ["network/vpn.md", "printer.md"]
     failed = dict(report.failed)
     assert failed.keys() == {"broken.md", "dup.md", "latin1.md"}
@@ -123,17 +123,17 @@ def test_import_folder_reports_bad_files_and_imports_the_rest(
     assert failed["latin1.md"] == "not UTF-8 text"
 
     _write(folder, "printer.md", "# Printer jams\n\nOpen tray 3.")
-    again = kb.import_folder(store, folder=folder, author_id=None, now=now)
+    again = articles.import_folder(store, folder=folder, author_id=None, now=now)
     assert again.updated == ["printer.md"]
     assert again.unchanged == ["network/vpn.md"]
     assert again.created == []
     with store.read() as session:
-        slugs = [a.slug for a in kb.list_articles(session)]
-        printer = kb.get_article(session, slug="printer")
+        slugs = [a.slug for a in articles.list_articles(session)]
+        printer = articles.get_article(session, slug="printer")
     assert slugs == ["network/vpn", "printer"]
     assert printer.version == 2
 
 
 def test_import_missing_folder(store: Store, now: datetime, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="no folder"):
-        kb.import_folder(store, folder=tmp_path / "nope", author_id=None, now=now)
+        articles.import_folder(store, folder=tmp_path / "nope", author_id=None, now=now)

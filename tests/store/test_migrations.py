@@ -13,8 +13,8 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from dispatcher.domain.errors import ValidationError
-from dispatcher.store import migrate
-from dispatcher.store.engine import Store, database_url, make_engine
+from dispatcher.store.db import migrate
+from dispatcher.store.db.engine import Store, database_url, make_engine
 from dispatcher.store.models import Queue
 from dispatcher.store.models.knowledge import is_model_table
 
@@ -143,7 +143,7 @@ def test_bad_database_urls_are_clear_errors(bad: str) -> None:
 
 
 def test_the_light_schema_check_knows_the_newest_migration(sqlite_url: str) -> None:
-    from dispatcher.store import schema_version
+    from dispatcher.store.db import schema_version
 
     assert schema_version.HEAD == migrate.head_revision()
     engine = make_engine(sqlite_url)

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dispatcher.store import presence
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.tickets import presence
 from tests.factories import World, new_ticket, world
 
 

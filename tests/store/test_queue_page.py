@@ -11,10 +11,10 @@ from sqlmodel import col, select
 from dispatcher.demo.generate import generate
 from dispatcher.domain.enums import ACTIVE_STATUSES, Priority, TicketStatus
 from dispatcher.domain.errors import ValidationError
-from dispatcher.store import tickets as repo
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Queue, Ticket
-from dispatcher.store.queue import QueuePage, explain_queue_page, queue_page
+from dispatcher.store.tickets import writes as repo
+from dispatcher.store.tickets.queue import QueuePage, explain_queue_page, queue_page
 from tests.factories import new_ticket, world
 
 

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from dispatcher.domain.enums import TicketStatus
-from dispatcher.store import team, tickets
-from dispatcher.store.engine import Store
-from dispatcher.store.routing import suggest_assignee
+from dispatcher.store.db.engine import Store
+from dispatcher.store.people import schedules, users
+from dispatcher.store.tickets import writes
+from dispatcher.store.tickets.routing import suggest_assignee
 from tests.factories import World, new_ticket, world
 
 ALWAYS = ["mon-sun 00:00-24:00"]
@@ -20,13 +21,13 @@ def w(store: Store) -> World:
     w = world(store)
     with store.write() as session:
         for user in (w.engineer, w.engineer2, w.lead):
-            team.set_shifts(session, user_id=user.id or 0, specs=ALWAYS)
+            schedules.set_shifts(session, user_id=user.id or 0, specs=ALWAYS)
     return w
 
 
 def _assign(store: Store, ticket_id: int, user_id: int, now: datetime) -> None:
     with store.write() as session:
-        tickets.assign(
+        writes.assign(
             session,
             ticket_id=ticket_id,
             expected_version=None,
@@ -56,7 +57,7 @@ def test_a_paused_ticket_does_not_count_as_load(store: Store, w: World, now: dat
         waiting = new_ticket(store, w, now=now)
         _assign(store, waiting.id or 0, w.engineer.id or 0, now)
         with store.write() as session:
-            tickets.change_status(
+            writes.change_status(
                 session,
                 ticket_id=waiting.id or 0,
                 expected_version=None,
@@ -75,10 +76,10 @@ def test_a_paused_ticket_does_not_count_as_load(store: Store, w: World, now: dat
 
 def test_leave_shift_and_deactivation_exclude(store: Store, w: World, now: datetime) -> None:
     with store.write() as session:
-        team.add_leave(
+        schedules.add_leave(
             session, user_id=w.engineer.id or 0, starts_on=now.date(), ends_on=now.date()
         )
-        team.clear_shifts(session, user_id=w.engineer2.id or 0)
+        schedules.clear_shifts(session, user_id=w.engineer2.id or 0)
     ticket = new_ticket(store, w, now=now)
     with store.read() as session:
         s = suggest_assignee(session, ticket_id=ticket.id or 0, now=now)
@@ -87,8 +88,8 @@ def test_leave_shift_and_deactivation_exclude(store: Store, w: World, now: datet
     assert excluded["ivan"] == "on leave"
     assert excluded["petr"] == "off shift now"
     with store.write() as session:
-        team.remove_leave(session, leave_id=team.list_leave(session)[0].id or 0)
-        team.deactivate_user(session, user_id=w.engineer.id or 0)
+        schedules.remove_leave(session, leave_id=schedules.list_leave(session)[0].id or 0)
+        users.deactivate_user(session, user_id=w.engineer.id or 0)
     with store.read() as session:
         s = suggest_assignee(session, ticket_id=ticket.id or 0, now=now)
     assert {e.login: e.reason for e in s.excluded}["ivan"] == "deactivated"
@@ -102,7 +103,7 @@ def test_ties_round_robin_by_last_assignment_in_history(
         t = new_ticket(store, w, now=at)
         _assign(store, t.id or 0, user.id or 0, at)
         with store.write() as session:
-            tickets.change_status(
+            writes.change_status(
                 session,
                 ticket_id=t.id or 0,
                 expected_version=None,

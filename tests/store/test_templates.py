@@ -8,10 +8,10 @@ import pytest
 
 from dispatcher.domain.enums import EscalationTarget
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
-from dispatcher.store import templates
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Escalation, Ticket
-from dispatcher.store.templates import UnknownPlaceholderError
+from dispatcher.store.replies import placeholders, rendering, templates
+from dispatcher.store.replies.rendering import UnknownPlaceholderError
 from tests.factories import World, new_ticket, world
 
 GREETING = (
@@ -106,24 +106,26 @@ def test_the_assignee_is_the_engineer(store: Store, now: datetime) -> None:
         ticket.assignee_id = w.engineer.id
         session.add(ticket)
     with store.read() as session:
-        context = templates.ticket_context(session, ticket_id=ticket_id, sender_id=w.dispatcher.id)
-    assert templates.render("{{ engineer.name }}/{{ sender.name }}", context) == (
+        context = placeholders.ticket_context(
+            session, ticket_id=ticket_id, sender_id=w.dispatcher.id
+        )
+    assert rendering.render("{{ engineer.name }}/{{ sender.name }}", context) == (
         "Ivan Engineer/Olga Dispatcher"
     )
-    assert templates.render("{{ contact.email }}", context) == "anna@acme.example"
+    assert rendering.render("{{ contact.email }}", context) == "anna@acme.example"
 
 
 def test_a_placeholder_without_a_value_is_reported_never_blank(store: Store, now: datetime) -> None:
     w, ticket_id = _setup(store, now)
     source = "See {{ article.url }} ({{ escalation.vendor_ref }}) {{ ticket.nonsense }}"
     with store.read() as session:
-        context = templates.ticket_context(session, ticket_id=ticket_id, sender_id=None)
+        context = placeholders.ticket_context(session, ticket_id=ticket_id, sender_id=None)
     with pytest.raises(UnknownPlaceholderError) as caught:
-        templates.render(source, context)
+        rendering.render(source, context)
     assert caught.value.names == ("article.url", "escalation.vendor_ref", "ticket.nonsense")
     # Testing for a value is fine: only rendering a missing one is an error.
     assert (
-        templates.render("{% if article %}{{ article.url }}{% else %}-{% endif %}", context) == "-"
+        rendering.render("{% if article %}{{ article.url }}{% else %}-{% endif %}", context) == "-"
     )
 
     with store.write() as session:
@@ -136,11 +138,11 @@ def test_a_placeholder_without_a_value_is_reported_never_blank(store: Store, now
             )
         )
     with store.read() as session:
-        link = templates.article_link("net/vpn", "VPN token")
-        context = templates.ticket_context(
+        link = placeholders.article_link("net/vpn", "VPN token")
+        context = placeholders.ticket_context(
             session, ticket_id=ticket_id, sender_id=None, articles=[link]
         )
-    assert templates.render(source.replace(" {{ ticket.nonsense }}", ""), context) == (
+    assert rendering.render(source.replace(" {{ ticket.nonsense }}", ""), context) == (
         "See kb:net/vpn (SR-9)"
     )
 
@@ -154,20 +156,20 @@ def test_a_placeholder_without_a_value_is_reported_never_blank(store: Store, now
     ],
 )
 def test_the_sandbox_refuses_internals(source: str) -> None:
-    context = {"ticket": templates._Ns("ticket", {"ref": "#1"})}
+    context = {"ticket": rendering.Namespace("ticket", {"ref": "#1"})}
     with pytest.raises(ValidationError):
-        templates.render(source, context)
+        rendering.render(source, context)
 
 
 def test_subject_and_body_missing_names_come_in_one_report() -> None:
     with pytest.raises(UnknownPlaceholderError) as caught:
-        templates.render_pair("{{ a }}", "{{ b }} {{ a }}", {})
+        rendering.render_pair("{{ a }}", "{{ b }} {{ a }}", {})
     assert caught.value.names == ("a", "b")
 
 
 def test_hostile_values_are_rendered_as_text_not_evaluated() -> None:
-    context = {"contact": templates._Ns("contact", {"name": "{{ 7*7 }} [b]x[/b]"})}
-    assert templates.render("{{ contact.name }}", context) == "{{ 7*7 }} [b]x[/b]"
+    context = {"contact": rendering.Namespace("contact", {"name": "{{ 7*7 }} [b]x[/b]"})}
+    assert rendering.render("{{ contact.name }}", context) == "{{ 7*7 }} [b]x[/b]"
 
 
 def test_fuzzy_rank_prefers_word_starts_and_runs(store: Store, now: datetime) -> None:
@@ -234,18 +236,18 @@ def test_a_field_unknown_in_a_known_namespace_is_refused_when_saved(
 
 def test_latest_active_ticket(store: Store, now: datetime) -> None:
     with store.read() as session:
-        assert templates.latest_active_ticket(session) is None
+        assert placeholders.latest_active_ticket(session) is None
     w, first = _setup(store, now)
     second = new_ticket(store, w, now=now.replace(year=now.year + 1), subject="later")
     with store.read() as session:
-        assert templates.latest_active_ticket(session) == second.id != first
+        assert placeholders.latest_active_ticket(session) == second.id != first
 
 
 def test_article_links_follow_the_public_kb_address(monkeypatch: pytest.MonkeyPatch) -> None:
     from dispatcher.config import ConfigError, load_settings
 
-    assert templates.article_link("net/vpn", "VPN").url == "kb:net/vpn"
-    link = templates.article_link("net/vpn token", "VPN", kb_url="https://help.example.com/kb/")
+    assert placeholders.article_link("net/vpn", "VPN").url == "kb:net/vpn"
+    link = placeholders.article_link("net/vpn token", "VPN", kb_url="https://help.example.com/kb/")
     assert link.url == "https://help.example.com/kb/net/vpn%20token"
     assert load_settings().kb_url is None
     monkeypatch.setenv("DISPATCHER_KB_URL", "ftp://nope")

@@ -23,10 +23,10 @@ from dispatcher.domain.errors import (
     StaleVersionError,
     ValidationError,
 )
-from dispatcher.store import tickets as repo
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import NO_DEADLINE, Message, SlaPlanTarget, Ticket, TicketEvent
-from dispatcher.store.sla_clock import CLOCK_EVENTS
+from dispatcher.store.sla.clock import CLOCK_EVENTS
+from dispatcher.store.tickets import writes as repo
 from tests.factories import World, new_ticket, world
 
 

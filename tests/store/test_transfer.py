@@ -17,10 +17,10 @@ from sqlmodel import col, func, select
 
 from dispatcher.domain.enums import EventKind, MessageKind, Priority, TicketStatus
 from dispatcher.domain.errors import ValidationError
-from dispatcher.store import transfer
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Client, Contact, Message, Ticket, TicketEvent, User
-from dispatcher.store.tickets import add_message, assign, change_status
+from dispatcher.store.tickets import export, importing, records
+from dispatcher.store.tickets.writes import add_message, assign, change_status
 from tests.conftest import BACKEND, PG_ADMIN_URL
 from tests.factories import World, new_ticket, world
 
@@ -28,19 +28,19 @@ HOSTILE = "[bold]boom[/bold] [@click=app.quit] \x1b]0;pwned\x07 «ёж»"
 
 
 def _export(store: Store, **kwargs: Any) -> list[dict[str, Any]]:
-    return list(transfer.iter_export(store, **kwargs))
+    return list(export.iter_export(store, **kwargs))
 
 
 def _json_text(records: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    transfer.write_json(records, out)
+    export.write_json(records, out)
     return out.getvalue()
 
 
-def _import(store: Store, text: str, **kwargs: Any) -> transfer.ImportReport:
-    return transfer.import_tickets(
+def _import(store: Store, text: str, **kwargs: Any) -> importing.ImportReport:
+    return importing.import_tickets(
         store,
-        source=lambda: transfer.read_json(io.StringIO(text)),
+        source=lambda: records.read_json(io.StringIO(text)),
         actor_id=kwargs.pop("actor_id", None),
         **kwargs,
     )
@@ -150,12 +150,12 @@ def test_export_streams_in_pages_with_filters(
     _w, everything = source
     paged = _export(store, page_size=1)
     assert paged == everything
-    resolved = _export(store, filters=transfer.ExportFilter(statuses=(TicketStatus.resolved,)))
+    resolved = _export(store, filters=export.ExportFilter(statuses=(TicketStatus.resolved,)))
     assert [r["ref"] for r in resolved] == ["#3"]
-    since = _export(store, filters=transfer.ExportFilter(since=now + timedelta(minutes=1)))
+    since = _export(store, filters=export.ExportFilter(since=now + timedelta(minutes=1)))
     assert [r["ref"] for r in since] == ["#2", "#3"]
     with store.read() as session:
-        assert transfer.count_tickets(session) == 3
+        assert export.count_tickets(session) == 3
 
 
 def test_round_trip_into_a_fresh_database(
@@ -379,7 +379,7 @@ def test_a_crash_midway_keeps_whole_batches_and_a_rerun_completes(
         for n in range(1, 8)
     ]
     text = json.dumps(records)
-    real_insert = transfer._insert
+    real_insert = importing._insert
     calls = 0
 
     def failing_insert(*args: Any, **kwargs: Any) -> Ticket:
@@ -389,11 +389,11 @@ def test_a_crash_midway_keeps_whole_batches_and_a_rerun_completes(
             raise RuntimeError("power cut")
         return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(transfer, "_insert", failing_insert)
+    monkeypatch.setattr(importing, "_insert", failing_insert)
     with pytest.raises(RuntimeError):
         _import(other, text, batch_size=3)
     assert _count(other, Ticket) == 3  # the first batch; the second was rolled back
-    monkeypatch.setattr(transfer, "_insert", real_insert)
+    monkeypatch.setattr(importing, "_insert", real_insert)
     progress: list[tuple[int, int]] = []
     report = _import(other, text, batch_size=3, on_progress=lambda d, t: progress.append((d, t)))
     assert (report.imported, report.duplicates) == (4, 3)
@@ -403,13 +403,13 @@ def test_a_crash_midway_keeps_whole_batches_and_a_rerun_completes(
 
 
 def test_read_json_streams_across_small_chunks() -> None:
-    records = [_minimal(f"#{n}", subject=f"{HOSTILE} {n}" + "x" * 50) for n in range(1, 20)]
-    text = _json_text(records)
-    parsed = list(transfer.read_json(io.StringIO(text), chunk_size=7))
-    assert parsed == records
-    assert list(transfer.read_json(io.StringIO("  [ ]  "))) == []
-    pretty = json.dumps(records, indent=2)
-    assert list(transfer.read_json(io.StringIO(pretty), chunk_size=5)) == records
+    originals = [_minimal(f"#{n}", subject=f"{HOSTILE} {n}" + "x" * 50) for n in range(1, 20)]
+    text = _json_text(originals)
+    parsed = list(records.read_json(io.StringIO(text), chunk_size=7))
+    assert parsed == originals
+    assert list(records.read_json(io.StringIO("  [ ]  "))) == []
+    pretty = json.dumps(originals, indent=2)
+    assert list(records.read_json(io.StringIO(pretty), chunk_size=5)) == originals
 
 
 @pytest.mark.parametrize(
@@ -426,7 +426,7 @@ def test_read_json_streams_across_small_chunks() -> None:
 )
 def test_read_json_errors(text: str, fragment: str) -> None:
     with pytest.raises(ValidationError, match=None) as caught:
-        list(transfer.read_json(io.StringIO(text), chunk_size=4))
+        list(records.read_json(io.StringIO(text), chunk_size=4))
     assert fragment in str(caught.value)
 
 
@@ -434,25 +434,25 @@ def test_csv_round_trip_keeps_hostile_text(
     source: tuple[World, list[dict[str, Any]]], other: Store, store: Store
 ) -> None:
     out = io.StringIO(newline="")
-    count = transfer.write_csv(transfer.iter_export(store, with_history=False), out)
+    count = export.write_csv(export.iter_export(store, with_history=False), out)
     assert count == 3
     text = out.getvalue()
-    report = transfer.import_tickets(
-        other, source=lambda: transfer.read_csv(io.StringIO(text, newline="")), actor_id=None
+    report = importing.import_tickets(
+        other, source=lambda: records.read_csv(io.StringIO(text, newline="")), actor_id=None
     )
     assert report.imported == 3
-    scalars = [{k: r[k] for k in transfer.SCALAR_FIELDS} for r in source[1]]
-    assert [{k: r[k] for k in transfer.SCALAR_FIELDS} for r in _export(other)] == scalars
-    again = transfer.import_tickets(
-        other, source=lambda: transfer.read_csv(io.StringIO(text, newline="")), actor_id=None
+    scalars = [{k: r[k] for k in export.SCALAR_FIELDS} for r in source[1]]
+    assert [{k: r[k] for k in export.SCALAR_FIELDS} for r in _export(other)] == scalars
+    again = importing.import_tickets(
+        other, source=lambda: records.read_csv(io.StringIO(text, newline="")), actor_id=None
     )
     assert again.duplicates == 3
 
 
 def test_csv_with_missing_columns() -> None:
     with pytest.raises(ValidationError, match="lacks the columns subject, created_at"):
-        list(transfer.read_csv(io.StringIO("ref,status\n#1,open\n")))
+        list(records.read_csv(io.StringIO("ref,status\n#1,open\n")))
     with pytest.raises(ValidationError, match="empty"):
-        list(transfer.read_csv(io.StringIO("")))
+        list(records.read_csv(io.StringIO("")))
     with pytest.raises(ValidationError, match="more cells"):
-        list(transfer.read_csv(io.StringIO("ref,subject,created_at\n#1,a,b,c\n")))
+        list(records.read_csv(io.StringIO("ref,subject,created_at\n#1,a,b,c\n")))

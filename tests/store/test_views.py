@@ -11,11 +11,11 @@ from sqlmodel import col, select
 from dispatcher.demo.generate import generate
 from dispatcher.domain.enums import ACTIVE_STATUSES, MessageKind, Priority, TicketStatus
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
-from dispatcher.store import tickets as repo
-from dispatcher.store import views
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Client, Ticket, User
-from dispatcher.store.queue import (
+from dispatcher.store.tickets import saved_views
+from dispatcher.store.tickets import writes as repo
+from dispatcher.store.tickets.queue import (
     QueueFilter,
     QueueSort,
     SortKey,
@@ -42,28 +42,28 @@ def _uid(user: User) -> int:
 def test_views_are_per_user_ordered_and_renamed(store: Store, w: World) -> None:
     olga, ivan = _uid(w.dispatcher), _uid(w.engineer)
     with store.write() as session:
-        urgent = views.create_view(
+        urgent = saved_views.create_view(
             session,
             user_id=olga,
             name="  Urgent  ones ",
             filters=QueueFilter(priorities=(Priority.urgent,)),
         )
-        mine = views.create_view(
+        mine = saved_views.create_view(
             session, user_id=olga, name="Mine", filters=QueueFilter(assignee_id=olga)
         )
-        views.create_view(session, user_id=ivan, name="Mine", filters=QueueFilter())
+        saved_views.create_view(session, user_id=ivan, name="Mine", filters=QueueFilter())
     assert urgent.name == "Urgent ones"
     with store.read() as session:
-        listed = views.list_views(session, user_id=olga)
+        listed = saved_views.list_views(session, user_id=olga)
     assert [v.name for v in listed] == ["Urgent ones", "Mine"]
     assert listed[0].filters == QueueFilter(priorities=(Priority.urgent,))
     with store.write() as session:
-        views.rename_view(session, user_id=olga, view_id=mine.id, name="My tickets")
-        order = views.move_view(session, user_id=olga, view_id=mine.id, offset=-1)
+        saved_views.rename_view(session, user_id=olga, view_id=mine.id, name="My tickets")
+        order = saved_views.move_view(session, user_id=olga, view_id=mine.id, offset=-1)
     assert [v.name for v in order] == ["My tickets", "Urgent ones"]
     with store.read() as session:
-        keys = [s.key for s in views.sections(session, user_id=olga)]
-        ivans = views.list_views(session, user_id=ivan)
+        keys = [s.key for s in saved_views.sections(session, user_id=olga)]
+        ivans = saved_views.list_views(session, user_id=ivan)
     assert keys == ["all", "first-response", f"view-{mine.id}", f"view-{urgent.id}"]
     assert [v.name for v in ivans] == ["Mine"]
 
@@ -71,20 +71,20 @@ def test_views_are_per_user_ordered_and_renamed(store: Store, w: World) -> None:
 def test_view_names_are_checked(store: Store, w: World) -> None:
     olga = _uid(w.dispatcher)
     with store.write() as session:
-        first = views.create_view(session, user_id=olga, name="Mine", filters=QueueFilter())
+        first = saved_views.create_view(session, user_id=olga, name="Mine", filters=QueueFilter())
     with store.write() as session, pytest.raises(ConflictError, match="already have"):
-        views.create_view(session, user_id=olga, name="MINE", filters=QueueFilter())
+        saved_views.create_view(session, user_id=olga, name="MINE", filters=QueueFilter())
     with store.write() as session, pytest.raises(ValidationError):
-        views.create_view(session, user_id=olga, name="   ", filters=QueueFilter())
+        saved_views.create_view(session, user_id=olga, name="   ", filters=QueueFilter())
     with store.write() as session, pytest.raises(ValidationError):
-        views.create_view(session, user_id=olga, name="x" * 101, filters=QueueFilter())
+        saved_views.create_view(session, user_id=olga, name="x" * 101, filters=QueueFilter())
     # Somebody else's view is not found, not changed.
     with store.write() as session, pytest.raises(NotFoundError):
-        views.rename_view(session, user_id=_uid(w.engineer), view_id=first.id, name="Hijack")
+        saved_views.rename_view(session, user_id=_uid(w.engineer), view_id=first.id, name="Hijack")
     with store.write() as session:
-        views.delete_view(session, user_id=olga, view_id=first.id)
+        saved_views.delete_view(session, user_id=olga, view_id=first.id)
     with store.read() as session:
-        assert views.list_views(session, user_id=olga) == []
+        assert saved_views.list_views(session, user_id=olga) == []
 
 
 def test_filter_round_trips_through_json_and_refuses_junk() -> None:
@@ -119,18 +119,18 @@ def test_sections_count_live_within_a_scope(store: Store, w: World, now: datetim
             actor_id=w.dispatcher.id,
             now=now + timedelta(minutes=1),
         )
-        views.create_view(
+        saved_views.create_view(
             session,
             user_id=_uid(w.dispatcher),
             name="Urgent",
             filters=QueueFilter(priorities=(Priority.urgent,)),
         )
     with store.read() as session:
-        sections = views.sections(session, user_id=_uid(w.dispatcher))
-        counts = views.section_counts(session, scope=QueueFilter(), of=sections)
-        none = views.section_counts(session, scope=QueueFilter(category_ids=()), of=sections)
-        ivan = views.competence_categories(session, user_id=_uid(w.engineer))
-        olga = views.competence_categories(session, user_id=_uid(w.dispatcher))
+        sections = saved_views.sections(session, user_id=_uid(w.dispatcher))
+        counts = saved_views.section_counts(session, scope=QueueFilter(), of=sections)
+        none = saved_views.section_counts(session, scope=QueueFilter(category_ids=()), of=sections)
+        ivan = saved_views.competence_categories(session, user_id=_uid(w.engineer))
+        olga = saved_views.competence_categories(session, user_id=_uid(w.dispatcher))
     assert list(counts.values()) == [2, 1, 1]  # all, needs first response, Urgent
     assert list(none.values()) == [0, 0, 0]
     assert ivan == (w.category.id,)

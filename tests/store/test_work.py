@@ -10,9 +10,9 @@ from sqlmodel import col, select
 
 from dispatcher.domain.enums import EventKind, MessageKind, Priority, TicketStatus
 from dispatcher.domain.errors import StaleVersionError
-from dispatcher.store import directory, tickets, work
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import TicketEvent
+from dispatcher.store.tickets import classification, reading, taking, writes
 from tests.factories import World, new_ticket, world
 
 
@@ -26,7 +26,7 @@ def test_take_assigns_and_starts_with_two_history_entries(
 ) -> None:
     t = new_ticket(store, w, now=now)
     with store.write() as session:
-        taken = work.take(
+        taken = taking.take(
             session,
             ticket_id=t.id or 0,
             expected_version=t.version,
@@ -36,7 +36,7 @@ def test_take_assigns_and_starts_with_two_history_entries(
         assert taken.assignee_id == w.engineer.id
         assert taken.status == TicketStatus.in_progress
     with store.read() as session:
-        view = work.ticket_view(session, ticket_id=t.id or 0, now=now)
+        view = reading.ticket_view(session, ticket_id=t.id or 0, now=now)
     kinds = [h.kind for h in view.history]
     assert kinds[-2:] == [EventKind.assigned.value, EventKind.status_changed.value]
     assert view.history[-2].reason == "taken"
@@ -47,7 +47,7 @@ def test_take_assigns_and_starts_with_two_history_entries(
 def test_take_refuses_a_stale_version(store: Store, w: World, now: datetime) -> None:
     t = new_ticket(store, w, now=now)
     with store.write() as session:
-        tickets.classify(
+        writes.classify(
             session,
             ticket_id=t.id or 0,
             expected_version=t.version,
@@ -56,7 +56,7 @@ def test_take_refuses_a_stale_version(store: Store, w: World, now: datetime) -> 
             now=now,
         )
     with store.write() as session, pytest.raises(StaleVersionError, match="priority → urgent"):
-        work.take(
+        taking.take(
             session,
             ticket_id=t.id or 0,
             expected_version=t.version,
@@ -71,7 +71,7 @@ def test_take_next_picks_the_most_urgent_eligible(store: Store, w: World, now: d
     # Someone else's ticket and a category ivan lacks the competence for are never offered.
     others = new_ticket(store, w, now=now, priority=Priority.urgent, subject="petr's")
     with store.write() as session:
-        tickets.assign(
+        writes.assign(
             session,
             ticket_id=others.id or 0,
             expected_version=None,
@@ -79,16 +79,16 @@ def test_take_next_picks_the_most_urgent_eligible(store: Store, w: World, now: d
             assignee_id=w.engineer2.id,
             now=now,
         )
-        printers = directory.add_category(session, name="Printers", queue_id=w.queue.id or 0)
+        printers = classification.add_category(session, name="Printers", queue_id=w.queue.id or 0)
     with store.write() as session:
-        from dispatcher.store.team import add_competence
+        from dispatcher.store.people.competences import add_competence
 
         needed = add_competence(session, code="printers")
         printers.competence_id = needed.id
         session.add(printers)
     unfit = new_ticket(store, w, now=now, priority=Priority.urgent, subject="printer")
     with store.write() as session:
-        tickets.classify(
+        writes.classify(
             session,
             ticket_id=unfit.id or 0,
             expected_version=None,
@@ -97,24 +97,24 @@ def test_take_next_picks_the_most_urgent_eligible(store: Store, w: World, now: d
             now=now,
         )
     with store.write() as session:
-        first = work.take_next(session, user_id=w.engineer.id or 0, now=now)
+        first = taking.take_next(session, user_id=w.engineer.id or 0, now=now)
         assert first is not None
         assert first.id == sooner.id
     with store.write() as session:
-        second = work.take_next(session, user_id=w.engineer.id or 0, now=now)
+        second = taking.take_next(session, user_id=w.engineer.id or 0, now=now)
         assert second is not None
         assert second.id == later.id
     with store.write() as session:
-        assert work.take_next(session, user_id=w.engineer.id or 0, now=now) is None
+        assert taking.take_next(session, user_id=w.engineer.id or 0, now=now) is None
     with store.read() as session:
-        mine = work.my_work(session, user_id=w.engineer.id or 0)
+        mine = taking.my_work(session, user_id=w.engineer.id or 0)
     assert [r.id for r in mine] == [sooner.id, later.id]
 
 
 def test_take_next_walks_the_partial_index(store: Store, w: World) -> None:
     if not store.is_sqlite:
         pytest.skip("the plan check is SQLite's EXPLAIN QUERY PLAN")
-    statement = work.next_ticket_statement(user_id=1, category_ids=[1, 2])
+    statement = taking.next_ticket_statement(user_id=1, category_ids=[1, 2])
     with store.read() as session:
         connection = session.connection()
         compiled = statement.compile(
@@ -147,7 +147,7 @@ def _concurrent_take_next(url: str, now: datetime) -> None:
             for _ in range(3):
                 barrier.wait(timeout=20)
                 with store.write() as session:
-                    ticket = work.take_next(session, user_id=user_id, now=now)
+                    ticket = taking.take_next(session, user_id=user_id, now=now)
                     assert ticket is not None
                     taken[login].append(ticket.id or 0)
         except BaseException as exc:  # reported below, in the test's thread
@@ -192,7 +192,7 @@ def test_two_engineers_taking_next_at_once_on_postgres(pg_url: str, now: datetim
 def test_ticket_view_has_thread_history_and_sla(store: Store, w: World, now: datetime) -> None:
     t = new_ticket(store, w, now=now)
     with store.write() as session:
-        tickets.add_message(
+        writes.add_message(
             session,
             ticket_id=t.id or 0,
             kind=MessageKind.note,
@@ -201,8 +201,8 @@ def test_ticket_view_has_thread_history_and_sla(store: Store, w: World, now: dat
             now=now + timedelta(minutes=1),
         )
     with store.read() as session:
-        view = work.ticket_view(session, ticket_id=t.id or 0, now=now + timedelta(minutes=2))
-        assert work.ticket_version(session, ticket_id=t.id or 0) == view.detail.version
+        view = reading.ticket_view(session, ticket_id=t.id or 0, now=now + timedelta(minutes=2))
+        assert reading.ticket_version(session, ticket_id=t.id or 0) == view.detail.version
     assert [m.kind for m in view.messages] == [MessageKind.inbound, MessageKind.note]
     assert view.messages[0].author == "Anna Client"
     assert view.messages[1].author == "ivan"
@@ -218,7 +218,9 @@ def test_ticket_view_has_thread_history_and_sla(store: Store, w: World, now: dat
 
 def test_deadline_preview_flags_an_expired_contract(store: Store, w: World, now: datetime) -> None:
     with store.read() as session:
-        ok = work.deadline_preview(session, client_id=w.client.id, priority=Priority.high, now=now)
+        ok = reading.deadline_preview(
+            session, client_id=w.client.id, priority=Priority.high, now=now
+        )
     assert ok.covered
     assert ok.plan == "premium"
     assert ok.first_response_due == now + timedelta(minutes=60)  # 24x7 plan
@@ -230,7 +232,7 @@ def test_deadline_preview_flags_an_expired_contract(store: Store, w: World, now:
         contract.valid_to = now.date() - timedelta(days=1)
         session.add(contract)
     with store.read() as session:
-        lapsed = work.deadline_preview(
+        lapsed = reading.deadline_preview(
             session, client_id=w.client.id, priority=Priority.high, now=now
         )
     assert lapsed.expired

@@ -11,8 +11,8 @@ from textual.app import App
 from textual.screen import Screen
 
 from dispatcher.domain.enums import ArticleStatus, Visibility
-from dispatcher.store import kb
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.knowledge import articles
 
 
 class Host(App[None]):
@@ -46,7 +46,7 @@ def add_article(
     status: ArticleStatus = ArticleStatus.published,
 ) -> int:
     with store.write() as session:
-        result = kb.upsert_article(
+        result = articles.upsert_article(
             session,
             slug=slug,
             title=title,

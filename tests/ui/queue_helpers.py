@@ -10,7 +10,7 @@ from dispatcher.app import DispatcherApp
 from dispatcher.config import Settings, load_settings
 from dispatcher.identity import sign_in
 from dispatcher.screens.queue import QueueScreen
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.widgets.queue_table import QueueTable
 
 

@@ -17,7 +17,7 @@ from dispatcher.screens.alerts import AlertsScreen
 from dispatcher.screens.help import HelpScreen, key_help
 from dispatcher.screens.queue import QueueScreen
 from dispatcher.screens.ticket import TicketScreen
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.widgets.queue_table import QueueTable
 from tests.factories import World, new_ticket, world
 from tests.ui.queue_helpers import console, ids, queue, until

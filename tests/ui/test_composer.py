@@ -11,9 +11,10 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from dispatcher.domain.enums import MessageKind, Visibility
 from dispatcher.identity import sign_in
 from dispatcher.screens.composer import ComposerScreen
-from dispatcher.store import templates, tickets
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import KbArticle, Message, OutboxItem, Ticket
+from dispatcher.store.replies import templates
+from dispatcher.store.tickets import writes
 from tests.factories import World, new_ticket, world
 from tests.ui.kb_helpers import Host, add_article, add_filler, until
 
@@ -45,7 +46,7 @@ def _text(screen: ComposerScreen, selector: str) -> str:
 
 def _messages(store: Store, ticket_id: int) -> list[Message]:
     with store.read() as session:
-        return [m for m in tickets.messages(session, ticket_id=ticket_id) if m.kind != "inbound"]
+        return [m for m in writes.messages(session, ticket_id=ticket_id) if m.kind != "inbound"]
 
 
 def _outbox(store: Store) -> list[OutboxItem]:
@@ -164,7 +165,7 @@ async def test_new_messages_since_opening_warn_then_send_anyway(store: Store, w:
         await until(lambda: screen.info is not None)
         with store.write() as session:  # the client writes again meanwhile, twice
             for body in ("Any news?", "Hello?"):
-                tickets.add_message(
+                writes.add_message(
                     session,
                     ticket_id=ticket.id or 0,
                     kind=MessageKind.inbound,

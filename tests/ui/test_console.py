@@ -15,7 +15,7 @@ from dispatcher.config import load_settings
 from dispatcher.domain.enums import Priority
 from dispatcher.identity import sign_in
 from dispatcher.screens.alerts import AlertsScreen
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.widgets.queue_table import QueueTable
 from tests.factories import World, new_ticket, world
 

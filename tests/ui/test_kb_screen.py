@@ -10,9 +10,10 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from dispatcher.domain.enums import ArticleStatus, MessageKind, TicketStatus, Visibility
 from dispatcher.identity import sign_in
 from dispatcher.screens.kb import ArticleEditor, KbScreen
-from dispatcher.store import kb, tickets
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.knowledge import articles
 from dispatcher.store.models import KbArticle
+from dispatcher.store.tickets import writes
 from tests.factories import World, new_ticket, world
 from tests.ui.kb_helpers import Host, add_article, add_filler, until
 
@@ -141,7 +142,7 @@ async def test_a_lead_creates_then_edits_an_article(store: Store, w: World) -> N
         await pilot.press("ctrl+s")
         await until(lambda: isinstance(app.screen, KbScreen))
     with store.read() as session:
-        article = kb.get_article(session, slug="net/vpn")
+        article = articles.get_article(session, slug="net/vpn")
     assert (article.visibility, article.tags, article.version) == (
         Visibility.public,
         ("token", "vpn"),
@@ -155,7 +156,7 @@ async def test_a_draft_from_a_resolved_ticket_is_prefilled(store: Store, w: Worl
     ticket = new_ticket(store, w, now=now, subject="Printer prints blank pages")
     assert ticket.id is not None
     with store.write() as session:
-        tickets.add_message(
+        writes.add_message(
             session,
             ticket_id=ticket.id,
             kind=MessageKind.reply,
@@ -163,7 +164,7 @@ async def test_a_draft_from_a_resolved_ticket_is_prefilled(store: Store, w: Worl
             actor_id=w.engineer.id,
             now=now,
         )
-        tickets.change_status(
+        writes.change_status(
             session,
             ticket_id=ticket.id,
             expected_version=None,
@@ -186,5 +187,5 @@ async def test_a_draft_from_a_resolved_ticket_is_prefilled(store: Store, w: Worl
         await pilot.press("ctrl+s")
         await until(lambda: isinstance(app.screen, KbScreen))
     with store.read() as session:
-        article = kb.get_article(session, slug=f"from-ticket-{ticket.id}")
+        article = articles.get_article(session, slug=f"from-ticket-{ticket.id}")
     assert article.status == ArticleStatus.draft

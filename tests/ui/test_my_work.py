@@ -10,9 +10,9 @@ from textual.widgets import DataTable, Static
 from dispatcher.domain.enums import Priority, TicketStatus
 from dispatcher.screens.my_work import MyWorkScreen
 from dispatcher.screens.ticket import TicketScreen
-from dispatcher.store import tickets
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Ticket
+from dispatcher.store.tickets import writes
 from tests.factories import World, new_ticket, world
 from tests.ui.ticket_side import Host, operator, until
 
@@ -40,7 +40,7 @@ async def test_lists_my_active_tickets_most_urgent_first(store: Store, w: World)
     not_mine = new_ticket(store, w, now=now, subject="Petr's")
     with store.write() as session:
         for t, user in ((low, w.engineer), (urgent, w.engineer), (not_mine, w.engineer2)):
-            tickets.assign(
+            writes.assign(
                 session,
                 ticket_id=t.id or 0,
                 expected_version=None,

@@ -12,8 +12,8 @@ from textual.widgets import Label, OptionList, Select, TextArea
 
 from dispatcher.domain.enums import Channel, EventKind, Priority
 from dispatcher.screens.new_ticket import NewTicketScreen
-from dispatcher.store import clients
-from dispatcher.store.engine import Store
+from dispatcher.store.clients import contacts
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Contract, Ticket, TicketEvent
 from tests.factories import World, world
 from tests.ui.ticket_side import Host, operator, until
@@ -25,7 +25,7 @@ SIZE = (120, 45)
 def w(store: Store) -> World:
     w = world(store)
     with store.write() as session:
-        clients.add_contact(
+        contacts.add_contact(
             session, client_id=w.client.id or 0, name="Boris Admin", phones=["+7 916 555-12-34"]
         )
     return w

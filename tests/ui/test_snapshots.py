@@ -14,8 +14,8 @@ import pytest
 from textual.pilot import Pilot
 
 from dispatcher.domain.enums import Priority, TicketStatus
-from dispatcher.store import tickets as repo
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
+from dispatcher.store.tickets import writes as repo
 from tests.conftest import NOW
 from tests.factories import World, new_ticket, world
 from tests.ui.queue_helpers import console, queue, until

@@ -16,9 +16,9 @@ from dispatcher.domain.enums import Channel, MessageKind, Visibility
 from dispatcher.identity import sign_in
 from dispatcher.screens.composer import ComposerScreen
 from dispatcher.screens.templates import TemplateEditor, TemplatesScreen
-from dispatcher.store import templates
-from dispatcher.store.engine import Store
-from dispatcher.store.templates import TemplateInfo
+from dispatcher.store.db.engine import Store
+from dispatcher.store.replies import templates
+from dispatcher.store.replies.templates import TemplateInfo
 from tests.factories import World, new_ticket, world
 from tests.ui.kb_helpers import Host, add_article, until
 

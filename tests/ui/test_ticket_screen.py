@@ -27,9 +27,10 @@ from dispatcher.screens.dialogs.link import LinkDialog
 from dispatcher.screens.dialogs.merge import MergeDialog
 from dispatcher.screens.dialogs.status import StatusDialog
 from dispatcher.screens.ticket import TicketScreen
-from dispatcher.store import presence, team, tickets
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Escalation, Ticket, TicketEvent, TicketLink
+from dispatcher.store.people import schedules, users
+from dispatcher.store.tickets import presence, writes
 from dispatcher.widgets.presence_bar import PresenceBar
 from dispatcher.widgets.thread import MessageView
 from tests.factories import World, new_ticket, world
@@ -43,7 +44,7 @@ def w(store: Store) -> World:
     w = world(store)
     with store.write() as session:
         for user in (w.engineer, w.engineer2):
-            team.set_shifts(session, user_id=user.id or 0, specs=["mon-sun 00:00-24:00"])
+            schedules.set_shifts(session, user_id=user.id or 0, specs=["mon-sun 00:00-24:00"])
     return w
 
 
@@ -101,14 +102,14 @@ def _message(screen: TicketScreen) -> str:
 async def test_detail_shows_fields_thread_history_and_sla(store: Store, w: World) -> None:
     t = new_ticket(store, w, now=_now(), subject=HOSTILE, body=HOSTILE)
     with store.write() as session:
-        tickets.add_message(
+        writes.add_message(
             session,
             ticket_id=t.id or 0,
             kind=MessageKind.reply,
             body="On it",
             actor_id=w.dispatcher.id,
         )
-        tickets.add_message(
+        writes.add_message(
             session,
             ticket_id=t.id or 0,
             kind=MessageKind.note,
@@ -186,7 +187,7 @@ async def test_classify_from_the_keyboard(store: Store, w: World) -> None:
 async def test_assign_takes_the_suggestion_with_its_reason(store: Store, w: World) -> None:
     busy = new_ticket(store, w, now=_now())
     with store.write() as session:
-        tickets.assign(
+        writes.assign(
             session,
             ticket_id=busy.id or 0,
             expected_version=None,
@@ -395,7 +396,7 @@ async def test_stale_write_is_refused_naming_the_change_and_reloads(
         other = Store.open(db_url)
         try:
             with other.write() as session:
-                tickets.classify(
+                writes.classify(
                     session,
                     ticket_id=t.id or 0,
                     expected_version=t.version,
@@ -424,7 +425,7 @@ async def test_stale_take_without_polling_is_refused(store: Store, w: World) -> 
     async with app.run_test(size=SIZE) as pilot:
         screen = await _loaded(app)
         with store.write() as session:
-            tickets.assign(
+            writes.assign(
                 session,
                 ticket_id=t.id or 0,
                 expected_version=None,
@@ -446,7 +447,7 @@ async def test_someone_elses_change_reloads_the_view(store: Store, w: World) -> 
     async with app.run_test(size=SIZE):
         screen = await _loaded(app)
         with store.write() as session:
-            tickets.classify(
+            writes.classify(
                 session,
                 ticket_id=t.id or 0,
                 expected_version=None,
@@ -486,7 +487,7 @@ async def test_times_show_in_the_operators_own_time_zone(store: Store, w: World)
     # 07:30 UTC is 10:30 in Moscow.
     t = new_ticket(store, w, now=datetime(2026, 11, 18, 7, 30, tzinfo=UTC))
     with store.write() as session:
-        team.edit_user(session, user_id=w.dispatcher.id or 0, timezone="Europe/Moscow")
+        users.edit_user(session, user_id=w.dispatcher.id or 0, timezone="Europe/Moscow")
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _loaded(app)

@@ -17,9 +17,10 @@ from dispatcher.screens.dialogs.assign import AssignDialog
 from dispatcher.screens.dialogs.classify import ClassifyDialog
 from dispatcher.screens.new_ticket import NewTicketScreen
 from dispatcher.screens.ticket import TicketScreen
-from dispatcher.store import team, tickets
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Contract
+from dispatcher.store.people import schedules
+from dispatcher.store.tickets import writes
 from tests.conftest import NOW
 from tests.factories import World, new_ticket, world
 from tests.ui.ticket_side import HOSTILE, Host, operator, ticket_host, until
@@ -37,7 +38,7 @@ def w(store: Store) -> World:
     w = world(store)
     with store.write() as session:
         for user in (w.engineer, w.engineer2):
-            team.set_shifts(session, user_id=user.id or 0, specs=["mon-sun 00:00-24:00"])
+            schedules.set_shifts(session, user_id=user.id or 0, specs=["mon-sun 00:00-24:00"])
     return w
 
 
@@ -46,7 +47,7 @@ def ticket_id(store: Store, w: World) -> int:
     body = "VPN drops every 5 minutes.\n" + "\n".join(f"> earlier mail line {n}" for n in range(8))
     t = new_ticket(store, w, now=NOW, subject=f"VPN unstable {HOSTILE}", body=body)
     with store.write() as session:
-        tickets.add_message(
+        writes.add_message(
             session,
             ticket_id=t.id or 0,
             kind=MessageKind.reply,
@@ -54,7 +55,7 @@ def ticket_id(store: Store, w: World) -> int:
             actor_id=w.dispatcher.id,
             now=NOW + timedelta(minutes=5),
         )
-        tickets.add_message(
+        writes.add_message(
             session,
             ticket_id=t.id or 0,
             kind=MessageKind.note,

@@ -12,7 +12,7 @@ from textual.screen import Screen
 
 from dispatcher.identity import Operator, sign_in
 from dispatcher.screens.ticket import TicketScreen
-from dispatcher.store.engine import Store
+from dispatcher.store.db.engine import Store
 
 HOSTILE = "[@click=app.quit]Click me[/] [bold red]loud[/] \x1b]0;pwned\x07\x1b[31mred"
 

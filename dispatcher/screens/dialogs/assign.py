@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from dispatcher.domain.routing import Suggestion
 from dispatcher.screens.dialogs._base import Dialog
-from dispatcher.store.work import Named
+from dispatcher.store.tickets.reading import Named
 from dispatcher.text import plain
 
 

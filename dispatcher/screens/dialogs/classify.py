@@ -13,7 +13,7 @@ from textual.widgets import Button, Label, Select
 
 from dispatcher.domain.enums import Priority
 from dispatcher.screens.dialogs._base import Dialog
-from dispatcher.store.work import ClassifyChoices, Named, TicketDetail
+from dispatcher.store.tickets.reading import ClassifyChoices, Named, TicketDetail
 from dispatcher.text import plain
 
 FIELDS = ("category_id", "priority", "client_id", "contract_id", "equipment_id")

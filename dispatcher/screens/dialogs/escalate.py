@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, Select
 from dispatcher.domain.durations import parse_duration
 from dispatcher.domain.enums import EscalationTarget
 from dispatcher.screens.dialogs._base import Dialog
-from dispatcher.store.work import Named
+from dispatcher.store.tickets.reading import Named
 from dispatcher.text import plain
 
 

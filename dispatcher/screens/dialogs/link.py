@@ -8,7 +8,7 @@ from textual.widgets import Select
 
 from dispatcher.domain.enums import LinkKind
 from dispatcher.screens.dialogs.pick_ticket import PickTicketDialog
-from dispatcher.store.work import TicketBrief
+from dispatcher.store.tickets.reading import TicketBrief
 
 
 class LinkDialog(PickTicketDialog):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dispatcher.screens.dialogs.pick_ticket import PickTicketDialog
-from dispatcher.store.work import TicketBrief
+from dispatcher.store.tickets.reading import TicketBrief
 
 
 class MergeDialog(PickTicketDialog):

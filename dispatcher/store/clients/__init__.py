@@ -1,0 +1,1 @@
+"""Clients: companies and domains, contacts, contracts, equipment."""

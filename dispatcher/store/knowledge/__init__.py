@@ -1,0 +1,1 @@
+"""The knowledge base: articles and full-text search."""

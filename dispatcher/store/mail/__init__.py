@@ -1,0 +1,1 @@
+"""Mail in the store: inbound threading, the outbox, notifications."""

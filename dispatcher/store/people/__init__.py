@@ -1,0 +1,1 @@
+"""The team: users, competences, shifts and leave."""

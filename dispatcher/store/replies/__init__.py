@@ -1,0 +1,1 @@
+"""Replies: templates, rendering them against a ticket, composing and sending."""

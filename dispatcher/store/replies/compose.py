@@ -1,0 +1,165 @@
+"""Composing and sending a reply or a note: who it goes to, what changed since the
+composer opened, and the write that sends it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from dispatcher.domain.enums import MessageKind
+from dispatcher.domain.errors import (
+    NotFoundError,
+    ValidationError,
+)
+from dispatcher.store.models import (
+    Contact,
+    Ticket,
+)
+from dispatcher.store.replies.placeholders import ArticleLink, email_of_contact, ticket_context
+from dispatcher.store.replies.rendering import render_pair
+from dispatcher.store.replies.templates import TemplateInfo, list_templates, record_use
+
+
+def contact_email(session: Session, *, contact_id: int | None) -> str | None:
+    """The address a reply goes to: the contact's first email that does not bounce."""
+    if contact_id is None:
+        return None
+    return email_of_contact(session, contact_id=contact_id).get("email")
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeInfo:
+    """What the composer shows before anything is typed (plain values)."""
+
+    ticket_id: int
+    ref: str
+    subject: str
+    version: int
+    recipient_name: str
+    recipient_email: str | None
+    context: dict[str, Any]
+    templates: list[TemplateInfo]
+
+
+@dataclass(frozen=True, slots=True)
+class NewSince:
+    """What happened to a ticket after the version a composer opened it at."""
+
+    version: int
+    messages: int
+    changes: list[str]
+
+
+def compose_info(session: Session, *, ticket_id: int, sender_id: int | None) -> ComposeInfo:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", f"#{ticket_id}")
+    contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    return ComposeInfo(
+        ticket_id=ticket_id,
+        ref=f"#{ticket_id}",
+        subject=ticket.subject,
+        version=ticket.version,
+        recipient_name=contact.name if contact else "",
+        recipient_email=contact_email(session, contact_id=ticket.contact_id),
+        context=ticket_context(session, ticket_id=ticket_id, sender_id=sender_id),
+        templates=list_templates(session),
+    )
+
+
+def new_since(session: Session, *, ticket_id: int, version: int) -> NewSince:
+    from dispatcher.domain.enums import EventKind
+    from dispatcher.store.models import TicketEvent
+    from dispatcher.store.tickets.history import changes_since
+
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", f"#{ticket_id}")
+    events = session.exec(
+        select(TicketEvent.kind).where(
+            TicketEvent.ticket_id == ticket_id, col(TicketEvent.version) > version
+        )
+    ).all()
+    return NewSince(
+        version=ticket.version,
+        messages=sum(1 for kind in events if kind == EventKind.message_added),
+        changes=changes_since(session, ticket_id=ticket_id, version=version),
+    )
+
+
+def reply_subject(ref: str, subject: str) -> str:
+    """The subject of a reply: always carrying `[#N]`, so answers thread back."""
+    subject = " ".join(subject.split())
+    return subject if f"[{ref}]" in subject else f"[{ref}] {subject}".strip()
+
+
+def send(
+    session: Session,
+    *,
+    ticket_id: int,
+    kind: MessageKind,
+    subject: str,
+    body: str,
+    sender_id: int,
+    expected_version: int,
+    articles: Sequence[ArticleLink] = (),
+    template_name: str | None = None,
+    now: datetime,
+) -> int:
+    """Render and store a reply or a note; a reply is queued for mail in the same transaction.
+
+    The subject and body are templates themselves: a placeholder without a value refuses
+    the whole message. A reply goes to the contact's email (there must be one), meets the
+    first-response target, and carries `[#N]` in its subject. A note is never queued.
+    Returns the new message's id.
+    """
+    from dispatcher.store.mail import outbox
+    from dispatcher.store.tickets import writes
+
+    kind = MessageKind(kind)
+    if kind == MessageKind.inbound:
+        raise ValidationError("the composer writes replies and notes only")
+    context = ticket_context(session, ticket_id=ticket_id, sender_id=sender_id, articles=articles)
+    rendered = render_pair(subject, body, context)
+    if not rendered.body.strip():
+        raise ValidationError(f"an empty {kind.value} cannot be sent")
+    ticket = session.get(Ticket, ticket_id)
+    assert ticket is not None
+    to_address = ""
+    if kind == MessageKind.reply:
+        to_address = contact_email(session, contact_id=ticket.contact_id) or ""
+        if not to_address:
+            raise ValidationError(f"#{ticket_id} has no contact email: a reply cannot be sent")
+    full_subject = reply_subject(f"#{ticket_id}", rendered.subject or f"Re: {ticket.subject}")
+    message = writes.add_message(
+        session,
+        ticket_id=ticket_id,
+        kind=kind,
+        body=rendered.body,
+        actor_id=sender_id,
+        expected_version=expected_version,
+        contact_id=ticket.contact_id if kind == MessageKind.reply else None,
+        to_addresses=to_address,
+        subject=full_subject,
+        now=now,
+    )
+    assert message.id is not None
+    if kind == MessageKind.reply:
+        outbox.enqueue(
+            session,
+            kind="reply",
+            to_addresses=to_address,
+            subject=full_subject,
+            body=rendered.body,
+            now=now,
+            ticket=session.get(Ticket, ticket_id),
+            message_row_id=message.id,
+            message_id=message.message_id,
+        )
+    if template_name:
+        record_use(session, name=template_name)
+    return message.id

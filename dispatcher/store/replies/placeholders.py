@@ -1,0 +1,186 @@
+"""What a reply template is rendered against: a ticket's placeholders.
+
+The placeholders a template may use (all plain strings)::
+
+    ticket.ref ticket.number ticket.subject ticket.priority ticket.status
+    ticket.first_response_due ticket.resolution_due     (local time of the plan's calendar)
+    client.name   contact.name contact.email   engineer.name (the assignee, else the sender)
+    sender.name   article.title article.url article.slug (the article inserted, if any)
+    articles (every inserted article, each with title/url/slug)
+    escalation.vendor escalation.vendor_ref             (the latest escalation, if any)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, col, select
+
+from dispatcher.domain.enums import ContactPointKind
+from dispatcher.domain.errors import (
+    NotFoundError,
+)
+from dispatcher.store.models import (
+    Calendar,
+    Client,
+    Contact,
+    ContactPoint,
+    Escalation,
+    SlaPlan,
+    Ticket,
+    User,
+)
+from dispatcher.store.replies.rendering import Namespace
+
+DUE_FORMAT = "%Y-%m-%d %H:%M %Z"
+
+
+DEFAULT_KB_URL = "kb:{slug}"  # how an article is linked when no public KB address is set
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleLink:
+    slug: str
+    title: str
+    url: str
+
+
+def ticket_context(
+    session: Session,
+    *,
+    ticket_id: int,
+    sender_id: int | None,
+    articles: Sequence[ArticleLink] = (),
+) -> dict[str, Any]:
+    """Everything a template may name, for this ticket (plain strings only)."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", f"#{ticket_id}")
+    zone = _zone_of(session, ticket)
+    context: dict[str, Any] = {
+        "ticket": Namespace(
+            "ticket",
+            {
+                "ref": f"#{ticket_id}",
+                "number": str(ticket_id),
+                "subject": ticket.subject,
+                "priority": ticket.priority.value,
+                "status": ticket.status.value,
+                **_due("first_response_due", ticket.first_response_due, zone),
+                **_due("resolution_due", ticket.resolution_due, zone),
+            },
+        )
+    }
+    if ticket.client_id is not None and (client := session.get(Client, ticket.client_id)):
+        context["client"] = Namespace("client", {"name": client.name})
+    if ticket.contact_id is not None and (contact := session.get(Contact, ticket.contact_id)):
+        context["contact"] = Namespace(
+            "contact",
+            {"name": contact.name, **email_of_contact(session, contact_id=ticket.contact_id)},
+        )
+    sender = session.get(User, sender_id) if sender_id is not None else None
+    if sender is not None:
+        context["sender"] = Namespace("sender", {"name": sender.name})
+    engineer = session.get(User, ticket.assignee_id) if ticket.assignee_id else sender
+    if engineer is not None:
+        context["engineer"] = Namespace("engineer", {"name": engineer.name})
+    context.update(ticket_context_articles(articles))
+    escalation = session.exec(
+        select(Escalation)
+        .where(Escalation.ticket_id == ticket_id)
+        .order_by(col(Escalation.created_at).desc(), col(Escalation.id).desc())
+        .limit(1)
+    ).first()
+    if escalation is not None:
+        values = {"vendor": escalation.vendor, "vendor_ref": escalation.vendor_ref}
+        context["escalation"] = Namespace("escalation", {k: v for k, v in values.items() if v})
+    return context
+
+
+def ticket_context_articles(articles: Sequence[ArticleLink]) -> dict[str, Any]:
+    """The `article` (the first inserted) and `articles` placeholders; none without any."""
+    if not articles:
+        return {}
+    links = [
+        Namespace("article", {"title": a.title, "url": a.url, "slug": a.slug}) for a in articles
+    ]
+    return {"article": links[0], "articles": links}
+
+
+def article_link(slug: str, title: str, *, kb_url: str | None = None) -> ArticleLink:
+    """The article's link: `{kb_url}/{slug}` with a public KB address, else `kb:{slug}`."""
+    if kb_url:
+        url = f"{kb_url.rstrip('/')}/{quote(slug, safe='/')}"
+    else:
+        url = DEFAULT_KB_URL.format(slug=slug)
+    return ArticleLink(slug=slug, title=title, url=url)
+
+
+def latest_active_ticket(session: Session) -> int | None:
+    """The active ticket changed most recently: what a template is previewed against."""
+    from dispatcher.domain.enums import ACTIVE_STATUSES
+
+    return session.exec(
+        select(Ticket.id)
+        .where(col(Ticket.status).in_(ACTIVE_STATUSES))
+        .order_by(col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+        .limit(1)
+    ).first()
+
+
+def sample_context() -> dict[str, Any]:
+    """Every placeholder with a made-up value: what a template is checked against."""
+    article = {"title": "Resetting a VPN token", "url": "kb:net/vpn", "slug": "net/vpn"}
+    return {
+        "ticket": Namespace(
+            "ticket",
+            {
+                "ref": "#1042",
+                "number": "1042",
+                "subject": "VPN down",
+                "priority": "high",
+                "status": "open",
+                "first_response_due": "2025-01-06 10:00 UTC",
+                "resolution_due": "2025-01-07 18:00 UTC",
+            },
+        ),
+        "client": Namespace("client", {"name": "Acme"}),
+        "contact": Namespace("contact", {"name": "Anna", "email": "anna@acme.example"}),
+        "engineer": Namespace("engineer", {"name": "Ivan"}),
+        "sender": Namespace("sender", {"name": "Olga"}),
+        "article": Namespace("article", article),
+        "articles": [Namespace("article", article)],
+        "escalation": Namespace("escalation", {"vendor": "Cisco", "vendor_ref": "SR-1"}),
+    }
+
+
+def _zone_of(session: Session, ticket: Ticket) -> ZoneInfo:
+    plan = session.get(SlaPlan, ticket.sla_plan_id) if ticket.sla_plan_id else None
+    calendar = session.get(Calendar, plan.calendar_id) if plan else None
+    try:
+        return ZoneInfo(calendar.timezone if calendar else "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _due(key: str, value: datetime | None, zone: ZoneInfo) -> dict[str, str]:
+    return {} if value is None else {key: value.astimezone(zone).strftime(DUE_FORMAT)}
+
+
+def email_of_contact(session: Session, *, contact_id: int) -> dict[str, str]:
+    point = session.exec(
+        select(ContactPoint)
+        .where(
+            ContactPoint.contact_id == contact_id,
+            ContactPoint.kind == ContactPointKind.email,
+            col(ContactPoint.bouncing).is_(False),
+        )
+        .order_by(col(ContactPoint.id))
+        .limit(1)
+    ).first()
+    return {"email": point.value} if point else {}

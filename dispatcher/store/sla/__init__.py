@@ -1,0 +1,1 @@
+"""SLA: the clock kept as events, plans and calendars, explanations, alerts."""

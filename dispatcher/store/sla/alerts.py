@@ -1,0 +1,317 @@
+"""SLA alerts: the sweep that raises them, auto-close, and acknowledging or snoozing them.
+
+Every alert has an idempotency key (ticket, target, deadline, threshold, audience) under a
+unique constraint, inserted with ON CONFLICT DO NOTHING: however many consoles and
+watchers sweep one database, each alert is inserted, and so fires, exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, or_, select
+
+from dispatcher.domain.enums import AlertKind, EventKind, Priority, Role, TicketStatus
+from dispatcher.domain.errors import NotFoundError, ValidationError
+from dispatcher.domain.sla import (
+    AlertStep,
+    ClockEvent,
+    alert_key,
+    alert_steps,
+    next_alert_after,
+)
+from dispatcher.store.models import (
+    ACTIVE_STATUS_SQL,
+    NO_DEADLINE,
+    Alert,
+    SlaPlan,
+    Ticket,
+    table_of,
+)
+from dispatcher.store.sla import clock as sla_clock
+from dispatcher.store.tickets.history import record
+from dispatcher.store.tickets.writes import change_status, classify
+
+SWEEP_BATCH = 500
+_RAISE = {
+    Priority.low: Priority.normal,
+    Priority.normal: Priority.high,
+    Priority.high: Priority.urgent,
+}
+
+
+@dataclass
+class SweepResult:
+    tickets: int = 0
+    fired: list[int] = field(default_factory=list)  # ids of alerts this sweep inserted
+    breached: list[int] = field(default_factory=list)  # ticket ids that breached now
+    closed: list[int] = field(default_factory=list)  # ticket ids auto-closed
+
+
+def sweep(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> SweepResult:
+    """Raise every warning and breach that is due; read only tickets whose alert is due."""
+    result = SweepResult()
+    tickets = session.exec(
+        select(Ticket)
+        .where(text(ACTIVE_STATUS_SQL), col(Ticket.next_alert_at) <= now)
+        .order_by(col(Ticket.next_alert_at))
+        .limit(batch)
+    ).all()
+    plans = sla_clock.PlanCache(session)
+    ids = [ticket.id or 0 for ticket in tickets]
+    # Two reads for the whole batch: every clock, and every alert already raised.
+    events = sla_clock.clock_events_of(session, ticket_ids=ids)
+    raised: dict[int, set[str]] = {ticket_id: set() for ticket_id in ids}
+    if ids:
+        alert = table_of(Alert)
+        for ticket_id, key in session.connection().execute(
+            select(alert.c.ticket_id, alert.c.key).where(alert.c.ticket_id.in_(ids))
+        ):
+            raised[ticket_id].add(key)
+    next_alerts: list[dict[str, Any]] = []
+    for ticket in tickets:
+        result.tickets += 1
+        at = _sweep_ticket(
+            session,
+            ticket=ticket,
+            now=now,
+            result=result,
+            plans=plans,
+            events=events[ticket.id or 0],
+            raised=raised[ticket.id or 0],
+        )
+        next_alerts.append({"ticket": ticket.id, "at": at})
+    if next_alerts:
+        session.flush()
+        # One statement for the batch, and `version` left alone: the sweep's bookkeeping is
+        # not a change a dispatcher holding the ticket open should be refused over.
+        table = table_of(Ticket)
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("ticket"))
+            .values(next_alert_at=bindparam("at")),
+            next_alerts,
+        )
+    return result
+
+
+def _sweep_ticket(
+    session: Session,
+    *,
+    ticket: Ticket,
+    now: datetime,
+    result: SweepResult,
+    plans: sla_clock.PlanCache,
+    events: list[ClockEvent],
+    raised: set[str],
+) -> datetime:
+    """Raise what is due for one ticket; when the sweep must look at it next.
+
+    `raised` holds the keys already inserted (by this or another sweeper): those need no
+    insert attempt. A race with another sweeper is still settled by the unique key.
+    """
+    assert ticket.id is not None
+    clock = sla_clock.state(session, ticket=ticket, now=now, plans=plans, events=events)
+    if clock is None:
+        return NO_DEADLINE
+    due = [step for step in alert_steps(clock) if step.fire_at <= now]
+    latest = {step.target: step for step in due}  # steps are in firing order
+    priority = ticket.priority
+    for step in due:
+        superseded = latest[step.target] is not step
+        key = alert_key(ticket.id, step.target, step.due_at, step.threshold)
+        for audience, recipient_id, role in _audiences(ticket, step):
+            if f"{key}:{audience}" in raised:
+                continue
+            alert_id = _insert_once(
+                session,
+                {
+                    "key": f"{key}:{audience}",
+                    "ticket_id": ticket.id,
+                    "kind": AlertKind.breach if step.is_breach else AlertKind.warning,
+                    "target": step.target,
+                    "threshold_minutes": step.threshold,
+                    "due_at": step.due_at,
+                    "fired_at": now,
+                    "recipient_id": recipient_id,
+                    "recipient_role": role,
+                    "message": _message(ticket, step),
+                    # Missed while nothing ran and overtaken by a later step: kept, not shown.
+                    "acknowledged_at": now if superseded else None,
+                },
+            )
+            if alert_id is None:
+                continue
+            if not superseded:
+                result.fired.append(alert_id)
+            if step.is_breach and audience == "lead":
+                _on_breach(session, ticket=ticket, step=step, now=now, result=result)
+    if ticket.priority != priority:  # a breach raised it: other warning thresholds apply
+        session.flush()
+        clock = sla_clock.state(session, ticket=ticket, now=now, plans=plans, events=events)
+    return (clock and next_alert_after(clock, now)) or NO_DEADLINE
+
+
+def _audiences(ticket: Ticket, step: AlertStep) -> list[tuple[str, int | None, Role | None]]:
+    """Who hears of it: the assignee first, then the dispatchers; a breach goes to the leads."""
+    assignee: list[tuple[str, int | None, Role | None]] = (
+        [("assignee", ticket.assignee_id, None)] if ticket.assignee_id else []
+    )
+    if step.is_breach:
+        return [("lead", None, Role.lead), *assignee]
+    if step.first_warning and assignee:
+        return assignee
+    return [*assignee, ("dispatcher", None, Role.dispatcher)]
+
+
+def _message(ticket: Ticket, step: AlertStep) -> str:
+    what = step.target.value.replace("_", " ")
+    if step.is_breach:
+        return f"#{ticket.id}: {what} deadline breached"
+    return f"#{ticket.id}: {what} due in {step.threshold} business minutes"
+
+
+def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert the alert unless its key exists; its id if this call inserted it."""
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT_ONCE.get(dialect)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = table_of(Alert)
+        statement = _INSERT_ONCE[dialect] = (
+            insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
+        )
+    inserted = session.execute(statement, values).scalar_one_or_none()
+    return int(inserted) if inserted is not None else None
+
+
+_INSERT_ONCE: dict[str, Any] = {}
+
+
+def _on_breach(
+    session: Session, *, ticket: Ticket, step: AlertStep, now: datetime, result: SweepResult
+) -> None:
+    assert ticket.id is not None
+    result.breached.append(ticket.id)
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.sla_breached,
+        actor_id=None,
+        now=now,
+        data={"target": step.target.value, "due_at": step.due_at.isoformat()},
+        bump=False,
+    )
+    plan = session.get(SlaPlan, ticket.sla_plan_id) if ticket.sla_plan_id else None
+    raised = _RAISE.get(ticket.priority)
+    if plan is not None and plan.breach_raises_priority and raised is not None:
+        classify(
+            session,
+            ticket_id=ticket.id,
+            expected_version=None,
+            actor_id=None,
+            priority=raised,
+            reason=f"{step.target.value.replace('_', ' ')} deadline breached",
+            replan_sla=False,
+            now=now,
+        )
+
+
+def auto_close(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> list[int]:
+    """Close resolved tickets whose client did not answer within the plan's window.
+
+    `next_alert_at` of a resolved ticket is the end of its window in business time.
+    """
+    due = session.exec(
+        select(Ticket)
+        .where(text("status = 'resolved'"), col(Ticket.next_alert_at) <= now)
+        .order_by(col(Ticket.next_alert_at))
+        .limit(batch)
+    ).all()
+    closed = []
+    for ticket in due:
+        assert ticket.id is not None
+        plan = session.get(SlaPlan, ticket.sla_plan_id) if ticket.sla_plan_id else None
+        hours = f"{plan.confirm_window_minutes / 60:g}h of business time" if plan else "a while"
+        change_status(
+            session,
+            ticket_id=ticket.id,
+            expected_version=None,
+            actor_id=None,
+            status=TicketStatus.closed,
+            reason=f"closed without the client's answer after {hours}",
+            now=now,
+        )
+        closed.append(ticket.id)
+    return closed
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    id: int
+    ticket_id: int
+    subject: str
+    kind: AlertKind
+    message: str
+    due_at: datetime
+    fired_at: datetime
+
+
+def open_alerts(
+    session: Session, *, user_id: int, role: Role, now: datetime, limit: int = 200
+) -> list[AlertView]:
+    """Alerts for this user that are neither acknowledged nor snoozed; leads see them all."""
+    audience = (
+        []
+        if role in (Role.lead, Role.admin)
+        else [or_(col(Alert.recipient_id) == user_id, col(Alert.recipient_role) == role)]
+    )
+    rows = session.exec(
+        select(Alert, Ticket.subject)
+        .join(Ticket, col(Ticket.id) == col(Alert.ticket_id))
+        .where(
+            col(Alert.acknowledged_at).is_(None),
+            or_(col(Alert.snoozed_until).is_(None), col(Alert.snoozed_until) <= now),
+            *audience,
+        )
+        .order_by(col(Alert.due_at), col(Alert.id))
+        .limit(limit)
+    ).all()
+    return [
+        AlertView(
+            id=alert.id or 0,
+            ticket_id=alert.ticket_id,
+            subject=subject,
+            kind=alert.kind,
+            message=alert.message,
+            due_at=alert.due_at,
+            fired_at=alert.fired_at,
+        )
+        for alert, subject in rows
+    ]
+
+
+def acknowledge(session: Session, *, alert_id: int, user_id: int, now: datetime) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFoundError("alert", alert_id)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+        alert.acknowledged_by_id = user_id
+        session.add(alert)
+    return alert
+
+
+def snooze(session: Session, *, alert_id: int, until: datetime, now: datetime) -> Alert:
+    if until <= now:
+        raise ValidationError("snooze until a time in the future")
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFoundError("alert", alert_id)
+    alert.snoozed_until = until
+    session.add(alert)
+    return alert

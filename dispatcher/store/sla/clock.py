@@ -1,0 +1,421 @@
+"""The SLA clock in the store: clock events appended to the ticket's history, due columns
+derived from them with `domain.sla.compute` and the plan's calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, or_, select
+
+from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
+from dispatcher.domain.enums import EventKind, Priority, SlaTarget, TicketStatus
+from dispatcher.domain.sla import Budgets, ClockEvent, ClockState, alert_steps, compute
+from dispatcher.store.models import (
+    NO_DEADLINE,
+    Calendar,
+    Contract,
+    SlaPlan,
+    SlaPlanTarget,
+    Ticket,
+    TicketEvent,
+    table_of,
+)
+from dispatcher.store.tickets.history import record
+
+CLOCK_EVENTS = (
+    EventKind.sla_started,
+    EventKind.sla_paused,
+    EventKind.sla_resumed,
+    EventKind.sla_plan_changed,
+    EventKind.sla_met,
+)
+# While a ticket is in one of these, its SLA clock does not run.
+PAUSED_STATUSES = frozenset(
+    {
+        TicketStatus.waiting_client,
+        TicketStatus.resolved,
+        TicketStatus.closed,
+        TicketStatus.merged,
+        TicketStatus.spam,
+    }
+)
+
+
+def contract_for(session: Session, *, client_id: int | None, on: datetime) -> Contract | None:
+    """The client's contract valid on that day (the latest-starting one if several)."""
+    if client_id is None:
+        return None
+    day = on.date()
+    return session.exec(
+        select(Contract)
+        .where(
+            Contract.client_id == client_id,
+            col(Contract.valid_from) <= day,
+            or_(col(Contract.valid_to).is_(None), col(Contract.valid_to) >= day),
+        )
+        .order_by(col(Contract.valid_from).desc(), col(Contract.id).desc())
+    ).first()
+
+
+def default_plan(session: Session) -> SlaPlan | None:
+    return session.exec(
+        select(SlaPlan).order_by(col(SlaPlan.is_default).desc(), col(SlaPlan.id))
+    ).first()
+
+
+def plan_for(session: Session, *, ticket: Ticket) -> SlaPlan | None:
+    if ticket.contract_id is not None:
+        contract = session.get(Contract, ticket.contract_id)
+        if contract is not None:
+            return session.get(SlaPlan, contract.sla_plan_id)
+    return default_plan(session)
+
+
+def budgets_for(session: Session, *, plan_id: int, priority: Priority) -> Budgets | None:
+    target = session.exec(
+        select(SlaPlanTarget).where(
+            SlaPlanTarget.plan_id == plan_id, SlaPlanTarget.priority == priority
+        )
+    ).first()
+    if target is None:
+        return None
+    return Budgets(
+        first_response=target.first_response_minutes,
+        resolution=target.resolution_minutes,
+        update=target.update_minutes,
+    )
+
+
+def calendar_spec(row: Calendar) -> CalendarSpec:
+    return CalendarSpec.from_json(
+        row.model_dump(
+            include={
+                "timezone",
+                "always_open",
+                "hours",
+                "country",
+                "subdivision",
+                "closed",
+                "extra_open",
+            }
+        )
+    )
+
+
+def business_calendar(row: Calendar) -> BusinessCalendar:
+    """The calendar for a row, cached until the row changes (`updated_at` is in the key)."""
+    key = (row.id or 0, row.updated_at)
+    calendar = _CALENDARS.get(key)
+    if calendar is None:
+        if len(_CALENDARS) > 64:
+            _CALENDARS.clear()
+        calendar = _CALENDARS[key] = BusinessCalendar.from_spec(calendar_spec(row))
+    return calendar
+
+
+_CALENDARS: dict[tuple[int, datetime], BusinessCalendar] = {}
+
+
+def calendar_of_plan(session: Session, *, plan: SlaPlan) -> BusinessCalendar:
+    row = session.get(Calendar, plan.calendar_id)
+    assert row is not None, "a plan's calendar is a foreign key"
+    return business_calendar(row)
+
+
+def clock_events(session: Session, *, ticket_id: int) -> list[ClockEvent]:
+    event = table_of(TicketEvent)
+    rows = session.connection().execute(
+        select(event.c.at, event.c.kind, event.c.data, event.c.reason)
+        .where(event.c.ticket_id == ticket_id, event.c.kind.in_(CLOCK_EVENTS))
+        .order_by(event.c.id)
+    )
+    return [_clock_event(at, kind, data, reason) for at, kind, data, reason in rows]
+
+
+def clock_events_of(session: Session, *, ticket_ids: Sequence[int]) -> dict[int, list[ClockEvent]]:
+    """The clock events of many tickets in one query (the sweep's batch)."""
+    event = table_of(TicketEvent)
+    found: dict[int, list[ClockEvent]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if not ticket_ids:
+        return found
+    rows = session.connection().execute(
+        core_select(event.c.ticket_id, event.c.at, event.c.kind, event.c.data, event.c.reason)
+        .where(event.c.ticket_id.in_(ticket_ids), event.c.kind.in_(CLOCK_EVENTS))
+        .order_by(event.c.ticket_id, event.c.id)
+    )
+    for ticket_id, at, kind, data, reason in rows:
+        found[ticket_id].append(_clock_event(at, kind, data, reason))
+    return found
+
+
+def _clock_event(at: datetime, kind: str, data: Mapping[str, Any], reason: str) -> ClockEvent:
+    budgets = data.get("budgets")
+    target = data.get("target")
+    return ClockEvent(
+        at=at,
+        kind=EventKind(kind),
+        target=SlaTarget(target) if target else None,
+        budgets=Budgets(**budgets) if budgets else None,
+        reason=reason,
+    )
+
+
+def warn_thresholds(session: Session, *, plan_id: int, priority: Priority) -> tuple[int, ...]:
+    target = session.exec(
+        select(SlaPlanTarget).where(
+            SlaPlanTarget.plan_id == plan_id, SlaPlanTarget.priority == priority
+        )
+    ).first()
+    return tuple(int(m) for m in target.warn_before_minutes) if target else ()
+
+
+@dataclass
+class PlanCache:
+    """Plans, their calendars and warning thresholds, read once per unit of work."""
+
+    session: Session
+    _plans: dict[int, SlaPlan | None] = field(default_factory=dict)
+    _calendars: dict[int, BusinessCalendar] = field(default_factory=dict)
+    _thresholds: dict[tuple[int, Priority], tuple[int, ...]] = field(default_factory=dict)
+
+    def plan(self, plan_id: int | None) -> SlaPlan | None:
+        if plan_id is None:
+            return None
+        if plan_id not in self._plans:
+            self._plans[plan_id] = self.session.get(SlaPlan, plan_id)
+        return self._plans[plan_id]
+
+    def calendar(self, plan: SlaPlan) -> BusinessCalendar:
+        if plan.calendar_id not in self._calendars:
+            self._calendars[plan.calendar_id] = calendar_of_plan(self.session, plan=plan)
+        return self._calendars[plan.calendar_id]
+
+    def thresholds(self, plan_id: int, priority: Priority) -> tuple[int, ...]:
+        key = (plan_id, priority)
+        if key not in self._thresholds:
+            self._thresholds[key] = warn_thresholds(
+                self.session, plan_id=plan_id, priority=priority
+            )
+        return self._thresholds[key]
+
+
+def state(
+    session: Session,
+    *,
+    ticket: Ticket,
+    now: datetime,
+    plans: PlanCache | None = None,
+    events: Sequence[ClockEvent] | None = None,
+) -> ClockState | None:
+    """The clock of a ticket as of `now`, or None when no plan applies.
+
+    `events` may be handed in when they were read in bulk (`clock_events_of`).
+    """
+    plans = plans or PlanCache(session)
+    plan = plans.plan(ticket.sla_plan_id)
+    if plan is None or plan.id is None:
+        return None
+    assert ticket.id is not None
+    return compute(
+        events if events is not None else clock_events(session, ticket_id=ticket.id),
+        plans.calendar(plan),
+        now=now,
+        warn_before=plans.thresholds(plan.id, ticket.priority),
+    )
+
+
+def refresh_due(
+    session: Session, *, ticket: Ticket, now: datetime, clock: ClockState | None = None
+) -> ClockState | None:
+    """Re-derive the ticket's due columns from its clock events (or from `clock`, when the
+    caller has just computed it)."""
+    clock = clock or state(session, ticket=ticket, now=now)
+    if clock is None:
+        ticket.first_response_due = ticket.resolution_due = ticket.next_update_due = None
+        ticket.sla_paused_since = None
+        ticket.next_due_at = ticket.next_alert_at = NO_DEADLINE
+        session.add(ticket)
+        return None
+    first = clock.targets[SlaTarget.first_response]
+    resolution = clock.targets[SlaTarget.resolution]
+    if first.due_at is not None:
+        ticket.first_response_due = first.due_at
+    if first.met_at is not None:
+        ticket.first_responded_at = ticket.first_responded_at or first.met_at
+    if resolution.due_at is not None:
+        ticket.resolution_due = resolution.due_at
+    # When the next regular update is due while the clock runs (None when paused or none).
+    ticket.next_update_due = clock.targets[SlaTarget.update].due_at
+    if clock.paused:
+        ticket.sla_paused_since = ticket.sla_paused_since or now
+    else:
+        ticket.sla_paused_since = None
+    ticket.next_due_at = clock.next_due() or NO_DEADLINE
+    # The earliest step, even a past one: the sweep then fires whatever this change made due
+    # (a raised priority can put a threshold behind us); firing is idempotent.
+    steps = alert_steps(clock)
+    ticket.next_alert_at = steps[0].fire_at if steps else NO_DEADLINE
+    if ticket.status == TicketStatus.resolved and ticket.resolved_at is not None:
+        # A resolved ticket's next act is its auto-close, after the confirmation window.
+        plan = session.get(SlaPlan, ticket.sla_plan_id)
+        assert plan is not None
+        ticket.next_alert_at = calendar_of_plan(session, plan=plan).add_business_minutes(
+            ticket.resolved_at, plan.confirm_window_minutes
+        )
+    session.add(ticket)
+    return clock
+
+
+def start(session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime) -> None:
+    plan = plan_for(session, ticket=ticket)
+    if plan is None or plan.id is None:
+        return
+    plans = PlanCache(session)
+    budgets = budgets_for(session, plan_id=plan.id, priority=ticket.priority)
+    ticket.sla_plan_id = plan.id
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.sla_started,
+        actor_id=actor_id,
+        now=ticket.created_at,
+        data={
+            "plan": plan.name,
+            "priority": ticket.priority.value,
+            "budgets": _budgets_data(budgets),
+            "contract_id": ticket.contract_id,
+        },
+        bump=False,
+    )
+    # A new clock has exactly this one event: no need to read it back.
+    started = ClockEvent(at=ticket.created_at, kind=EventKind.sla_started, budgets=budgets)
+    clock = state(session, ticket=ticket, now=now, plans=plans, events=[started])
+    refresh_due(session, ticket=ticket, now=now, clock=clock)
+
+
+def replan(session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime) -> None:
+    """The priority or contract changed: the new plan's budgets apply from the start."""
+    plan = plan_for(session, ticket=ticket)
+    if plan is None or plan.id is None:
+        return
+    if ticket.sla_plan_id is None:
+        start(session, ticket=ticket, actor_id=actor_id, now=now)
+        return
+    budgets = budgets_for(session, plan_id=plan.id, priority=ticket.priority)
+    ticket.sla_plan_id = plan.id
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.sla_plan_changed,
+        actor_id=actor_id,
+        now=now,
+        data={
+            "plan": plan.name,
+            "priority": ticket.priority.value,
+            "budgets": _budgets_data(budgets),
+        },
+        bump=False,
+    )
+    session.flush()
+    refresh_due(session, ticket=ticket, now=now)
+
+
+def on_status_change(
+    session: Session, *, ticket: Ticket, old: TicketStatus, actor_id: int | None, now: datetime
+) -> None:
+    if ticket.sla_plan_id is None:
+        return
+    was_paused, paused = old in PAUSED_STATUSES, ticket.status in PAUSED_STATUSES
+    if ticket.status == TicketStatus.resolved:
+        _meet(session, ticket=ticket, target=SlaTarget.resolution, actor_id=actor_id, now=now)
+    if paused and not was_paused:
+        kind = EventKind.sla_paused
+    elif was_paused and not paused:
+        kind = EventKind.sla_resumed
+    else:
+        session.flush()
+        refresh_due(session, ticket=ticket, now=now)
+        return
+    data: dict[str, str] = {"status": ticket.status.value}
+    if kind == EventKind.sla_resumed and old in (TicketStatus.resolved, TicketStatus.closed):
+        data["target"] = SlaTarget.resolution.value  # reopened: resolution runs again
+    record(
+        session,
+        ticket=ticket,
+        kind=kind,
+        actor_id=actor_id,
+        now=now,
+        data=data,
+        reason=f"status {old.value} → {ticket.status.value}",
+        bump=False,
+    )
+    session.flush()
+    refresh_due(session, ticket=ticket, now=now)
+
+
+def on_public_reply(
+    session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime
+) -> None:
+    """The first public reply meets first response; every later one restarts the update
+    target (regular updates to the client)."""
+    if ticket.first_responded_at is not None:
+        if ticket.sla_plan_id is not None:
+            record(
+                session,
+                ticket=ticket,
+                kind=EventKind.sla_met,
+                actor_id=actor_id,
+                now=now,
+                data={"target": SlaTarget.update.value},
+                bump=False,
+            )
+            session.flush()
+            refresh_due(session, ticket=ticket, now=now)
+        return
+    ticket.first_responded_at = now
+    if ticket.sla_plan_id is None:
+        session.add(ticket)
+        return
+    _meet(session, ticket=ticket, target=SlaTarget.first_response, actor_id=actor_id, now=now)
+    session.flush()
+    refresh_due(session, ticket=ticket, now=now)
+
+
+def _meet(
+    session: Session, *, ticket: Ticket, target: SlaTarget, actor_id: int | None, now: datetime
+) -> None:
+    assert ticket.id is not None
+    already = session.exec(
+        select(TicketEvent.id).where(
+            TicketEvent.ticket_id == ticket.id,
+            TicketEvent.kind == EventKind.sla_met,
+            TicketEvent.data["target"].as_string() == target.value,
+        )
+    ).first()
+    if already is not None:
+        return
+    due = ticket.first_response_due if target == SlaTarget.first_response else ticket.resolution_due
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.sla_met,
+        actor_id=actor_id,
+        now=now,
+        data={"target": target.value, "late": bool(due and now > due)},
+        bump=False,
+    )
+
+
+def _budgets_data(budgets: Budgets | None) -> dict[str, int | None] | None:
+    if budgets is None:
+        return None
+    return {
+        "first_response": budgets.first_response,
+        "resolution": budgets.resolution,
+        "update": budgets.update,
+    }

@@ -1,0 +1,1 @@
+"""Tickets: writes, history, reading for the console, the queue, taking, transfer."""

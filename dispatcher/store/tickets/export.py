@@ -1,0 +1,270 @@
+"""Export of tickets: JSON (with messages and history) and CSV (scalar fields).
+
+Export streams: tickets are read in keyset pages by id, each page with its messages and
+events, one short read session per page, so a million tickets never sit in memory."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from dispatcher.domain.enums import (
+    TicketStatus,
+)
+from dispatcher.domain.errors import NotFoundError
+from dispatcher.store.db.engine import Store
+from dispatcher.store.lookup import M
+from dispatcher.store.models import (
+    Category,
+    Client,
+    Contact,
+    Message,
+    Queue,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from dispatcher.store.tickets.writes import parse_ref
+
+EXPORT_PAGE = 500
+
+
+SCALAR_FIELDS = (
+    "ref",
+    "subject",
+    "status",
+    "priority",
+    "channel",
+    "client",
+    "contact",
+    "category",
+    "queue",
+    "assignee",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+    "reopen_count",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFilter:
+    statuses: tuple[TicketStatus, ...] = ()
+    since: datetime | None = None  # created at or after
+    client_id: int | None = None
+
+
+def _filtered(query: Any, filters: ExportFilter) -> Any:
+    if filters.statuses:
+        query = query.where(col(Ticket.status).in_([s.value for s in filters.statuses]))
+    if filters.since is not None:
+        query = query.where(col(Ticket.created_at) >= filters.since)
+    if filters.client_id is not None:
+        query = query.where(Ticket.client_id == filters.client_id)
+    return query
+
+
+def count_tickets(session: Session, *, filters: ExportFilter = ExportFilter()) -> int:
+    query = _filtered(select(func.count()).select_from(Ticket), filters)
+    return int(session.exec(query).one())
+
+
+def export_page(
+    session: Session,
+    *,
+    filters: ExportFilter = ExportFilter(),
+    after_id: int = 0,
+    limit: int = EXPORT_PAGE,
+    with_history: bool = True,
+) -> list[dict[str, Any]]:
+    """The next page of tickets (ids above `after_id`) as plain dicts, in id order."""
+    query = select(Ticket).where(col(Ticket.id) > after_id).order_by(col(Ticket.id)).limit(limit)
+    tickets: list[Ticket] = list(session.exec(_filtered(query, filters)).all())
+    return _as_dicts(session, tickets, with_history=with_history)
+
+
+def list_tickets(
+    session: Session, *, filters: ExportFilter = ExportFilter(), limit: int = 50
+) -> list[dict[str, Any]]:
+    """The newest matching tickets, newest first, as plain dicts without messages."""
+    query = select(Ticket).order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    tickets: list[Ticket] = list(session.exec(_filtered(query, filters).limit(limit)).all())
+    return _as_dicts(session, tickets, with_history=False)
+
+
+def ticket_dict(session: Session, *, ticket_id: int) -> dict[str, Any]:
+    """One ticket with its messages and history, as in an export, plus its SLA times."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", f"#{ticket_id}")
+    item = _as_dicts(session, [ticket], with_history=True)[0]
+    item["first_response_due"] = iso(ticket.first_response_due)
+    item["first_responded_at"] = iso(ticket.first_responded_at)
+    item["resolution_due"] = iso(ticket.resolution_due)
+    return item
+
+
+def _as_dicts(
+    session: Session, tickets: Sequence[Ticket], *, with_history: bool
+) -> list[dict[str, Any]]:
+    if not tickets:
+        return []
+    ids = [t.id or 0 for t in tickets]
+    clients = _names(session, Client, Client.name, {t.client_id for t in tickets})
+    contacts = _names(session, Contact, Contact.name, {t.contact_id for t in tickets})
+    categories = _names(session, Category, Category.name, {t.category_id for t in tickets})
+    queues = _names(session, Queue, Queue.name, {t.queue_id for t in tickets})
+    user_ids: set[int | None] = {t.assignee_id for t in tickets}
+    messages: dict[int, list[Message]] = {}
+    events: dict[int, list[TicketEvent]] = {}
+    if with_history:
+        for chunk in in_chunks(ids):
+            for message in session.exec(
+                select(Message)
+                .where(col(Message.ticket_id).in_(chunk))
+                .order_by(col(Message.ticket_id), col(Message.created_at), col(Message.id))
+            ).all():
+                messages.setdefault(message.ticket_id, []).append(message)
+                user_ids.add(message.author_id)
+            for event in session.exec(
+                select(TicketEvent)
+                .where(col(TicketEvent.ticket_id).in_(chunk))
+                .order_by(col(TicketEvent.ticket_id), col(TicketEvent.id))
+            ).all():
+                events.setdefault(event.ticket_id, []).append(event)
+                user_ids.add(event.actor_id)
+    logins = _names(session, User, User.login, user_ids)
+    page = []
+    for ticket in tickets:
+        item: dict[str, Any] = {
+            "ref": ticket.ref,
+            "subject": ticket.subject,
+            "status": ticket.status.value,
+            "priority": ticket.priority.value,
+            "channel": ticket.channel.value,
+            "client": clients.get(ticket.client_id),
+            "contact": contacts.get(ticket.contact_id),
+            "category": categories.get(ticket.category_id),
+            "queue": queues.get(ticket.queue_id),
+            "assignee": logins.get(ticket.assignee_id),
+            "created_at": iso(ticket.created_at),
+            "updated_at": iso(ticket.updated_at),
+            "resolved_at": iso(ticket.resolved_at),
+            "closed_at": iso(ticket.closed_at),
+            "reopen_count": ticket.reopen_count,
+        }
+        if with_history:
+            item["messages"] = [
+                {
+                    "message_id": m.message_id,
+                    "kind": m.kind.value,
+                    "channel": m.channel.value,
+                    "author": logins.get(m.author_id),
+                    "from": m.from_address,
+                    "to": m.to_addresses,
+                    "cc": m.cc_addresses,
+                    "subject": m.subject,
+                    "body": m.body,
+                    "created_at": iso(m.created_at),
+                    "in_reply_to": m.in_reply_to,
+                    "references": m.references,
+                }
+                for m in messages.get(ticket.id or 0, [])
+            ]
+            item["events"] = [
+                {
+                    "kind": e.kind.value,
+                    "at": iso(e.at),
+                    "actor": logins.get(e.actor_id),
+                    "data": e.data,
+                    "reason": e.reason,
+                }
+                for e in events.get(ticket.id or 0, [])
+            ]
+        page.append(item)
+    return page
+
+
+def iter_export(
+    store: Store,
+    *,
+    filters: ExportFilter = ExportFilter(),
+    page_size: int = EXPORT_PAGE,
+    with_history: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Every matching ticket, page by page, one short read session per page."""
+    after = 0
+    while True:
+        with store.read() as session:
+            page = export_page(
+                session,
+                filters=filters,
+                after_id=after,
+                limit=page_size,
+                with_history=with_history,
+            )
+        if not page:
+            return
+        yield from page
+        after = parse_ref(page[-1]["ref"])
+        if len(page) < page_size:
+            return
+
+
+def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """A JSON array, one ticket per line (so it streams both ways); returns the count."""
+    count = 0
+    out.write("[")
+    for item in records:
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+        count += 1
+    out.write("\n]\n")
+    return count
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """One row per ticket with the scalar fields; empty cells for nulls."""
+    writer = csv.DictWriter(
+        out, fieldnames=SCALAR_FIELDS, extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    count = 0
+    for item in records:
+        writer.writerow({k: "" if item.get(k) is None else item[k] for k in SCALAR_FIELDS})
+        count += 1
+    return count
+
+
+def _names(session: Session, model: type[M], column: Any, ids: set[int | None]) -> dict[Any, str]:
+    wanted = [i for i in ids if i is not None]
+    result: dict[Any, str] = {}
+    pk = model.id  # type: ignore[attr-defined]
+    for chunk in in_chunks(wanted):
+        for row_id, name in session.exec(select(pk, column).where(col(pk).in_(chunk))).all():
+            result[row_id] = name
+    return result
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+IN_CHUNK = 900  # parameters per IN (...) list
+
+
+K = TypeVar("K")
+
+
+def in_chunks(values: Sequence[K] | set[K]) -> Iterator[list[K]]:
+    items = list(values)
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start : start + IN_CHUNK]

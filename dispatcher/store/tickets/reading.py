@@ -1,0 +1,397 @@
+"""Reading a ticket whole for the detail view, and the previews the console's forms
+show before a write. Read models are plain frozen dataclasses, safe to hand to widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from dispatcher.domain.enums import (
+    ACTIVE_STATUSES,
+    Channel,
+    LinkKind,
+    MessageKind,
+    Priority,
+    TicketStatus,
+)
+from dispatcher.domain.errors import NotFoundError
+from dispatcher.store.clients import contracts
+from dispatcher.store.models import (
+    Category,
+    Client,
+    Contact,
+    Contract,
+    Equipment,
+    Escalation,
+    Message,
+    Queue,
+    SlaPlan,
+    Ticket,
+    TicketLink,
+    User,
+    table_of,
+)
+from dispatcher.store.sla import clock as sla_clock
+from dispatcher.store.sla.explain import explain
+from dispatcher.store.tickets import writes
+from dispatcher.store.tickets.history import describe, history
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationView:
+    target: str
+    to: str | None
+    vendor: str
+    vendor_ref: str
+    promised_at: datetime | None
+    next_checkin_at: datetime | None
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    other_id: int
+    kind: LinkKind
+    subject: str
+    status: TicketStatus
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetail:
+    id: int
+    subject: str
+    status: TicketStatus
+    priority: Priority
+    channel: Channel
+    version: int
+    queue: Named | None
+    category: Named | None
+    client: Named | None
+    contact: Named | None
+    contract: Named | None
+    equipment: Named | None
+    plan: str | None
+    assignee: Named | None
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_due: datetime | None
+    first_responded_at: datetime | None
+    resolution_due: datetime | None
+    next_update_due: datetime | None
+    sla_paused_since: datetime | None
+    next_due_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
+    merged_into_id: int | None
+    escalations: tuple[EscalationView, ...] = ()
+    links: tuple[LinkView, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.id}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    id: int
+    kind: MessageKind
+    channel: Channel
+    author: str
+    created_at: datetime
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    kind: str
+    text: str
+    reason: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """Everything the detail screen shows, read in one unit of work."""
+
+    detail: TicketDetail
+    messages: tuple[ThreadMessage, ...]
+    history: tuple[HistoryEntry, ...]
+    sla: dict[str, Any] = field(default_factory=dict)
+
+
+def _named(row: Any, label: str) -> Named | None:
+    if row is None or row.id is None:
+        return None
+    return Named(row.id, getattr(row, label))
+
+
+def ticket_detail(session: Session, *, ticket_id: int) -> TicketDetail:
+    t = writes.get_ticket(session, ticket_id=ticket_id)
+    assert t.id is not None
+
+    def get(model: Any, key: int | None) -> Any:
+        return session.get(model, key) if key is not None else None
+
+    plan = get(SlaPlan, t.sla_plan_id)
+    creator = get(User, t.created_by_id)
+    escalations = session.exec(
+        select(Escalation, User.login)
+        .join(User, col(User.id) == col(Escalation.to_user_id), isouter=True)
+        .where(Escalation.ticket_id == ticket_id)
+        .order_by(col(Escalation.id))
+    ).all()
+    links = session.exec(
+        select(TicketLink.other_ticket_id, TicketLink.kind, Ticket.subject, Ticket.status)
+        .join(Ticket, col(Ticket.id) == col(TicketLink.other_ticket_id))
+        .where(TicketLink.ticket_id == ticket_id)
+        .order_by(col(TicketLink.id))
+    ).all()
+    return TicketDetail(
+        id=t.id,
+        subject=t.subject,
+        status=t.status,
+        priority=t.priority,
+        channel=t.channel,
+        version=t.version,
+        queue=_named(get(Queue, t.queue_id), "name"),
+        category=_named(get(Category, t.category_id), "name"),
+        client=_named(get(Client, t.client_id), "name"),
+        contact=_named(get(Contact, t.contact_id), "name"),
+        contract=_named(get(Contract, t.contract_id), "number"),
+        equipment=_named(get(Equipment, t.equipment_id), "name"),
+        plan=plan.name if plan else None,
+        assignee=_named(get(User, t.assignee_id), "login"),
+        created_by=creator.login if creator else None,
+        created_at=t.created_at,
+        updated_at=t.updated_at,
+        first_response_due=t.first_response_due,
+        first_responded_at=t.first_responded_at,
+        resolution_due=t.resolution_due,
+        next_update_due=t.next_update_due,
+        sla_paused_since=t.sla_paused_since,
+        next_due_at=t.next_due_at,
+        resolved_at=t.resolved_at,
+        closed_at=t.closed_at,
+        reopen_count=t.reopen_count,
+        merged_into_id=t.merged_into_id,
+        escalations=tuple(
+            EscalationView(
+                target=e.target.value,
+                to=login,
+                vendor=e.vendor,
+                vendor_ref=e.vendor_ref,
+                promised_at=e.promised_at,
+                next_checkin_at=e.next_checkin_at,
+                note=e.note,
+                created_at=e.created_at,
+            )
+            for e, login in escalations
+        ),
+        links=tuple(
+            LinkView(other, LinkKind(kind), subject, TicketStatus(status))
+            for other, kind, subject, status in links
+        ),
+    )
+
+
+def thread(session: Session, *, ticket_id: int) -> list[ThreadMessage]:
+    rows = session.exec(
+        select(Message, User.login, Contact.name)
+        .join(User, col(User.id) == col(Message.author_id), isouter=True)
+        .join(Contact, col(Contact.id) == col(Message.contact_id), isouter=True)
+        .where(Message.ticket_id == ticket_id)
+        .order_by(col(Message.created_at), col(Message.id))
+    ).all()
+    result = []
+    for message, login, contact in rows:
+        if message.kind == MessageKind.inbound:
+            author = contact or message.from_address or "client"
+        else:
+            author = login or "the system"
+        result.append(
+            ThreadMessage(
+                id=message.id or 0,
+                kind=message.kind,
+                channel=message.channel,
+                author=author,
+                created_at=message.created_at,
+                subject=message.subject,
+                body=message.body,
+            )
+        )
+    return result
+
+
+def ticket_view(session: Session, *, ticket_id: int, now: datetime) -> TicketView:
+    detail = ticket_detail(session, ticket_id=ticket_id)
+    ticket = writes.get_ticket(session, ticket_id=ticket_id)
+    return TicketView(
+        detail=detail,
+        messages=tuple(thread(session, ticket_id=ticket_id)),
+        history=tuple(
+            HistoryEntry(
+                at=event.at,
+                actor=login or "the system",
+                kind=event.kind.value,
+                text=describe(event.kind, event.data),
+                reason=event.reason,
+                version=event.version,
+            )
+            for event, login in history(session, ticket_id=ticket_id)
+        ),
+        sla=explain(session, ticket=ticket, now=now),
+    )
+
+
+def ticket_version(session: Session, *, ticket_id: int) -> int:
+    """The ticket's current version: one indexed read, cheap enough to poll every second."""
+    ticket = table_of(Ticket)
+    version = (
+        session.connection()
+        .execute(core_select(ticket.c.version).where(ticket.c.id == ticket_id))
+        .scalar_one_or_none()
+    )
+    if version is None:
+        raise NotFoundError("ticket", f"#{ticket_id}")
+    return int(version)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketBrief:
+    """What a merge or link preview shows of the other ticket."""
+
+    id: int
+    subject: str
+    status: TicketStatus
+    client: str | None
+    assignee: str | None
+    messages: int
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.id}"
+
+
+def ticket_brief(session: Session, *, ticket_id: int) -> TicketBrief:
+    ticket = writes.get_ticket(session, ticket_id=ticket_id)
+    client = session.get(Client, ticket.client_id) if ticket.client_id else None
+    assignee = session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    count = len(session.exec(select(Message.id).where(Message.ticket_id == ticket_id)).all())
+    return TicketBrief(
+        id=ticket_id,
+        subject=ticket.subject,
+        status=ticket.status,
+        client=client.name if client else None,
+        assignee=assignee.login if assignee else None,
+        messages=count,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyChoices:
+    categories: tuple[Named, ...]
+    clients: tuple[Named, ...]
+    contracts: tuple[Named, ...]  # of the ticket's client
+    equipment: tuple[Named, ...]  # of the ticket's client
+
+
+def classify_choices(session: Session, *, client_id: int | None) -> ClassifyChoices:
+    categories = session.exec(select(Category).order_by(col(Category.name))).all()
+    clients = session.exec(
+        select(Client).where(col(Client.active).is_(True)).order_by(col(Client.name))
+    ).all()
+    contracts: list[Named] = []
+    equipment: list[Named] = []
+    if client_id is not None:
+        contracts = [
+            Named(c.id or 0, f"{c.number} ({c.valid_from} to {c.valid_to or 'open'})")
+            for c in session.exec(
+                select(Contract)
+                .where(Contract.client_id == client_id)
+                .order_by(col(Contract.valid_from))
+            ).all()
+        ]
+        equipment = [
+            Named(e.id or 0, e.name + (f" ({e.serial})" if e.serial else ""))
+            for e in session.exec(
+                select(Equipment)
+                .where(Equipment.client_id == client_id)
+                .order_by(col(Equipment.name))
+            ).all()
+        ]
+    return ClassifyChoices(
+        categories=tuple(Named(c.id or 0, c.name) for c in categories),
+        clients=tuple(Named(c.id or 0, c.name) for c in clients),
+        contracts=tuple(contracts),
+        equipment=tuple(equipment),
+    )
+
+
+def colleagues(session: Session) -> list[Named]:
+    """Active people who can be given work, by login (shown as `login (Name)`)."""
+    users = session.exec(
+        select(User).where(col(User.active).is_(True)).order_by(col(User.login))
+    ).all()
+    return [Named(u.id or 0, f"{u.login} ({u.name})") for u in users]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlinePreview:
+    """What the new-ticket form shows before saving: the contract and the deadlines."""
+
+    contract: str  # one line: valid, expired, none
+    covered: bool
+    expired: bool
+    plan: str | None
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+
+
+def deadline_preview(
+    session: Session, *, client_id: int | None, priority: Priority, now: datetime
+) -> DeadlinePreview:
+    """The plan and deadlines a ticket created now for the client would get."""
+    covered, expired = False, False
+    line = "no client: the default SLA plan applies"
+    if client_id is not None:
+        check = contracts.check_client_contract(session, client_id=client_id, on=now.date())
+        covered = check.covered
+        expired = check.state == contracts.ContractState.expired
+        line = check.describe()
+    contract = sla_clock.contract_for(session, client_id=client_id, on=now)
+    plan = (
+        session.get(SlaPlan, contract.sla_plan_id)
+        if contract is not None
+        else sla_clock.default_plan(session)
+    )
+    if plan is None or plan.id is None:
+        return DeadlinePreview(line, covered, expired, None, None, None)
+    budgets = sla_clock.budgets_for(session, plan_id=plan.id, priority=priority)
+    calendar = sla_clock.calendar_of_plan(session, plan=plan)
+    first = resolution = None
+    if budgets is not None and budgets.first_response is not None:
+        first = calendar.add_business_minutes(now, budgets.first_response)
+    if budgets is not None and budgets.resolution is not None:
+        resolution = calendar.add_business_minutes(now, budgets.resolution)
+    return DeadlinePreview(line, covered, expired, plan.name, first, resolution)

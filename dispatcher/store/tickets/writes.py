@@ -1,0 +1,650 @@
+"""Ticket repository: every write the console and the CLI make to a ticket.
+
+Each write takes the `expected_version` the caller read, refuses a stale one with a
+`StaleVersionError` that says what changed meanwhile, bumps the version and appends its
+event to the history in the same transaction. Call them inside `Store.write()`.
+`expected_version=None` is for the system's own writers (the SLA sweep, intake), which
+act on the ticket as it is now rather than on a copy a person read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from dispatcher.domain.enums import (
+    ACTIVE_STATUSES,
+    Channel,
+    EscalationTarget,
+    EventKind,
+    LinkKind,
+    MessageKind,
+    Priority,
+    TicketStatus,
+    can_transition,
+)
+from dispatcher.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    StaleVersionError,
+    ValidationError,
+)
+from dispatcher.store.mail import notifications
+from dispatcher.store.mail.outbox import new_message_id
+from dispatcher.store.models import (
+    Category,
+    Client,
+    Contact,
+    Contract,
+    Equipment,
+    Escalation,
+    Message,
+    Queue,
+    Ticket,
+    TicketLink,
+    User,
+)
+from dispatcher.store.models._base import utcnow
+from dispatcher.store.sla import clock as sla_clock
+from dispatcher.store.tickets.history import changes_since, record
+
+MAX_SUBJECT = 500
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def get_ticket(session: Session, *, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", f"#{ticket_id}")
+    return ticket
+
+
+def parse_ref(ref: str) -> int:
+    """`#1042`, `1042` or `[#1042]` → 1042."""
+    cleaned = ref.strip().strip("[]").lstrip("#")
+    if not cleaned.isdigit():
+        raise ValidationError(f"not a ticket reference: {ref!r} (expected something like #1042)")
+    return int(cleaned)
+
+
+def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | None) -> Ticket:
+    """Load a ticket for change, refusing if it moved past `expected_version`.
+
+    On PostgreSQL the row is locked (`FOR UPDATE`); on SQLite the write transaction already
+    holds the database's write lock (`BEGIN IMMEDIATE`), so nobody changes it under us.
+    `expected_version=None` is for system writers that append without a prior read (intake).
+    """
+    # populate_existing: the row as the database has it now, even if this session holds
+    # an older copy of the ticket.
+    ticket = session.exec(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if ticket is None:
+        raise NotFoundError("ticket", f"#{ticket_id}")
+    if expected_version is not None and ticket.version != expected_version:
+        raise StaleVersionError(
+            ticket.ref,
+            expected_version,
+            ticket.version,
+            changes_since(session, ticket_id=ticket_id, version=expected_version),
+        )
+    return ticket
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    subject: str
+    body: str = ""
+    client_id: int | None = None
+    contact_id: int | None = None
+    priority: Priority = Priority.normal
+    channel: Channel = Channel.phone
+    queue_id: int | None = None
+    category_id: int | None = None
+    equipment_id: int | None = None
+    from_address: str = ""
+    message_id: str | None = None  # the inbound mail's Message-ID, when there is one
+    in_reply_to: str | None = None
+    references: str = ""
+
+
+def create_ticket(
+    session: Session, *, data: NewTicket, actor_id: int | None, now: datetime | None = None
+) -> Ticket:
+    """Register a request: the ticket, its first message, its SLA clock and its history."""
+    now = now or utcnow()
+    subject = " ".join(data.subject.split())
+    if not subject:
+        raise ValidationError("a ticket needs a subject")
+    if len(subject) > MAX_SUBJECT:
+        subject = subject[: MAX_SUBJECT - 1] + "…"
+    _check_refs(
+        session,
+        client_id=data.client_id,
+        contact_id=data.contact_id,
+        queue_id=data.queue_id,
+        category_id=data.category_id,
+        equipment_id=data.equipment_id,
+    )
+    queue_id = data.queue_id
+    if queue_id is None and data.category_id is not None:
+        category = session.get(Category, data.category_id)
+        queue_id = category.queue_id if category else None
+    client_id = data.client_id
+    if client_id is None and data.contact_id is not None:
+        contact = session.get(Contact, data.contact_id)
+        client_id = contact.client_id if contact else None
+    contract = sla_clock.contract_for(session, client_id=client_id, on=now)
+    ticket = Ticket(
+        subject=subject,
+        status=TicketStatus.new,
+        priority=data.priority,
+        channel=data.channel,
+        queue_id=queue_id,
+        category_id=data.category_id,
+        client_id=client_id,
+        contact_id=data.contact_id,
+        contract_id=contract.id if contract else None,
+        equipment_id=data.equipment_id,
+        created_by_id=actor_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.created,
+        actor_id=actor_id,
+        now=now,
+        data={"channel": data.channel.value, "subject": subject, "priority": data.priority.value},
+        bump=False,
+    )
+    if data.body or data.message_id:
+        session.add(
+            Message(
+                ticket_id=ticket.id or 0,
+                kind=MessageKind.inbound,
+                channel=data.channel,
+                author_id=actor_id if data.channel != Channel.email else None,
+                contact_id=data.contact_id,
+                from_address=data.from_address,
+                subject=subject,
+                body=data.body,
+                created_at=now,
+                message_id=data.message_id or new_message_id(),
+                in_reply_to=data.in_reply_to,
+                references=data.references,
+            )
+        )
+    sla_clock.start(session, ticket=ticket, actor_id=actor_id, now=now)
+    notifications.on_created(session, ticket=ticket, now=now)
+    session.flush()
+    return ticket
+
+
+def classify(
+    session: Session,
+    *,
+    ticket_id: int,
+    expected_version: int | None,
+    actor_id: int | None,
+    category_id: int | None = UNSET,
+    priority: Priority = UNSET,
+    client_id: int | None = UNSET,
+    contract_id: int | None = UNSET,
+    equipment_id: int | None = UNSET,
+    queue_id: int | None = UNSET,
+    subject: str = UNSET,
+    reason: str = "",
+    replan_sla: bool = True,
+    now: datetime | None = None,
+) -> Ticket:
+    """Set what the ticket is about. Only the fields given change; each is in the event.
+
+    A new priority, client or contract replans the SLA clock, unless `replan_sla` is off:
+    the breach escalation raises the priority for attention but keeps the deadlines the
+    contract set (replanning would shorten them and breach the other target at once).
+    """
+    now = now or utcnow()
+    ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    wanted: dict[str, Any] = {
+        "category_id": category_id,
+        "priority": priority,
+        "client_id": client_id,
+        "contract_id": contract_id,
+        "equipment_id": equipment_id,
+        "queue_id": queue_id,
+        "subject": subject,
+    }
+    wanted = {k: v for k, v in wanted.items() if v is not UNSET}
+    if "priority" in wanted:
+        wanted["priority"] = Priority(wanted["priority"])
+    if "subject" in wanted:
+        wanted["subject"] = " ".join(str(wanted["subject"]).split())[:MAX_SUBJECT]
+        if not wanted["subject"]:
+            raise ValidationError("a ticket needs a subject")
+    _check_refs(
+        session,
+        client_id=wanted.get("client_id"),
+        queue_id=wanted.get("queue_id"),
+        category_id=wanted.get("category_id"),
+        equipment_id=wanted.get("equipment_id"),
+        contract_id=wanted.get("contract_id"),
+    )
+    if "category_id" in wanted and "queue_id" not in wanted and wanted["category_id"]:
+        category = session.get(Category, wanted["category_id"])
+        if category is not None and category.queue_id is not None:
+            wanted["queue_id"] = category.queue_id
+    if "client_id" in wanted and "contract_id" not in wanted:
+        contract = sla_clock.contract_for(session, client_id=wanted["client_id"], on=now)
+        wanted["contract_id"] = contract.id if contract else None
+    changes = {
+        k: [_plain(getattr(ticket, k)), _plain(v)]
+        for k, v in wanted.items()
+        if getattr(ticket, k) != v
+    }
+    if not changes:
+        return ticket
+    for key, value in wanted.items():
+        setattr(ticket, key, value)
+    if ticket.status == TicketStatus.new:
+        ticket.status = TicketStatus.open
+        changes["status"] = [TicketStatus.new.value, TicketStatus.open.value]
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.classified,
+        actor_id=actor_id,
+        now=now,
+        data={"changes": changes},
+        reason=reason,
+    )
+    if replan_sla and {"priority", "contract_id", "client_id"} & changes.keys():
+        sla_clock.replan(session, ticket=ticket, actor_id=actor_id, now=now)
+    session.flush()
+    return ticket
+
+
+def assign(
+    session: Session,
+    *,
+    ticket_id: int,
+    expected_version: int | None,
+    actor_id: int | None,
+    assignee_id: int | None,
+    suggested_id: int | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """Give the ticket to an engineer (or take it back with `assignee_id=None`).
+
+    The event keeps who was suggested and why, so an override is visible in the history.
+    """
+    now = now or utcnow()
+    ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    if ticket.status not in ACTIVE_STATUSES:
+        raise ConflictError(f"{ticket.ref} is {ticket.status}; reopen it before assigning")
+    assignee = None
+    if assignee_id is not None:
+        assignee = session.get(User, assignee_id)
+        if assignee is None:
+            raise NotFoundError("user", assignee_id)
+        if not assignee.active:
+            raise ConflictError(f"{assignee.login} is not an active user")
+    if ticket.assignee_id == assignee_id:
+        return ticket
+    previous = session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    old_status = ticket.status
+    ticket.assignee_id = assignee_id
+    if assignee_id is not None and ticket.status in (TicketStatus.new, TicketStatus.open):
+        ticket.status = TicketStatus.assigned
+    elif assignee_id is None and ticket.status in (TicketStatus.assigned, TicketStatus.in_progress):
+        ticket.status = TicketStatus.open
+    data: dict[str, Any] = {
+        "assignee_id": assignee_id,
+        "assignee": assignee.login if assignee else None,
+        "previous": previous.login if previous else None,
+    }
+    if suggested_id is not None:
+        data["suggested_id"] = suggested_id
+        data["override"] = suggested_id != assignee_id
+    if ticket.status != old_status:
+        data["status"] = [old_status.value, ticket.status.value]
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.assigned,
+        actor_id=actor_id,
+        now=now,
+        data=data,
+        reason=reason,
+    )
+    notifications.on_assigned(session, ticket=ticket, actor_id=actor_id, now=now)
+    session.flush()
+    return ticket
+
+
+def change_status(
+    session: Session,
+    *,
+    ticket_id: int,
+    expected_version: int | None,
+    actor_id: int | None,
+    status: TicketStatus,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    now = now or utcnow()
+    status = TicketStatus(status)
+    ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    old = ticket.status
+    if old == status:
+        return ticket
+    if not can_transition(old, status):
+        raise ConflictError(f"{ticket.ref} cannot go from {old} to {status}")
+    if status == TicketStatus.merged:
+        raise ConflictError("use merge to merge a ticket")
+    reopening = old in (TicketStatus.resolved, TicketStatus.closed) and status in ACTIVE_STATUSES
+    ticket.status = status
+    if status == TicketStatus.resolved:
+        ticket.resolved_at = now
+    elif status == TicketStatus.closed:
+        ticket.closed_at = now
+    if reopening:
+        ticket.reopen_count += 1
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.reopened if reopening else EventKind.status_changed,
+        actor_id=actor_id,
+        now=now,
+        data={"from": old.value, "to": status.value},
+        reason=reason,
+    )
+    sla_clock.on_status_change(session, ticket=ticket, old=old, actor_id=actor_id, now=now)
+    notifications.on_status_changed(session, ticket=ticket, old=old, actor_id=actor_id, now=now)
+    session.flush()
+    return ticket
+
+
+def add_message(
+    session: Session,
+    *,
+    ticket_id: int,
+    kind: MessageKind,
+    body: str,
+    actor_id: int | None,
+    expected_version: int | None = None,
+    channel: Channel = Channel.email,
+    contact_id: int | None = None,
+    from_address: str = "",
+    to_addresses: str = "",
+    cc_addresses: str = "",
+    subject: str = "",
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: str = "",
+    is_auto_reply: bool = False,
+    is_bounce: bool = False,
+    now: datetime | None = None,
+) -> Message:
+    """Add an inbound message, a public reply or an internal note.
+
+    A public reply meets the first-response target; a note never does.
+    """
+    now = now or utcnow()
+    kind = MessageKind(kind)
+    if not body.strip() and kind != MessageKind.inbound:
+        raise ValidationError(f"an empty {kind} cannot be saved")
+    ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    message = Message(
+        ticket_id=ticket_id,
+        kind=kind,
+        channel=channel,
+        author_id=actor_id if kind != MessageKind.inbound else None,
+        contact_id=contact_id,
+        from_address=from_address,
+        to_addresses=to_addresses,
+        cc_addresses=cc_addresses,
+        subject=subject or ticket.subject,
+        body=body,
+        created_at=now,
+        message_id=message_id or new_message_id(),
+        in_reply_to=in_reply_to,
+        references=references,
+        is_auto_reply=is_auto_reply,
+        is_bounce=is_bounce,
+    )
+    session.add(message)
+    session.flush()
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.message_added,
+        actor_id=actor_id if kind != MessageKind.inbound else None,
+        now=now,
+        data={"kind": kind.value, "message": message.id},
+    )
+    if kind == MessageKind.reply:
+        sla_clock.on_public_reply(session, ticket=ticket, actor_id=actor_id, now=now)
+    session.flush()
+    return message
+
+
+def escalate(
+    session: Session,
+    *,
+    ticket_id: int,
+    expected_version: int | None,
+    actor_id: int | None,
+    target: EscalationTarget,
+    to_user_id: int | None = None,
+    vendor: str = "",
+    vendor_ref: str = "",
+    promised_at: datetime | None = None,
+    next_checkin_at: datetime | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Escalation:
+    """Hand the ticket to a more qualified colleague or an external vendor."""
+    now = now or utcnow()
+    target = EscalationTarget(target)
+    if target == EscalationTarget.colleague and to_user_id is None:
+        raise ValidationError("escalating to a colleague needs the colleague")
+    if target == EscalationTarget.vendor and not vendor.strip():
+        raise ValidationError("escalating to a vendor needs the vendor's name")
+    ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    if ticket.status not in ACTIVE_STATUSES:
+        raise ConflictError(f"{ticket.ref} is {ticket.status}; only open work can be escalated")
+    colleague = session.get(User, to_user_id) if to_user_id is not None else None
+    if to_user_id is not None and colleague is None:
+        raise NotFoundError("user", to_user_id)
+    escalation = Escalation(
+        ticket_id=ticket_id,
+        target=target,
+        to_user_id=to_user_id,
+        vendor=vendor.strip(),
+        vendor_ref=vendor_ref.strip(),
+        promised_at=promised_at,
+        next_checkin_at=next_checkin_at,
+        note=note,
+        created_at=now,
+        created_by_id=actor_id,
+    )
+    session.add(escalation)
+    old = ticket.status
+    if target == EscalationTarget.colleague:
+        ticket.assignee_id = to_user_id
+        ticket.status = TicketStatus.assigned
+    else:
+        ticket.status = TicketStatus.escalated
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.escalated,
+        actor_id=actor_id,
+        now=now,
+        data={
+            "target": target.value,
+            "to": colleague.login if colleague else None,
+            "vendor": escalation.vendor or None,
+            "vendor_ref": escalation.vendor_ref or None,
+            "promised_at": promised_at.isoformat() if promised_at else None,
+            "next_checkin_at": next_checkin_at.isoformat() if next_checkin_at else None,
+            "status": [old.value, ticket.status.value],
+        },
+        reason=note,
+    )
+    sla_clock.on_status_change(session, ticket=ticket, old=old, actor_id=actor_id, now=now)
+    session.flush()
+    return escalation
+
+
+def merge(
+    session: Session,
+    *,
+    ticket_id: int,
+    into_id: int,
+    expected_version: int | None,
+    actor_id: int | None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """Merge a duplicate into another ticket: its messages move, it becomes `merged`."""
+    now = now or utcnow()
+    if ticket_id == into_id:
+        raise ValidationError("a ticket cannot be merged into itself")
+    source = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    target = lock_for_write(session, ticket_id=into_id, expected_version=None)
+    if source.status in (TicketStatus.merged, TicketStatus.spam):
+        raise ConflictError(f"{source.ref} is {source.status} and cannot be merged")
+    if target.status in (TicketStatus.merged, TicketStatus.spam):
+        raise ConflictError(f"{target.ref} is {target.status}; merge into the ticket it went to")
+    moved = session.exec(select(Message).where(Message.ticket_id == ticket_id)).all()
+    for message in moved:
+        message.ticket_id = into_id
+        session.add(message)
+    old = source.status
+    source.status = TicketStatus.merged
+    source.merged_into_id = into_id
+    record(
+        session,
+        ticket=source,
+        kind=EventKind.merged,
+        actor_id=actor_id,
+        now=now,
+        data={"into": into_id, "messages": len(moved), "status": [old.value, "merged"]},
+        reason=reason,
+    )
+    record(
+        session,
+        ticket=target,
+        kind=EventKind.merged,
+        actor_id=actor_id,
+        now=now,
+        data={"from": ticket_id, "messages": len(moved)},
+        reason=reason,
+    )
+    sla_clock.on_status_change(session, ticket=source, old=old, actor_id=actor_id, now=now)
+    session.flush()
+    return target
+
+
+def link(
+    session: Session,
+    *,
+    ticket_id: int,
+    other_id: int,
+    kind: LinkKind = LinkKind.related,
+    actor_id: int | None,
+    now: datetime | None = None,
+) -> TicketLink:
+    now = now or utcnow()
+    if ticket_id == other_id:
+        raise ValidationError("a ticket cannot be linked to itself")
+    ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=None)
+    get_ticket(session, ticket_id=other_id)
+    existing = session.exec(
+        select(TicketLink).where(
+            TicketLink.ticket_id == ticket_id,
+            TicketLink.other_ticket_id == other_id,
+            TicketLink.kind == kind,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    row = TicketLink(
+        ticket_id=ticket_id,
+        other_ticket_id=other_id,
+        kind=kind,
+        created_at=now,
+        created_by_id=actor_id,
+    )
+    session.add(row)
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.linked,
+        actor_id=actor_id,
+        now=now,
+        data={"other": other_id, "link": kind.value},
+    )
+    session.flush()
+    return row
+
+
+def messages(session: Session, *, ticket_id: int) -> list[Message]:
+    return list(
+        session.exec(
+            select(Message)
+            .where(Message.ticket_id == ticket_id)
+            .order_by(col(Message.created_at), col(Message.id))
+        ).all()
+    )
+
+
+def _check_refs(
+    session: Session,
+    *,
+    client_id: int | None = None,
+    contact_id: int | None = None,
+    queue_id: int | None = None,
+    category_id: int | None = None,
+    equipment_id: int | None = None,
+    contract_id: int | None = None,
+) -> None:
+    for model, key, what in (
+        (Client, client_id, "client"),
+        (Contact, contact_id, "contact"),
+        (Queue, queue_id, "queue"),
+        (Category, category_id, "category"),
+        (Equipment, equipment_id, "equipment item"),
+        (Contract, contract_id, "contract"),
+    ):
+        if key is not None and session.get(model, key) is None:
+            raise NotFoundError(what, key)
+    if contact_id is not None and client_id is not None:
+        contact = session.get(Contact, contact_id)
+        if contact is not None and contact.client_id != client_id:
+            raise ValidationError(f"contact {contact_id} does not belong to client {client_id}")
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
