@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dispatcher.store.models import NO_DEADLINE
+from dispatcher.domain.sla import NO_DEADLINE
 
 # C0 and C1 control characters except tab and newline: an escape sequence in a subject
 # must show as text, never act on the terminal.

@@ -21,11 +21,13 @@ from sqlalchemy.exc import OperationalError
 
 from dispatcher.store.db import migrate
 from dispatcher.store.db.engine import Store, make_engine
+from tests.hypothesis_profiles import load_hypothesis_profile
 
 PG_ADMIN_URL = os.environ.get(
     "DISPATCHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+load_hypothesis_profile(ci=IN_CI)
 BACKEND = os.environ.get("DISPATCHER_TEST_BACKEND", "sqlite")
 
 # A fixed instant for tests that need "now": a Wednesday, mid-morning in Moscow.

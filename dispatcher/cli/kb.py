@@ -42,8 +42,8 @@ def import_(
     A file that cannot be read is reported with its reason and the rest still import; the
     exit code is then 2.
     """
+    from dispatcher.domain.clock import utcnow
     from dispatcher.store.knowledge import articles
-    from dispatcher.store.models._base import utcnow
 
     store = state(ctx).store()
     author_id = _actor_id(ctx, login)

@@ -47,8 +47,8 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a template from a file; unknown placeholders are refused by name."""
+    from dispatcher.domain.clock import utcnow
     from dispatcher.domain.enums import Channel
-    from dispatcher.store.models._base import utcnow
     from dispatcher.store.replies import templates
     from dispatcher.store.tickets.classification import resolve_category
 
@@ -159,7 +159,7 @@ def edit(
     as_json: JsonOption = False,
 ) -> None:
     """Change a template's body, subject, name or whether it is offered."""
-    from dispatcher.store.models._base import utcnow
+    from dispatcher.domain.clock import utcnow
     from dispatcher.store.replies import templates
 
     body = None

@@ -45,11 +45,11 @@ from dispatcher.domain.enums import (
     TicketStatus,
 )
 from dispatcher.domain.errors import ConflictError
+from dispatcher.domain.sla import NO_DEADLINE
 from dispatcher.store.clients.points import normalize_point
 from dispatcher.store.db.engine import Store
 from dispatcher.store.knowledge import search
 from dispatcher.store.models import (
-    NO_DEADLINE,
     Calendar,
     Category,
     Client,

@@ -19,6 +19,11 @@ from typing import NamedTuple, Protocol
 
 from dispatcher.domain.enums import EventKind, SlaTarget
 
+# The sort key of a ticket with no pending deadline (paused, or no plan): after every real
+# one. A sentinel instead of NULL keeps keyset paging a plain row-value comparison that
+# sorts the same on SQLite and PostgreSQL.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
 
 class BusinessTime(Protocol):
     """What the clock needs of a calendar."""

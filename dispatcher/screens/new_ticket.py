@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from dispatcher.domain.enums import Channel, Priority
 from dispatcher.domain.errors import DispatcherError
 from dispatcher.identity import Operator
+from dispatcher.read_models.tickets import DeadlinePreview, Named
 from dispatcher.store.clients import clients
 from dispatcher.store.db.engine import Store
 from dispatcher.store.tickets import reading, writes
@@ -67,13 +68,13 @@ class NewTicketScreen(ModalScreen[int | None]):
 
     @dataclass
     class Choices(Message):
-        categories: list[reading.Named]
+        categories: list[Named]
 
     @dataclass
     class Previewed(Message):
         client_id: int | None
         priority: Priority
-        preview: reading.DeadlinePreview
+        preview: DeadlinePreview
 
     @dataclass
     class Saved(Message):
@@ -88,7 +89,7 @@ class NewTicketScreen(ModalScreen[int | None]):
         self.clock = clock or _utcnow
         self.matches: list[clients.ClientMatch] = []
         self.chosen: clients.ClientMatch | None = None
-        self.preview: reading.DeadlinePreview | None = None
+        self.preview: DeadlinePreview | None = None
         self.confirm_expired = False
         self._search_timer: Timer | None = None
 

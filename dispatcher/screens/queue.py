@@ -27,17 +27,16 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from dispatcher.domain.enums import ACTIVE_STATUSES, Priority, Role, TicketStatus, can_transition
 from dispatcher.domain.errors import DispatcherError, StaleVersionError
 from dispatcher.identity import Operator
-from dispatcher.store.db.engine import Store
-from dispatcher.store.tickets.queue import (
-    PAGE_SIZE,
+from dispatcher.read_models.queue import (
     QueueFilter,
     QueueSort,
     QueueWindow,
     SortKey,
     WindowKey,
     WindowRow,
-    queue_window,
 )
+from dispatcher.store.db.engine import Store
+from dispatcher.store.tickets.queue import PAGE_SIZE, queue_window
 from dispatcher.store.tickets.saved_views import ALL_KEY, Section
 from dispatcher.text import plain
 from dispatcher.widgets.filter_bar import FilterBar

@@ -32,6 +32,8 @@ from dispatcher.domain.enums import MessageKind, TicketStatus
 from dispatcher.domain.errors import DispatcherError, StaleVersionError
 from dispatcher.domain.routing import Suggestion
 from dispatcher.identity import Operator
+from dispatcher.read_models.presence import Viewer
+from dispatcher.read_models.tickets import TicketBrief, TicketDetail, TicketView
 from dispatcher.screens.dialogs.assign import AssignDialog, AssignResult
 from dispatcher.screens.dialogs.classify import ClassifyDialog, ClassifyResult
 from dispatcher.screens.dialogs.escalate import EscalateDialog, EscalateResult
@@ -80,7 +82,7 @@ class TicketScreen(Screen[None]):
 
     @dataclass
     class Loaded(Message):
-        view: reading.TicketView
+        view: TicketView
         at: datetime
 
     @dataclass
@@ -89,7 +91,7 @@ class TicketScreen(Screen[None]):
 
     @dataclass
     class Viewers(Message):
-        viewers: list[presence.Viewer]
+        viewers: list[Viewer]
 
     @dataclass
     class Done(Message):
@@ -122,7 +124,7 @@ class TicketScreen(Screen[None]):
         self.ticket_id = ticket_id
         self.clock = clock or _utcnow
         self.live = live  # poll and beat; snapshot tests turn it off
-        self.view: reading.TicketView | None = None
+        self.view: TicketView | None = None
         self.expand_quotes = False
         self.writing = 0  # own writes in flight: their version bumps are not "someone else"
 
@@ -280,7 +282,7 @@ class TicketScreen(Screen[None]):
     def on_ticket_screen_ready(self, event: Ready) -> None:
         self.app.push_screen(event.dialog, event.then)
 
-    def _opened(self) -> tuple[reading.TicketDetail, int] | None:
+    def _opened(self) -> tuple[TicketDetail, int] | None:
         """The ticket as the operator sees it, and its version: what an action acts on."""
         if self.view is None:
             return None
@@ -350,7 +352,7 @@ class TicketScreen(Screen[None]):
             self.prepare_classify(*opened)
 
     @work(thread=True, exit_on_error=False, group="ticket-prepare")
-    def prepare_classify(self, detail: reading.TicketDetail, version: int) -> None:
+    def prepare_classify(self, detail: TicketDetail, version: int) -> None:
         with self.store.read() as session:
             choices = reading.classify_choices(
                 session, client_id=detail.client.id if detail.client else None
@@ -382,7 +384,7 @@ class TicketScreen(Screen[None]):
             self.prepare_assign(*opened)
 
     @work(thread=True, exit_on_error=False, group="ticket-prepare")
-    def prepare_assign(self, detail: reading.TicketDetail, version: int) -> None:
+    def prepare_assign(self, detail: TicketDetail, version: int) -> None:
         now = self.clock()
         with self.store.read() as session:
             suggestion: Suggestion = suggest_assignee(session, ticket_id=self.ticket_id, now=now)
@@ -441,7 +443,7 @@ class TicketScreen(Screen[None]):
             self.prepare_escalate(*opened)
 
     @work(thread=True, exit_on_error=False, group="ticket-prepare")
-    def prepare_escalate(self, detail: reading.TicketDetail, version: int) -> None:
+    def prepare_escalate(self, detail: TicketDetail, version: int) -> None:
         with self.store.read() as session:
             people = [p for p in reading.colleagues(session) if p.id != self.operator.id]
 
@@ -471,10 +473,10 @@ class TicketScreen(Screen[None]):
         dialog = EscalateDialog(ref=detail.ref, people=people, now=self.clock())
         self.post_message(self.Ready(dialog, then))
 
-    def _brief_loader(self) -> Callable[[int], reading.TicketBrief]:
+    def _brief_loader(self) -> Callable[[int], TicketBrief]:
         store = self.store
 
-        def load(ticket_id: int) -> reading.TicketBrief:
+        def load(ticket_id: int) -> TicketBrief:
             with store.read() as session:
                 return reading.ticket_brief(session, ticket_id=ticket_id)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from dispatcher.store.tickets.presence import Viewer
+from dispatcher.read_models.presence import Viewer
 from dispatcher.text import plain
 
 

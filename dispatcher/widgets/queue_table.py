@@ -28,8 +28,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-from dispatcher.store.models import NO_DEADLINE
-from dispatcher.store.tickets.queue import QueueSort, SortKey, WindowRow
+from dispatcher.domain.sla import NO_DEADLINE
+from dispatcher.read_models.queue import QueueSort, SortKey, WindowRow
 from dispatcher.text import plain, time_left
 
 # Wall time left under which a running deadline shows as a warning even before the

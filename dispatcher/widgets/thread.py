@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from dispatcher.domain.enums import MessageKind
-from dispatcher.store.tickets.reading import ThreadMessage
+from dispatcher.read_models.tickets import ThreadMessage
 from dispatcher.text import plain
 
 QUOTE_KEEP = 2  # quoted lines shown before the fold

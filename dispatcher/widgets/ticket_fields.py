@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from dispatcher.store.tickets.reading import Named, TicketDetail
+from dispatcher.read_models.tickets import Named, TicketDetail
 from dispatcher.text import plain, time_left
 
 

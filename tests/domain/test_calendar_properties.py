@@ -16,16 +16,15 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
+from tests.hypothesis_profiles import examples
 
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Sydney", "Europe/Moscow", "UTC")
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTE = timedelta(minutes=1)
-
-FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # ------------------------------------------------------------------------------- the oracle
@@ -233,7 +232,7 @@ SHIFTS = dict.fromkeys(DAY_NAMES, ("00:15-02:15", "02:30-02:45", "02:50-03:10", 
 # ---------------------------------------------------------------------- against the oracle
 
 
-@settings(FAST, max_examples=1000)
+@settings(max_examples=examples(1000))
 @given(scenario=scenarios(max_minutes=2 * 24 * 60), data=st.data())
 @example(
     scenario=(CalendarSpec("Europe/Berlin", hours=SHIFTS), BERLIN_SPRING, 2 * 24 * 60),
@@ -308,7 +307,7 @@ def calendar_and_start(draw: st.DrawFn) -> tuple[BusinessCalendar, datetime]:
     return BusinessCalendar(draw(calendars(zone, start))), start
 
 
-@settings(FAST, max_examples=1200)
+@settings(max_examples=examples(1200))
 @given(pair=calendar_and_start(), n=st.integers(0, 12_000), m=st.integers(0, 3_000))
 def test_between_inverts_add_and_add_is_additive(
     pair: tuple[BusinessCalendar, datetime], n: int, m: int
@@ -327,7 +326,7 @@ def test_between_inverts_add_and_add_is_additive(
         assert calendar.is_open(due - timedelta(microseconds=1))
 
 
-@settings(FAST, max_examples=800)
+@settings(max_examples=examples(800))
 @given(
     pair=calendar_and_start(),
     gaps=st.lists(st.integers(0, 3 * 24 * 60 * 60), min_size=2, max_size=2),

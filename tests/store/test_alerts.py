@@ -15,16 +15,10 @@ from dispatcher.domain.enums import (
     Role,
     TicketStatus,
 )
+from dispatcher.domain.sla import NO_DEADLINE
 from dispatcher.scheduling import SlaJobs
 from dispatcher.store.db.engine import Store
-from dispatcher.store.models import (
-    ACTIVE_STATUS_SQL,
-    NO_DEADLINE,
-    Alert,
-    SlaPlan,
-    Ticket,
-    TicketEvent,
-)
+from dispatcher.store.models import ACTIVE_STATUS_SQL, Alert, SlaPlan, Ticket, TicketEvent
 from dispatcher.store.sla import alerts
 from dispatcher.store.tickets import writes as repo
 from dispatcher.store.tickets.history import history

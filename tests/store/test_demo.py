@@ -24,11 +24,10 @@ from dispatcher.domain.enums import (
     Visibility,
 )
 from dispatcher.domain.errors import ConflictError
-from dispatcher.domain.sla import alert_steps
+from dispatcher.domain.sla import NO_DEADLINE, alert_steps
 from dispatcher.store.db import migrate
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import (
-    NO_DEADLINE,
     Calendar,
     ContactPoint,
     Contract,

@@ -23,8 +23,9 @@ from dispatcher.domain.errors import (
     StaleVersionError,
     ValidationError,
 )
+from dispatcher.domain.sla import NO_DEADLINE
 from dispatcher.store.db.engine import Store
-from dispatcher.store.models import NO_DEADLINE, Message, SlaPlanTarget, Ticket, TicketEvent
+from dispatcher.store.models import Message, SlaPlanTarget, Ticket, TicketEvent
 from dispatcher.store.sla.clock import CLOCK_EVENTS
 from dispatcher.store.tickets import writes as repo
 from tests.factories import World, new_ticket, world

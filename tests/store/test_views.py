@@ -11,18 +11,12 @@ from sqlmodel import col, select
 from dispatcher.demo.generate import generate
 from dispatcher.domain.enums import ACTIVE_STATUSES, MessageKind, Priority, TicketStatus
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
+from dispatcher.read_models.queue import QueueFilter, QueueSort, SortKey
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Client, Ticket, User
 from dispatcher.store.tickets import saved_views
 from dispatcher.store.tickets import writes as repo
-from dispatcher.store.tickets.queue import (
-    QueueFilter,
-    QueueSort,
-    SortKey,
-    count_queue,
-    find_tickets,
-    queue_window,
-)
+from dispatcher.store.tickets.queue import count_queue, find_tickets, queue_window
 from tests.factories import World, new_ticket, world
 
 

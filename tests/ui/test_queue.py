@@ -12,12 +12,12 @@ import pytest
 from textual.widgets import Tab
 
 from dispatcher.domain.enums import MessageKind, Priority, TicketStatus
+from dispatcher.read_models.queue import SortKey
 from dispatcher.screens.queue import QueueScreen
 from dispatcher.screens.ticket import TicketScreen
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Ticket
 from dispatcher.store.tickets import writes as repo
-from dispatcher.store.tickets.queue import SortKey
 from dispatcher.widgets.picker import ConfirmScreen, PickerScreen, PromptScreen
 from dispatcher.widgets.queue_table import MARK_CHANGED, MARK_NEW, QueueHeader
 from dispatcher.widgets.view_tabs import ViewTabs

@@ -14,8 +14,8 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from dispatcher.domain.routing import Suggestion
+from dispatcher.read_models.tickets import Named
 from dispatcher.screens.dialogs._base import Dialog
-from dispatcher.store.tickets.reading import Named
 from dispatcher.text import plain
 
 

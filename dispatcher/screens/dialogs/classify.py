@@ -12,8 +12,8 @@ from textual.containers import Vertical
 from textual.widgets import Button, Label, Select
 
 from dispatcher.domain.enums import Priority
+from dispatcher.read_models.tickets import ClassifyChoices, Named, TicketDetail
 from dispatcher.screens.dialogs._base import Dialog
-from dispatcher.store.tickets.reading import ClassifyChoices, Named, TicketDetail
 from dispatcher.text import plain
 
 FIELDS = ("category_id", "priority", "client_id", "contract_id", "equipment_id")

@@ -15,8 +15,8 @@ from textual.widgets import Button, Input, Label, Select
 
 from dispatcher.domain.durations import parse_duration
 from dispatcher.domain.enums import EscalationTarget
+from dispatcher.read_models.tickets import Named
 from dispatcher.screens.dialogs._base import Dialog
-from dispatcher.store.tickets.reading import Named
 from dispatcher.text import plain
 
 

@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.widgets import Select
 
 from dispatcher.domain.enums import LinkKind
+from dispatcher.read_models.tickets import TicketBrief
 from dispatcher.screens.dialogs.pick_ticket import PickTicketDialog
-from dispatcher.store.tickets.reading import TicketBrief
 
 
 class LinkDialog(PickTicketDialog):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dispatcher.read_models.tickets import TicketBrief
 from dispatcher.screens.dialogs.pick_ticket import PickTicketDialog
-from dispatcher.store.tickets.reading import TicketBrief
 
 
 class MergeDialog(PickTicketDialog):

@@ -17,8 +17,8 @@ from textual.widgets import Input, Label
 
 from dispatcher.domain.enums import LinkKind
 from dispatcher.domain.errors import DispatcherError
+from dispatcher.read_models.tickets import TicketBrief
 from dispatcher.screens.dialogs._base import Dialog
-from dispatcher.store.tickets.reading import TicketBrief
 from dispatcher.store.tickets.writes import parse_ref
 from dispatcher.text import plain
 

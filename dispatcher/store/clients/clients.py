@@ -14,12 +14,7 @@ from dispatcher.domain.enums import ContactPointKind
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
 from dispatcher.store.clients.points import PHONE_CHARS, normalize_domain
 from dispatcher.store.lookup import flush_or_conflict, fold, name_taken, one_line, resolve_named
-from dispatcher.store.models import (
-    Client,
-    ClientDomain,
-    Contact,
-    ContactPoint,
-)
+from dispatcher.store.models import Client, ClientDomain, Contact, ContactPoint
 from dispatcher.store.tickets.writes import UNSET
 
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 3, 15

@@ -15,13 +15,7 @@ from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationErr
 from dispatcher.store.clients.clients import get_client
 from dispatcher.store.clients.points import normalize_point
 from dispatcher.store.lookup import flush_or_conflict, one_line
-from dispatcher.store.models import (
-    Contact,
-    ContactPoint,
-    Message,
-    Rating,
-    Ticket,
-)
+from dispatcher.store.models import Contact, ContactPoint, Message, Rating, Ticket
 from dispatcher.store.tickets.writes import UNSET
 
 

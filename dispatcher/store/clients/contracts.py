@@ -14,13 +14,7 @@ from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationErr
 from dispatcher.store.clients.clients import get_client
 from dispatcher.store.clients.equipment import get_equipment
 from dispatcher.store.lookup import flush_or_conflict, one_line, resolve_named
-from dispatcher.store.models import (
-    Contract,
-    ContractEquipment,
-    Equipment,
-    SlaPlan,
-    Ticket,
-)
+from dispatcher.store.models import Contract, ContractEquipment, Equipment, SlaPlan, Ticket
 from dispatcher.store.tickets.writes import UNSET
 
 

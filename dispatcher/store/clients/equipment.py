@@ -8,11 +8,7 @@ from sqlmodel import Session, col, select
 from dispatcher.domain.errors import ConflictError, NotFoundError
 from dispatcher.store.clients.clients import get_client
 from dispatcher.store.lookup import flush_or_conflict, one_line
-from dispatcher.store.models import (
-    ContractEquipment,
-    Equipment,
-    Ticket,
-)
+from dispatcher.store.models import ContractEquipment, Equipment, Ticket
 from dispatcher.store.tickets.writes import UNSET
 
 

@@ -16,7 +16,6 @@ from dispatcher.store.models.people import Competence, Leave, User, UserCompeten
 from dispatcher.store.models.sla import Calendar, SlaPlan, SlaPlanTarget
 from dispatcher.store.models.tickets import (
     ACTIVE_STATUS_SQL,
-    NO_DEADLINE,
     Attachment,
     Blob,
     Category,
@@ -33,7 +32,6 @@ from dispatcher.store.models.tickets import (
 
 __all__ = [
     "ACTIVE_STATUS_SQL",
-    "NO_DEADLINE",
     "Alert",
     "Attachment",
     "Blob",

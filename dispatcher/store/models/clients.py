@@ -7,8 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import ContactPointKind
-from dispatcher.store.models._base import enum_field, utcnow
+from dispatcher.store.models._base import enum_field
 
 
 class Client(SQLModel, table=True):

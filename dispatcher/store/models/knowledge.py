@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import ArticleStatus, Channel, Visibility
-from dispatcher.store.models._base import enum_field, json_field, utcnow
+from dispatcher.store.models._base import enum_field, json_field
 
 
 class ReplyTemplate(SQLModel, table=True):

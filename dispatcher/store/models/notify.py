@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import AlertKind, OutboxStatus, Role, SlaTarget
-from dispatcher.store.models._base import enum_field, json_field, utcnow
+from dispatcher.store.models._base import enum_field, json_field
 
 
 class Alert(SQLModel, table=True):

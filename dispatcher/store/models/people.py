@@ -7,8 +7,9 @@ from datetime import date, datetime, time
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import Role
-from dispatcher.store.models._base import enum_field, utcnow
+from dispatcher.store.models._base import enum_field
 
 
 class User(SQLModel, table=True):

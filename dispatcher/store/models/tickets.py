@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import (
     ACTIVE_STATUSES,
     Channel,
@@ -19,12 +20,8 @@ from dispatcher.domain.enums import (
     RatingKind,
     TicketStatus,
 )
-from dispatcher.store.models._base import enum_field, json_field, utcnow
-
-# The sort key of a ticket with no pending deadline (paused, or no plan): after every real
-# one. A sentinel instead of NULL keeps keyset paging a plain row-value comparison that
-# sorts the same on SQLite and PostgreSQL.
-NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+from dispatcher.domain.sla import NO_DEADLINE
+from dispatcher.store.models._base import enum_field, json_field
 
 # Literal SQL for the partial indexes: the planner only matches a partial index when the
 # query spells the same literal list (see MEASURED.md, section 2).

@@ -8,11 +8,7 @@ from sqlmodel import Session, col, select
 
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
 from dispatcher.store.lookup import flush_or_conflict, one_line
-from dispatcher.store.models import (
-    Category,
-    Competence,
-    UserCompetence,
-)
+from dispatcher.store.models import Category, Competence, UserCompetence
 from dispatcher.store.people.users import get_user
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

@@ -10,10 +10,7 @@ from sqlmodel import Session, col, select
 from dispatcher.domain import shifts as shift_rules
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
 from dispatcher.store.lookup import flush_or_conflict, one_line
-from dispatcher.store.models import (
-    Leave,
-    WorkShift,
-)
+from dispatcher.store.models import Leave, WorkShift
 from dispatcher.store.people.users import get_user
 
 

@@ -15,10 +15,7 @@ from dispatcher.domain.errors import (
     NotFoundError,
     ValidationError,
 )
-from dispatcher.store.models import (
-    Contact,
-    Ticket,
-)
+from dispatcher.store.models import Contact, Ticket
 from dispatcher.store.replies.placeholders import ArticleLink, email_of_contact, ticket_context
 from dispatcher.store.replies.rendering import render_pair
 from dispatcher.store.replies.templates import TemplateInfo, list_templates, record_use

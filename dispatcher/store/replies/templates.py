@@ -16,10 +16,7 @@ from dispatcher.domain.errors import (
     StaleVersionError,
     ValidationError,
 )
-from dispatcher.store.models import (
-    Category,
-    ReplyTemplate,
-)
+from dispatcher.store.models import Category, ReplyTemplate
 from dispatcher.store.replies.placeholders import ArticleLink, sample_context, ticket_context
 from dispatcher.store.replies.rendering import (
     Rendered,

@@ -18,20 +18,14 @@ from sqlmodel import Session, col, or_, select
 from dispatcher.domain.enums import AlertKind, EventKind, Priority, Role, TicketStatus
 from dispatcher.domain.errors import NotFoundError, ValidationError
 from dispatcher.domain.sla import (
+    NO_DEADLINE,
     AlertStep,
     ClockEvent,
     alert_key,
     alert_steps,
     next_alert_after,
 )
-from dispatcher.store.models import (
-    ACTIVE_STATUS_SQL,
-    NO_DEADLINE,
-    Alert,
-    SlaPlan,
-    Ticket,
-    table_of,
-)
+from dispatcher.store.models import ACTIVE_STATUS_SQL, Alert, SlaPlan, Ticket, table_of
 from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.tickets.history import record
 from dispatcher.store.tickets.writes import change_status, classify

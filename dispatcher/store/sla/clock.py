@@ -14,9 +14,8 @@ from sqlmodel import Session, col, or_, select
 
 from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
 from dispatcher.domain.enums import EventKind, Priority, SlaTarget, TicketStatus
-from dispatcher.domain.sla import Budgets, ClockEvent, ClockState, alert_steps, compute
+from dispatcher.domain.sla import NO_DEADLINE, Budgets, ClockEvent, ClockState, alert_steps, compute
 from dispatcher.store.models import (
-    NO_DEADLINE,
     Calendar,
     Contract,
     SlaPlan,

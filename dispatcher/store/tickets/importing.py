@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, col, select
 
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import (
     ACTIVE_STATUSES,
     EventKind,
@@ -64,7 +65,6 @@ from dispatcher.store.models import (
     TicketEvent,
     User,
 )
-from dispatcher.store.models._base import utcnow
 from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.tickets.export import in_chunks, iso
 from dispatcher.store.tickets.history import record

@@ -7,7 +7,6 @@ A console showing a ticket beats every `HEARTBEAT_SECONDS`; a row older than
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
@@ -15,18 +14,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from dispatcher.read_models.presence import Viewer
 from dispatcher.store.models import Presence, User, table_of
 
 HEARTBEAT_SECONDS = 10.0
 STALE_AFTER = timedelta(seconds=2 * HEARTBEAT_SECONDS + 5)
-
-
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    user_id: int
-    login: str
-    name: str
-    seen_at: datetime
 
 
 def heartbeat(session: Session, *, user_id: int, ticket_id: int, now: datetime) -> None:

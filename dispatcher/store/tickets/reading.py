@@ -4,7 +4,6 @@ show before a write. Read models are plain frozen dataclasses, safe to hand to w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,14 +11,24 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import (
-    ACTIVE_STATUSES,
-    Channel,
     LinkKind,
     MessageKind,
     Priority,
     TicketStatus,
 )
 from dispatcher.domain.errors import NotFoundError
+from dispatcher.read_models.tickets import (
+    ClassifyChoices,
+    DeadlinePreview,
+    EscalationView,
+    HistoryEntry,
+    LinkView,
+    Named,
+    ThreadMessage,
+    TicketBrief,
+    TicketDetail,
+    TicketView,
+)
 from dispatcher.store.clients import contracts
 from dispatcher.store.models import (
     Category,
@@ -40,104 +49,6 @@ from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.sla.explain import explain
 from dispatcher.store.tickets import writes
 from dispatcher.store.tickets.history import describe, history
-
-
-@dataclass(frozen=True, slots=True)
-class Named:
-    id: int
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationView:
-    target: str
-    to: str | None
-    vendor: str
-    vendor_ref: str
-    promised_at: datetime | None
-    next_checkin_at: datetime | None
-    note: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class LinkView:
-    other_id: int
-    kind: LinkKind
-    subject: str
-    status: TicketStatus
-
-
-@dataclass(frozen=True, slots=True)
-class TicketDetail:
-    id: int
-    subject: str
-    status: TicketStatus
-    priority: Priority
-    channel: Channel
-    version: int
-    queue: Named | None
-    category: Named | None
-    client: Named | None
-    contact: Named | None
-    contract: Named | None
-    equipment: Named | None
-    plan: str | None
-    assignee: Named | None
-    created_by: str | None
-    created_at: datetime
-    updated_at: datetime
-    first_response_due: datetime | None
-    first_responded_at: datetime | None
-    resolution_due: datetime | None
-    next_update_due: datetime | None
-    sla_paused_since: datetime | None
-    next_due_at: datetime
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    reopen_count: int
-    merged_into_id: int | None
-    escalations: tuple[EscalationView, ...] = ()
-    links: tuple[LinkView, ...] = ()
-
-    @property
-    def ref(self) -> str:
-        return f"#{self.id}"
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadMessage:
-    id: int
-    kind: MessageKind
-    channel: Channel
-    author: str
-    created_at: datetime
-    subject: str
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    at: datetime
-    actor: str
-    kind: str
-    text: str
-    reason: str
-    version: int
-
-
-@dataclass(frozen=True, slots=True)
-class TicketView:
-    """Everything the detail screen shows, read in one unit of work."""
-
-    detail: TicketDetail
-    messages: tuple[ThreadMessage, ...]
-    history: tuple[HistoryEntry, ...]
-    sla: dict[str, Any] = field(default_factory=dict)
 
 
 def _named(row: Any, label: str) -> Named | None:
@@ -277,22 +188,6 @@ def ticket_version(session: Session, *, ticket_id: int) -> int:
     return int(version)
 
 
-@dataclass(frozen=True, slots=True)
-class TicketBrief:
-    """What a merge or link preview shows of the other ticket."""
-
-    id: int
-    subject: str
-    status: TicketStatus
-    client: str | None
-    assignee: str | None
-    messages: int
-
-    @property
-    def ref(self) -> str:
-        return f"#{self.id}"
-
-
 def ticket_brief(session: Session, *, ticket_id: int) -> TicketBrief:
     ticket = writes.get_ticket(session, ticket_id=ticket_id)
     client = session.get(Client, ticket.client_id) if ticket.client_id else None
@@ -306,14 +201,6 @@ def ticket_brief(session: Session, *, ticket_id: int) -> TicketBrief:
         assignee=assignee.login if assignee else None,
         messages=count,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class ClassifyChoices:
-    categories: tuple[Named, ...]
-    clients: tuple[Named, ...]
-    contracts: tuple[Named, ...]  # of the ticket's client
-    equipment: tuple[Named, ...]  # of the ticket's client
 
 
 def classify_choices(session: Session, *, client_id: int | None) -> ClassifyChoices:
@@ -354,18 +241,6 @@ def colleagues(session: Session) -> list[Named]:
         select(User).where(col(User.active).is_(True)).order_by(col(User.login))
     ).all()
     return [Named(u.id or 0, f"{u.login} ({u.name})") for u in users]
-
-
-@dataclass(frozen=True, slots=True)
-class DeadlinePreview:
-    """What the new-ticket form shows before saving: the contract and the deadlines."""
-
-    contract: str  # one line: valid, expired, none
-    covered: bool
-    expired: bool
-    plan: str | None
-    first_response_due: datetime | None
-    resolution_due: datetime | None
 
 
 def deadline_preview(

@@ -13,8 +13,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
+from dispatcher.read_models.queue import QueueFilter
 from dispatcher.store.models import Category, SavedView, UserCompetence
-from dispatcher.store.tickets.queue import QueueFilter, count_queue
+from dispatcher.store.tickets.queue import count_queue
 
 MAX_NAME = 100
 ALL_KEY = "all"

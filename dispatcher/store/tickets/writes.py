@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import (
     ACTIVE_STATUSES,
     Channel,
@@ -47,7 +48,6 @@ from dispatcher.store.models import (
     TicketLink,
     User,
 )
-from dispatcher.store.models._base import utcnow
 from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.tickets.history import changes_since, record
 

@@ -1,0 +1,150 @@
+"""A ticket as the detail view and the forms show it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dispatcher.domain.enums import (
+    ACTIVE_STATUSES,
+    Channel,
+    LinkKind,
+    MessageKind,
+    Priority,
+    TicketStatus,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationView:
+    target: str
+    to: str | None
+    vendor: str
+    vendor_ref: str
+    promised_at: datetime | None
+    next_checkin_at: datetime | None
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    other_id: int
+    kind: LinkKind
+    subject: str
+    status: TicketStatus
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetail:
+    id: int
+    subject: str
+    status: TicketStatus
+    priority: Priority
+    channel: Channel
+    version: int
+    queue: Named | None
+    category: Named | None
+    client: Named | None
+    contact: Named | None
+    contract: Named | None
+    equipment: Named | None
+    plan: str | None
+    assignee: Named | None
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_due: datetime | None
+    first_responded_at: datetime | None
+    resolution_due: datetime | None
+    next_update_due: datetime | None
+    sla_paused_since: datetime | None
+    next_due_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
+    merged_into_id: int | None
+    escalations: tuple[EscalationView, ...] = ()
+    links: tuple[LinkView, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.id}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    id: int
+    kind: MessageKind
+    channel: Channel
+    author: str
+    created_at: datetime
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    kind: str
+    text: str
+    reason: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """Everything the detail screen shows, read in one unit of work."""
+
+    detail: TicketDetail
+    messages: tuple[ThreadMessage, ...]
+    history: tuple[HistoryEntry, ...]
+    sla: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketBrief:
+    """What a merge or link preview shows of the other ticket."""
+
+    id: int
+    subject: str
+    status: TicketStatus
+    client: str | None
+    assignee: str | None
+    messages: int
+
+    @property
+    def ref(self) -> str:
+        return f"#{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyChoices:
+    categories: tuple[Named, ...]
+    clients: tuple[Named, ...]
+    contracts: tuple[Named, ...]  # of the ticket's client
+    equipment: tuple[Named, ...]  # of the ticket's client
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlinePreview:
+    """What the new-ticket form shows before saving: the contract and the deadlines."""
+
+    contract: str  # one line: valid, expired, none
+    covered: bool
+    expired: bool
+    plan: str | None
+    first_response_due: datetime | None
+    resolution_due: datetime | None
