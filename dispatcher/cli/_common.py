@@ -1,4 +1,5 @@
-"""What every command shares: the command-line state, the store, errors, JSON and progress."""
+"""What every command shares: the command-line state, the store, errors, times typed on the
+command line, JSON and progress."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
 
@@ -18,10 +19,13 @@ import typer
 from typer._click import exceptions as click
 from typer.core import TyperGroup
 
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.errors import DispatcherError
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+    from sqlalchemy.exc import DBAPIError
+    from sqlmodel import Session
 
     from dispatcher.config import Settings
     from dispatcher.store.db.engine import Store
@@ -61,8 +65,6 @@ class DispatcherGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        from sqlalchemy.exc import DBAPIError
-
         args = _db_option_first(list(sys.argv[1:] if args is None else args))
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -79,12 +81,25 @@ class DispatcherGroup(TyperGroup):
         except DispatcherError as exc:
             _print_error(str(exc))
             rv = EXIT_ERROR
-        except DBAPIError as exc:
-            _print_error(f"database error: {exc.orig}")
+        except Exception as exc:
+            database_error = _database_error(exc)
+            if database_error is None:
+                raise
+            _print_error(f"database error: {database_error.orig}")
             rv = EXIT_ERROR
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _database_error(exc: Exception) -> DBAPIError | None:
+    """`exc` when it is SQLAlchemy's DBAPIError. The class is looked up, never imported, so
+    `--help` and commands that need no database do not load SQLAlchemy (and a command that
+    never loaded it cannot have raised one)."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.DBAPIError):
+        return cast("DBAPIError", exc)
+    return None
 
 
 def _db_option_first(args: list[str]) -> list[str]:
@@ -178,6 +193,58 @@ def state(ctx: typer.Context) -> CliState:
 def set_db(ctx: typer.Context, db: str | None) -> None:
     if db is not None:
         state(ctx).db = db
+
+
+def acting_user_id(ctx: typer.Context, session: Session, login: str | None) -> int | None:
+    """The id of the user a command acts as: its own `--as`, else the global `--as`; None
+    when neither is given."""
+    from dispatcher.domain.errors import NotFoundError
+    from dispatcher.store.people.users import get_user_by_login
+
+    login = login or state(ctx).login
+    if login is None:
+        return None
+    try:
+        return get_user_by_login(session, login=login).id
+    except NotFoundError:
+        fail(f"no user {login}")
+
+
+# --- Times typed on the command line ---------------------------------------------------
+
+# How every option that takes a time states the rule in its --help: "..., <zone>)".
+TIME_HELP = "ISO 8601, e.g. 2026-11-20T17:30 or 2026-11-20T17:30+03:00; without an offset"
+
+
+def parse_instant(value: str, *, option: str, zone: tzinfo | None = None) -> datetime:
+    """An instant typed on the command line: an ISO 8601 date-time, or a date (midnight).
+
+    The one rule for a time without an offset: it is wall-clock time in `zone`, the time
+    zone of what the command is about (a calendar's for `sla due --at` and `calendar preview
+    --from`, the user's for `users shifts check --at`); a command about no such thing
+    passes none and the time is this computer's local time (`tickets export --since`).
+    With an offset (`Z`, `+03:00`) a time means exactly that instant. The result is aware.
+    """
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        fail(
+            f"{option}: not an ISO 8601 date-time: {value!r} "
+            "(e.g. 2026-11-20T17:30, or with an offset 2026-11-20T17:30+03:00)"
+        )
+    if parsed.tzinfo is not None:
+        return parsed
+    return parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
+
+
+def today() -> date:
+    """Today's date on this computer's clock, for options like `--on` that default to it."""
+    return utcnow().astimezone().date()
+
+
+def echo(text: str) -> None:
+    """A line for people, terminal control characters removed (see `sanitize`)."""
+    typer.echo(sanitize(text))
 
 
 def _default(value: Any) -> Any:

@@ -7,7 +7,20 @@ from typing import Annotated
 
 import typer
 
-from dispatcher.cli import clients, demo, directory, intake, kb, sla, templates, tickets, users
+from dispatcher.cli import (
+    clients,
+    contacts,
+    contracts,
+    demo,
+    directory,
+    equipment,
+    intake,
+    kb,
+    sla,
+    templates,
+    tickets,
+    users,
+)
 from dispatcher.cli._common import DbOption, fail, print_json, progress, set_db, state
 
 admin_app = typer.Typer(help="Set up and look after the helpdesk.", no_args_is_help=True)
@@ -17,9 +30,9 @@ admin_app.add_typer(users.app, name="users")
 admin_app.add_typer(directory.queues_app, name="queues")
 admin_app.add_typer(directory.categories_app, name="categories")
 admin_app.add_typer(clients.clients_app, name="clients")
-admin_app.add_typer(clients.contacts_app, name="contacts")
-admin_app.add_typer(clients.contracts_app, name="contracts")
-admin_app.add_typer(clients.equipment_app, name="equipment")
+admin_app.add_typer(contacts.contacts_app, name="contacts")
+admin_app.add_typer(contracts.contracts_app, name="contracts")
+admin_app.add_typer(equipment.equipment_app, name="equipment")
 admin_app.add_typer(tickets.app, name="tickets")
 admin_app.add_typer(kb.app, name="kb")
 admin_app.add_typer(sla.sla_app, name="sla")

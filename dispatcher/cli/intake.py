@@ -79,10 +79,10 @@ def quarantine_list(
     as_json: JsonOption = False,
 ) -> None:
     """Quarantined messages with their reasons."""
-    from dispatcher.store.mail import inbound
+    from dispatcher.store.mail import quarantine
 
     with state(ctx).store().read() as session:
-        rows = inbound.quarantined(session, include_released=released)
+        rows = quarantine.quarantined(session, include_released=released)
     data = [
         {
             "id": r.id,
@@ -119,10 +119,10 @@ def quarantine_show(
     import sys
 
     from dispatcher.intake.charset import decode_bytes
-    from dispatcher.store.mail import inbound
+    from dispatcher.store.mail import quarantine
 
     with state(ctx).store().read() as session:
-        row = inbound.get_quarantined(session, quarantine_id=quarantine_id)
+        row = quarantine.get_quarantined(session, quarantine_id=quarantine_id)
     if raw:
         sys.stdout.buffer.write(row.raw)
         sys.stdout.flush()

@@ -7,27 +7,18 @@ from typing import Annotated, Any
 
 import typer
 
-from dispatcher.cli._common import print_json, print_table, progress, sanitize, state
+from dispatcher.cli._common import (
+    acting_user_id,
+    print_json,
+    print_table,
+    progress,
+    sanitize,
+    state,
+)
 
 app = typer.Typer(help="The knowledge base.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
-
-
-def _actor_id(ctx: typer.Context, login: str | None) -> int | None:
-    from sqlmodel import select
-
-    from dispatcher.domain.errors import NotFoundError
-    from dispatcher.store.models import User
-
-    login = login or state(ctx).login
-    if login is None:
-        return None
-    with state(ctx).store().read() as session:
-        user = session.exec(select(User).where(User.login == login)).one_or_none()
-    if user is None:
-        raise NotFoundError("user", login)
-    return user.id
 
 
 @app.command("import")
@@ -46,7 +37,8 @@ def import_(
     from dispatcher.store.knowledge import articles
 
     store = state(ctx).store()
-    author_id = _actor_id(ctx, login)
+    with store.read() as session:
+        author_id = acting_user_id(ctx, session, login)
     folder = folder.expanduser()
     total = len(articles.markdown_files(folder))
     with progress("importing articles", total=total) as bar:

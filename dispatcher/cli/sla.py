@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from dispatcher.cli._common import DbOption, fail, print_json, print_table, set_db, state
+from dispatcher.cli._common import (
+    TIME_HELP,
+    DbOption,
+    fail,
+    parse_instant,
+    print_json,
+    print_table,
+    set_db,
+    state,
+)
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import Priority
 
 sla_app = typer.Typer(help="SLA plans: load them from a file, compute and explain deadlines.")
 calendar_app = typer.Typer(help="Business calendars.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
-
-
-def _instant(value: str, zone: tzinfo | None = None) -> datetime:
-    """ISO 8601; without an offset it is read in `zone` (the calendar's time zone)."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"not an ISO 8601 date and time: {value!r} (e.g. 2026-11-20T17:30+03:00)")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone or UTC)
-    return parsed
 
 
 @sla_app.command("load")
@@ -54,7 +53,7 @@ def load(
         fail(f"{file}: {exc}")
     store = state(ctx).store()
     with store.write() as session:
-        result = load_sla_config(session, config=config, now=datetime.now(UTC))
+        result = load_sla_config(session, config=config, now=utcnow())
     summary = {
         "calendars_created": result.calendars_created,
         "calendars_updated": result.calendars_updated,
@@ -126,7 +125,12 @@ def due(
     plan: Annotated[str, typer.Option("--plan", help="Plan name")],
     priority: Annotated[Priority, typer.Option("--priority", help="Ticket priority")],
     at: Annotated[
-        str, typer.Option("--at", help="When the ticket is created (ISO 8601; default: now)")
+        str,
+        typer.Option(
+            "--at",
+            help=f"When the ticket is created ({TIME_HELP}, the plan's calendar time; "
+            "default: now)",
+        ),
     ] = "",
     as_json: JsonOption = False,
     db: DbOption = None,
@@ -143,7 +147,7 @@ def due(
         budgets = sla_clock.budgets_for(session, plan_id=row.id or 0, priority=priority)
     if budgets is None or budgets.first_response is None or budgets.resolution is None:
         fail(f"plan {plan!r} sets no targets for {priority.value} priority")
-    created = _instant(at, calendar.zone) if at else datetime.now(UTC)
+    created = parse_instant(at, option="--at", zone=calendar.zone) if at else utcnow()
     first = calendar.add_business_minutes(created, budgets.first_response)
     resolution = calendar.add_business_minutes(created, budgets.resolution)
     result = {
@@ -172,7 +176,7 @@ def explain(
     store = state(ctx).store()
     with store.read() as session:
         row = get_ticket(session, ticket_id=parse_ref(ticket))
-        data = explain_ticket(session, ticket=row, now=datetime.now(UTC))
+        data = explain_ticket(session, ticket=row, now=utcnow())
     if as_json:
         print_json(data)
         return
@@ -226,7 +230,8 @@ def preview(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Calendar name")],
     start: Annotated[
-        str, typer.Option("--from", help="Start (ISO 8601; without offset: calendar time)")
+        str,
+        typer.Option("--from", help=f"Start ({TIME_HELP}, the calendar's time; default: now)"),
     ] = "",
     hours: Annotated[float, typer.Option("--hours", min=0.25, max=10_000)] = 24.0,
     as_json: JsonOption = False,
@@ -240,7 +245,7 @@ def preview(
     store = state(ctx).store()
     with store.read() as session:
         calendar = sla_clock.business_calendar(get_calendar(session, name=name))
-    begin = _instant(start, calendar.zone) if start else datetime.now(UTC)
+    begin = parse_instant(start, option="--from", zone=calendar.zone) if start else utcnow()
     end = calendar.add_business_time(begin, timedelta(hours=hours))
     intervals = calendar.open_intervals(begin, end)
     closures = calendar.closures(begin, end)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dispatcher.cli._common import fail, print_json, print_table, sanitize, state
+from dispatcher.cli._common import acting_user_id, fail, print_json, print_table, sanitize, state
 
 if TYPE_CHECKING:
     from dispatcher.store.replies.templates import TemplateInfo
@@ -125,14 +125,12 @@ def preview(
 ) -> None:
     """The template rendered against a ticket, exactly as it would be sent."""
     from dispatcher.store.knowledge import articles
-    from dispatcher.store.people.users import get_user_by_login
     from dispatcher.store.replies import placeholders, templates
     from dispatcher.store.tickets.writes import parse_ref
 
     ticket_id = parse_ref(ticket)
-    who = login or state(ctx).login
     with state(ctx).store().read() as session:
-        sender_id = get_user_by_login(session, login=who).id if who else None
+        sender_id = acting_user_id(ctx, session, login)
         links = [
             placeholders.article_link(a.slug, a.title, kb_url=state(ctx).settings().kb_url)
             for a in (articles.get_article(session, slug=slug) for slug in article or [])

@@ -6,17 +6,24 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from dispatcher.cli._common import fail, print_json, print_table, progress, sanitize, state
+from dispatcher.cli._common import (
+    TIME_HELP,
+    acting_user_id,
+    fail,
+    parse_instant,
+    print_json,
+    print_table,
+    progress,
+    sanitize,
+    state,
+)
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from dispatcher.store.models import Ticket
 
 app = typer.Typer(help="Tickets: create, import, export.", no_args_is_help=True)
@@ -33,15 +40,6 @@ StatusOption = Annotated[
     list[str] | None,
     typer.Option("--status", help="Only tickets in this status (repeatable, or comma-separated)"),
 ]
-
-
-def _actor_id(ctx: typer.Context, session: Session, login: str | None) -> int | None:
-    from dispatcher.store.tickets.importing import find_user
-
-    login = login or state(ctx).login
-    if login is None:
-        return None
-    return find_user(session, login=login).id
 
 
 def _statuses(values: list[str] | None) -> tuple[Any, ...]:
@@ -70,16 +68,6 @@ def _format(fmt: str | None, path: str | None) -> str:
     return fmt
 
 
-def _when(value: str | None, what: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        fail(f"{what} is not a date or an ISO 8601 time: {value!r}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 @app.command("create")
 def create(
     ctx: typer.Context,
@@ -90,7 +78,8 @@ def create(
         str | None, typer.Option("--priority", help="low, normal, high or urgent")
     ] = None,
     contact: Annotated[
-        str | None, typer.Option("--contact", help="Contact name or email address")
+        str | None,
+        typer.Option("--contact", help="The client's contact: name, email, phone or id"),
     ] = None,
     category: Annotated[str | None, typer.Option("--category", help="Category name or id")] = None,
     channel: Annotated[
@@ -101,7 +90,9 @@ def create(
 ) -> None:
     """Register a request; prints its reference (like #1042)."""
     from dispatcher.domain.enums import Channel, Priority
-    from dispatcher.store.tickets import importing
+    from dispatcher.store.clients.clients import resolve_client
+    from dispatcher.store.clients.contacts import resolve_contact
+    from dispatcher.store.tickets.classification import resolve_category
     from dispatcher.store.tickets.writes import NewTicket, create_ticket
 
     try:
@@ -116,14 +107,12 @@ def create(
             allowed = ", ".join(p.value for p in Priority)
             fail(f"priority must be one of {allowed}, not {priority!r}")
     with state(ctx).store().write() as session:
-        actor_id = _actor_id(ctx, session, login)
-        client_row = importing.find_client(session, key=client)
+        actor_id = acting_user_id(ctx, session, login)
+        client_row = resolve_client(session, ref=client)
         contact_row = (
-            importing.find_contact(session, key=contact, client_id=client_row.id)
-            if contact
-            else None
+            resolve_contact(session, ref=contact, client_id=client_row.id) if contact else None
         )
-        category_row = importing.find_category(session, key=category) if category else None
+        category_row = resolve_category(session, ref=category) if category else None
         if wanted_priority is None:
             wanted_priority = (
                 category_row.default_priority if category_row else None
@@ -149,18 +138,16 @@ def create(
 
 
 def _brief(ticket: Ticket) -> dict[str, Any]:
+    from dispatcher.store.tickets.export import iso
+
     return {
         "ref": ticket.ref,
         "id": ticket.id,
         "status": ticket.status.value,
         "priority": ticket.priority.value,
-        "first_response_due": _iso(ticket.first_response_due),
-        "resolution_due": _iso(ticket.resolution_due),
+        "first_response_due": iso(ticket.first_response_due),
+        "resolution_due": iso(ticket.resolution_due),
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 @app.command("list")
@@ -172,13 +159,14 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """Tickets, newest first."""
-    from dispatcher.store.tickets import export, importing
+    from dispatcher.store.clients.clients import resolve_client
+    from dispatcher.store.tickets import export
 
     statuses = _statuses(status)
     with state(ctx).store().read() as session:
         filters = export.ExportFilter(
             statuses=statuses,
-            client_id=importing.find_client(session, key=client).id if client else None,
+            client_id=resolve_client(session, ref=client).id if client else None,
         )
         rows = export.list_tickets(session, filters=filters, limit=limit)
     if as_json:
@@ -259,21 +247,27 @@ def export(
     fmt: FormatOption = None,
     status: StatusOption = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only tickets created on or after (ISO date)")
+        str | None,
+        typer.Option(
+            "--since",
+            help=f"Only tickets created on or after this date or time ({TIME_HELP}, "
+            "this computer's local time)",
+        ),
     ] = None,
     client: Annotated[str | None, typer.Option("--client", help="Client name or id")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file")] = False,
 ) -> None:
     """Export tickets as JSON (with messages and history) or CSV (one row per ticket)."""
-    from dispatcher.store.tickets import export, importing
+    from dispatcher.store.clients.clients import resolve_client
+    from dispatcher.store.tickets import export
 
     kind = _format(fmt, None if target == "-" else target)
     store = state(ctx).store()
     with store.read() as session:
         filters = export.ExportFilter(
             statuses=_statuses(status),
-            since=_when(since, "--since"),
-            client_id=importing.find_client(session, key=client).id if client else None,
+            since=parse_instant(since, option="--since") if since is not None else None,
+            client_id=resolve_client(session, ref=client).id if client else None,
         )
         total = export.count_tickets(session, filters=filters)
     path = None if target == "-" else Path(target).expanduser()
@@ -340,7 +334,7 @@ def import_(
         fail(f"no file {path}")
     store = state(ctx).store()
     with store.read() as session:
-        actor_id = _actor_id(ctx, session, login)
+        actor_id = acting_user_id(ctx, session, login)
 
     def raw_records() -> Iterator[dict[str, Any]]:
         try:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dispatcher.cli._common import fail, print_json, print_table, sanitize, state
+from dispatcher.cli._common import (
+    TIME_HELP,
+    echo,
+    fail,
+    parse_instant,
+    print_json,
+    print_table,
+    state,
+    today,
+)
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import Role
 
 if TYPE_CHECKING:
@@ -30,14 +40,6 @@ app.add_typer(leave_app, name="leave")
 ROLES = ", ".join(r.value for r in Role)
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 Login = Annotated[str, typer.Argument(help="The user's login (or id)")]
-
-
-def echo(text: str) -> None:
-    typer.echo(sanitize(text))
-
-
-def _today() -> date:
-    return datetime.now(UTC).astimezone().date()
 
 
 def _user_json(user: User, competences: list[str] | None = None) -> dict[str, Any]:
@@ -154,13 +156,13 @@ def show(ctx: typer.Context, login: Login, as_json: Json = False) -> None:
     from dispatcher.domain.shifts import describe_shift
     from dispatcher.store.people import competences, schedules, users
 
-    now = datetime.now(UTC)
+    now = utcnow()
     with state(ctx).store().read() as session:
         user = users.resolve_user(session, ref=login)
         uid = user.id or 0
         granted = competences.user_competences(session, user_id=uid)
         shifts = schedules.list_shifts(session, user_id=uid)
-        leave = schedules.list_leave(session, user_id=uid, ending_on_or_after=_today())
+        leave = schedules.list_leave(session, user_id=uid, ending_on_or_after=today())
         now_state = schedules.availability(session, user_id=uid, at=now)
         open_tickets = users.open_tickets_assigned(session, user_id=uid)
     if as_json:
@@ -428,31 +430,19 @@ def shifts_check(
     login: Login,
     at: Annotated[
         str | None,
-        typer.Option(
-            "--at",
-            help="ISO date-time (default now); without an offset it is the user's local time",
-        ),
+        typer.Option("--at", help=f"When ({TIME_HELP}, the user's local time; default: now)"),
     ] = None,
     as_json: Json = False,
 ) -> None:
     """Whether a user is on shift and not on leave at an instant (what routing uses)."""
-    from dispatcher.domain.errors import ValidationError
     from dispatcher.domain.shifts import zone
     from dispatcher.store.people import schedules, users
 
     with state(ctx).store().read() as session:
         user = users.resolve_user(session, ref=login)
-        if at is None:
-            instant = datetime.now(UTC)
-        else:
-            try:
-                instant = datetime.fromisoformat(at.strip())
-            except ValueError:
-                raise ValidationError(
-                    f"not a date-time: {at!r} (expected e.g. 2026-11-18T10:30)"
-                ) from None
-            if instant.tzinfo is None:
-                instant = instant.replace(tzinfo=zone(user.timezone))
+        instant = (
+            utcnow() if at is None else parse_instant(at, option="--at", zone=zone(user.timezone))
+        )
         result = schedules.availability(session, user_id=user.id or 0, at=instant)
     available = result.available and user.active
     text = result.describe() if user.active else "deactivated"
@@ -513,7 +503,7 @@ def leave_list(
         user_id = users.resolve_user(session, ref=login).id if login is not None else None
         logins = {u.id: u.login for u in users.list_users(session, include_inactive=True)}
         rows = schedules.list_leave(
-            session, user_id=user_id, ending_on_or_after=None if all_ else _today()
+            session, user_id=user_id, ending_on_or_after=None if all_ else today()
         )
     if as_json:
         print_json([_leave_json(x, logins.get(x.user_id, "?")) for x in rows])

@@ -179,7 +179,7 @@ BAD_SHIFT_COMMANDS: list[tuple[list[str], str]] = [
     (["users", "shifts", "set", "ivan"], "Missing argument"),
     (["users", "shifts", "set", "nobody", "mon 09:00-18:00"], "no user"),
     (["users", "shifts", "list", "nobody"], "no user"),
-    (["users", "shifts", "check", "ivan", "--at", "yesterday"], "not a date-time"),
+    (["users", "shifts", "check", "ivan", "--at", "yesterday"], "--at: not an ISO 8601 date-time"),
 ]
 
 

@@ -118,6 +118,31 @@ def test_create_prints_the_reference(db_url: str, w: World) -> None:
     assert shown["events"][0]["actor"] == "olga"
 
 
+def test_create_finds_the_contact_by_name_within_the_client(db_url: str, w: World) -> None:
+    for contact in ("Anna Client", "anna client", str(w.contact.id)):
+        result = run(db_url, "create", "--client", "acme", "--subject", "x", "--contact", contact)
+        assert result.exit_code == 0, result.stderr
+        shown = json.loads(run(db_url, "show", result.stdout.strip(), "--json").stdout)
+        assert shown["contact"] == "Anna Client"
+    assert runner.invoke(app, ["admin", "--db", db_url, "clients", "add", "Globex"]).exit_code == 0
+    assert "contact 'Anna Client' is not at client 'Globex'" in one_error(
+        run(
+            db_url,
+            "create",
+            "--client",
+            "Globex",
+            "--subject",
+            "x",
+            "--contact",
+            "anna@acme.example",
+        )
+    )
+    assert "no contact 'Anna Client'" in one_error(
+        run(db_url, "create", "--client", "Globex", "--subject", "x", "--contact", "Anna Client")
+    )
+    assert _count(db_url, Ticket) == 3
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

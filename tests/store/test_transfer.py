@@ -368,6 +368,16 @@ def test_create_missing_creates_clients_and_contacts(other: Store) -> None:
         assert gina.client_id == globex.id
 
 
+def test_create_missing_creates_through_the_directory_s_rules(other: Store) -> None:
+    """A missing client is added as `admin clients add` would: never a second Acme."""
+    for name, fragment in (("ACME", "a client named 'Acme' already exists"), ("42", "digits")):
+        with pytest.raises(ValidationError, match="ticket #7: ") as caught:
+            _import(other, json.dumps([_minimal(client=name)]), create_missing=True)
+        assert fragment in str(caught.value)
+    assert _count(other, Client) == 1
+    assert _count(other, Ticket) == 0
+
+
 def test_a_crash_midway_keeps_whole_batches_and_a_rerun_completes(
     other: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,7 +14,7 @@ from dispatcher.domain.enums import ContactPointKind
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
 from dispatcher.store.clients.clients import get_client
 from dispatcher.store.clients.points import normalize_point
-from dispatcher.store.lookup import flush_or_conflict, one_line
+from dispatcher.store.lookup import flush_or_conflict, fold, one_line
 from dispatcher.store.models import Contact, ContactPoint, Message, Rating, Ticket
 from dispatcher.store.tickets.writes import UNSET
 
@@ -39,18 +39,31 @@ def contact_by_point(session: Session, *, value: str) -> Contact | None:
     return session.get(Contact, point.contact_id) if point else None
 
 
-def resolve_contact(session: Session, *, ref: str | int) -> Contact:
-    """A contact by id, or by one of its email addresses or phone numbers."""
+def resolve_contact(session: Session, *, ref: str | int, client_id: int | None = None) -> Contact:
+    """A contact by id, or by one of its email addresses or phone numbers.
+
+    With `client_id` it must be one of that client's contacts, and may also be given by
+    name (exactly, else ignoring case when that is unambiguous)."""
     if isinstance(ref, int):
-        return get_contact(session, contact_id=ref)
-    key = ref.strip()
-    if key.isdigit():
-        found = session.get(Contact, int(key))
-        if found is not None:
-            return found
-    found = contact_by_point(session, value=key)
+        found: Contact | None = get_contact(session, contact_id=ref)
+    else:
+        key = ref.strip()
+        found = session.get(Contact, int(key)) if key.isdigit() else None
+        if found is None:
+            found = contact_by_point(session, value=key)
+        if found is None and client_id is not None:
+            people = list_contacts(session, client_id=client_id, include_inactive=True)
+            named = [c for c in people if c.name == key] or [
+                c for c in people if fold(c.name) == fold(key)
+            ]
+            if len(named) > 1:
+                raise ValidationError(f"more than one contact is called {key!r}: give the email")
+            found = named[0] if named else None
     if found is None:
         raise NotFoundError("contact", repr(ref))
+    if client_id is not None and found.client_id != client_id:
+        client = get_client(session, client_id=client_id)
+        raise ValidationError(f"contact {found.name!r} is not at client {client.name!r}")
     return found
 
 

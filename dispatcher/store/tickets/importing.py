@@ -52,13 +52,14 @@ from dispatcher.domain.enums import (
     MessageKind,
     TicketStatus,
 )
-from dispatcher.domain.errors import NotFoundError, ValidationError
+from dispatcher.domain.errors import DispatcherError, ValidationError
+from dispatcher.store.clients.clients import add_client
+from dispatcher.store.clients.contacts import add_contact
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import (
     Category,
     Client,
     Contact,
-    ContactPoint,
     Message,
     Queue,
     Ticket,
@@ -74,63 +75,6 @@ IMPORT_BATCH = 500
 
 
 M = TypeVar("M", bound=SQLModel)
-
-
-def find_client(session: Session, *, key: str) -> Client:
-    """A client by exact name, or by id when `key` is all digits and no client has that name."""
-    return _by_name_or_id(session, Client, Client.name, key, "client")
-
-
-def find_category(session: Session, *, key: str) -> Category:
-    return _by_name_or_id(session, Category, Category.name, key, "category")
-
-
-def find_queue(session: Session, *, key: str) -> Queue:
-    return _by_name_or_id(session, Queue, Queue.name, key, "queue")
-
-
-def find_user(session: Session, *, login: str) -> User:
-    user = session.exec(select(User).where(User.login == login.strip())).one_or_none()
-    if user is None:
-        raise NotFoundError("user", login)
-    return user
-
-
-def find_contact(session: Session, *, key: str, client_id: int | None = None) -> Contact:
-    """A contact by email address, by id, or by name (within the client when one is given)."""
-    key = key.strip()
-    contact: Contact | None = None
-    if "@" in key:
-        contact = session.exec(
-            select(Contact)
-            .join(ContactPoint, col(ContactPoint.contact_id) == col(Contact.id))
-            .where(ContactPoint.kind == "email", ContactPoint.value == key.lower())
-        ).first()
-    else:
-        query = select(Contact).where(Contact.name == key)
-        if client_id is not None:
-            query = query.where(Contact.client_id == client_id)
-        matches = session.exec(query.order_by(col(Contact.id)).limit(2)).all()
-        if len(matches) > 1 and client_id is None:
-            raise ValidationError(f"more than one contact is called {key!r}: give the client")
-        contact = matches[0] if matches else None
-        if contact is None and key.isdigit():
-            contact = session.get(Contact, int(key))
-    if contact is None:
-        raise NotFoundError("contact", repr(key))
-    if client_id is not None and contact.client_id != client_id:
-        raise ValidationError(f"contact {key!r} does not belong to client {client_id}")
-    return contact
-
-
-def _by_name_or_id(session: Session, model: type[M], column: Any, key: str, what: str) -> M:
-    key = key.strip()
-    row = session.exec(select(model).where(column == key)).one_or_none()
-    if row is None and key.isdigit():
-        row = session.get(model, int(key))
-    if row is None:
-        raise NotFoundError(what, repr(key))
-    return row
 
 
 @dataclass
@@ -232,9 +176,10 @@ def resolve(
                 f"ticket {ref}: no client {name!r} in this database "
                 "(add it first, or import with --create-missing)"
             )
-        client = Client(name=name)
-        session.add(client)
-        session.flush()
+        try:
+            client = add_client(session, name=name)
+        except DispatcherError as exc:
+            raise ValidationError(f"ticket {ref}: {exc}") from None
         found.clients[name] = client.id or 0
         report.created_clients.append(name)
     for (client_name, name), ref in wanted.contacts.items():
@@ -257,9 +202,10 @@ def resolve(
                 + (f" at client {client_name!r}" if client_name else "")
                 + f" in this database ({hint})"
             )
-        contact = Contact(client_id=client_id, name=name)
-        session.add(contact)
-        session.flush()
+        try:
+            contact = add_contact(session, client_id=client_id, name=name)
+        except DispatcherError as exc:
+            raise ValidationError(f"ticket {ref}: {exc}") from None
         found.contacts[(client_name, name)] = contact.id or 0
         report.created_contacts.append(f"{name} ({client_name})")
     return found
