@@ -83,7 +83,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL or a path to a SQLite file",
     )
     theme: str = "textual-dark"
-    refresh_seconds: float = Field(default=1.0, gt=0, le=60)
+    refresh_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        description="how often the queue asks the database whether anybody committed",
+    )
     kb_url: str | None = Field(
         default=None,
         description="base URL of the public knowledge base: links become {kb_url}/{slug}",
@@ -108,7 +113,7 @@ class Settings(BaseSettings):
     @field_validator("notifications")
     @classmethod
     def _templates_compile(cls, value: dict[str, NotificationText]) -> dict[str, NotificationText]:
-        from dispatcher.notify.templates import NotificationTemplates
+        from dispatcher.domain.notification_templates import NotificationTemplates
 
         try:
             NotificationTemplates({k: v.model_dump(exclude_none=True) for k, v in value.items()})

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING
 
+from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.store.db.engine import Store
 from dispatcher.store.sla import alerts
 
@@ -23,24 +24,20 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from dispatcher.config import Settings
+    from dispatcher.domain.notification_templates import NotificationTemplates
     from dispatcher.intake.imap import ImapAccount
     from dispatcher.intake.pipeline import Summary
     from dispatcher.notify.sender import SendResult, SmtpAccount
-    from dispatcher.notify.templates import NotificationTemplates
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 15.0
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class SlaJobs:
     store: Store
-    clock: Callable[[], datetime] = utcnow
+    clock: Clock = utcnow
     on_sweep: Callable[[alerts.SweepResult], None] | None = None
 
     def sweep(self) -> alerts.SweepResult:
@@ -78,7 +75,7 @@ class MailJobs:
     queue_id: int | None = None
     send_seconds: float = 30.0
     poll_seconds: float = 60.0
-    clock: Callable[[], datetime] = utcnow
+    clock: Clock = utcnow
 
     @classmethod
     def from_settings(cls, settings: Settings, *, store: Store) -> MailJobs:
@@ -86,9 +83,9 @@ class MailJobs:
         from sqlmodel import select
 
         from dispatcher.domain.errors import NotFoundError
+        from dispatcher.domain.notification_templates import NotificationTemplates
         from dispatcher.intake.imap import ImapAccount, secret
         from dispatcher.notify.sender import SmtpAccount
-        from dispatcher.notify.templates import NotificationTemplates
         from dispatcher.store.models import Queue
 
         smtp = imap = None
@@ -138,8 +135,8 @@ class MailJobs:
     def send_outbox(self) -> SendResult | None:
         if self.smtp is None:
             return None
+        from dispatcher.domain.notification_templates import DEFAULT_TEMPLATES
         from dispatcher.notify.sender import deliver_due
-        from dispatcher.notify.templates import DEFAULT_TEMPLATES
 
         return deliver_due(
             self.store, self.smtp, templates=self.templates or DEFAULT_TEMPLATES, clock=self.clock

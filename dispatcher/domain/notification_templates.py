@@ -1,22 +1,24 @@
-"""Notification texts: sandboxed Jinja2 templates, defaults overridable from the config file.
+"""Notification texts: templates in the sandbox, defaults overridable from the config file.
 
 Each notification kind has a subject and a body template. The context holds plain values
-only (strings and numbers): `ticket` (e.g. "#1042"), `ticket_id`, `subject`, `client`,
-`contact`, `engineer`, `first_response_due`, `resolution_due`, `status`,
-`confirm_hours`. A subject always carries the ticket reference in brackets, so answers
-thread back even when a template forgets it.
+only (strings and numbers), and these are all a template may name (`NAMES`): `ticket`
+(e.g. "#1042"), `ticket_id`, `subject`, `client`, `contact`, `engineer`,
+`first_response_due`, `resolution_due`, `status`, `confirm_hours`. A subject always
+carries the ticket reference in brackets, so answers thread back even when a template
+forgets it.
+
+Pure: the store renders with the defaults when it queues a notification, the sender again
+with the configured texts when it sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
 from dispatcher.domain.errors import ValidationError
+from dispatcher.domain.templating import Rendered, check_pair, render_pair
+from dispatcher.domain.ticket_ref import subject_with_ref
 
 ACKNOWLEDGEMENT = "acknowledgement"
 ASSIGNMENT = "assignment"
@@ -80,19 +82,18 @@ SAMPLE_CONTEXT: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    subject: str
-    body: str
+NAMES = frozenset(SAMPLE_CONTEXT)
+MAX_SUBJECT = 500
 
 
 class NotificationTemplates:
-    """The templates of every kind, compiled once in a sandbox; bad ones refused up front."""
+    """The templates of every kind; overridden ones are tried when given, bad ones refused.
+
+    The defaults are not tried here (their tests do): building the default set imports
+    nothing, so the store can hold one from the start.
+    """
 
     def __init__(self, overrides: Mapping[str, Mapping[str, str]] | None = None) -> None:
-        self.env = SandboxedEnvironment(
-            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-        )
         self.sources: dict[str, tuple[str, str]] = dict(DEFAULTS)
         for kind, texts in (overrides or {}).items():
             if kind not in DEFAULTS:
@@ -101,30 +102,26 @@ class NotificationTemplates:
                 )
             subject, body = self.sources[kind]
             self.sources[kind] = (texts.get("subject") or subject, texts.get("body") or body)
-        self.compiled = {}
-        for kind, (subject, body) in self.sources.items():
+        for kind in overrides or {}:
+            subject, body = self.sources[kind]
             try:
-                self.compiled[kind] = (
-                    self.env.from_string(subject),
-                    self.env.from_string(body),
-                )
-            except TemplateError as exc:
-                raise ValidationError(f"notification template {kind!r}: {exc}") from exc
+                check_pair(subject, body, known=NAMES)
+            except ValidationError as exc:
+                raise ValidationError(f"notification template {kind!r}: {exc}") from None
             self.render(kind, SAMPLE_CONTEXT)
 
     def render(self, kind: str, context: Mapping[str, Any]) -> Rendered:
         """Subject and body; the subject is one line and always carries `[#N]`."""
-        subject_t, body_t = self.compiled[kind]
+        subject, body = self.sources[kind]
         try:
-            subject = subject_t.render(**context)
-            body = body_t.render(**context)
-        except TemplateError as exc:
-            raise ValidationError(f"notification template {kind!r}: {exc}") from exc
-        subject = " ".join(subject.split())
-        ref = context.get("ticket")
-        if ref and f"[{ref}]" not in subject:
-            subject = f"[{ref}] {subject}"
-        return Rendered(subject=subject[:500], body=body)
+            rendered = render_pair(subject, body, context, known=NAMES)
+        except ValidationError as exc:
+            raise ValidationError(f"notification template {kind!r}: {exc}") from None
+        subject = rendered.subject
+        ticket_id = context.get("ticket_id")
+        if isinstance(ticket_id, int):
+            subject = subject_with_ref(subject, ticket_id)
+        return Rendered(subject=subject[:MAX_SUBJECT], body=rendered.body)
 
 
 DEFAULT_TEMPLATES = NotificationTemplates()

@@ -12,13 +12,12 @@ import imaplib
 import logging
 import os
 import ssl
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
+from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.errors import DispatcherError
-from dispatcher.intake.pipeline import Summary, ingest, utcnow
+from dispatcher.intake.pipeline import Summary, ingest
 from dispatcher.intake.sources import RawMail
 from dispatcher.store.db.engine import Store
 
@@ -94,7 +93,7 @@ def poll(
     store: Store,
     account: ImapAccount,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = utcnow,
     queue_id: int | None = None,
     limit: int = 500,
 ) -> Summary:

@@ -14,23 +14,20 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.errors import DispatcherError
 from dispatcher.intake.charset import decode_bytes
 from dispatcher.intake.parse import Unreadable, parse_message
 from dispatcher.intake.sources import RawMail
 from dispatcher.store.db.engine import Store
-from dispatcher.store.mail import inbound
+from dispatcher.store.mail import inbound, quarantine
 from dispatcher.store.mail.inbound import InboundMail, InboundResult, Outcome
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -58,7 +55,7 @@ class Summary:
 
 def _quarantine(store: Store, mail: RawMail, reason: str, now: datetime) -> InboundResult:
     with store.write() as session:
-        _, created = inbound.quarantine(
+        _, created = quarantine.quarantine(
             session, raw=mail.data, source=mail.source, reason=reason, now=now
         )
     return InboundResult(Outcome.quarantined if created else Outcome.duplicate)
@@ -97,7 +94,7 @@ def ingest_all(
     store: Store,
     mails: Iterable[RawMail],
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = utcnow,
     queue_id: int | None = None,
     on_each: Callable[[RawMail, InboundResult], None] | None = None,
 ) -> Summary:
@@ -132,12 +129,12 @@ def release(
     """Let a quarantined message in: as a ticket or reply, in one transaction with the release."""
     now = now or utcnow()
     with store.write() as session:
-        row = inbound.get_quarantined(session, quarantine_id=quarantine_id)
+        row = quarantine.get_quarantined(session, quarantine_id=quarantine_id)
         if row.released_at is not None:
             raise DispatcherError(f"quarantined message {quarantine_id} was already released")
         mail = salvage(row.raw)
         result = inbound.receive(
             session, mail=mail, raw=row.raw, source=row.source, now=now, queue_id=queue_id
         )
-        inbound.mark_released(session, quarantine_id=quarantine_id, now=now)
+        quarantine.mark_released(session, quarantine_id=quarantine_id, now=now)
     return result

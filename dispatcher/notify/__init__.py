@@ -1,1 +1,1 @@
-"""Mail out: notification templates and the SMTP sender of the outbox."""
+"""Mail out: the SMTP sender of the outbox (the notification texts are in the domain)."""

@@ -11,12 +11,14 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 
+from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.errors import DispatcherError
-from dispatcher.notify.templates import DEFAULT_TEMPLATES, NotificationTemplates
+from dispatcher.domain.notification_templates import DEFAULT_TEMPLATES, NotificationTemplates
+from dispatcher.domain.ticket_ref import subject_with_ref
 from dispatcher.store.db.engine import Store
 from dispatcher.store.mail import outbox
 from dispatcher.store.mail.notifications import TEMPLATE_KEY
@@ -25,10 +27,6 @@ log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 30.0
 # Headers the outbox row may set; anything else in its headers is ignored.
 _PASSED_HEADERS = ("In-Reply-To", "References", "Auto-Submitted", "X-Dispatcher-Ticket", "Reply-To")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +49,7 @@ class Outgoing:
 
 
 def build(
-    item: outbox.Claimed, *, account: SmtpAccount, templates: NotificationTemplates
+    item: outbox.Claimed, *, account: SmtpAccount, templates: NotificationTemplates, now: datetime
 ) -> Outgoing:
     """The mail for an outbox row; notifications re-rendered with the configured templates."""
     subject, body = item.subject, item.body
@@ -62,8 +60,8 @@ def build(
             subject, body = rendered.subject, rendered.body
         except (DispatcherError, KeyError, TypeError) as exc:
             log.warning("outbox %s: template failed, sending the default text: %s", item.id, exc)
-    if item.ticket_id is not None and f"[#{item.ticket_id}]" not in subject:
-        subject = f"[#{item.ticket_id}] {subject}"
+    if item.ticket_id is not None:
+        subject = subject_with_ref(subject, item.ticket_id)
     message = EmailMessage()
     message["From"] = account.from_address
     message["To"] = item.to_addresses
@@ -71,7 +69,7 @@ def build(
         message["Cc"] = item.cc_addresses
     message["Subject"] = subject
     message["Message-ID"] = item.message_id
-    message["Date"] = format_datetime(utcnow())
+    message["Date"] = format_datetime(now)
     for name in _PASSED_HEADERS:
         value = item.headers.get(name)
         if isinstance(value, str) and value:
@@ -126,7 +124,7 @@ def deliver_due(
     account: SmtpAccount,
     *,
     templates: NotificationTemplates = DEFAULT_TEMPLATES,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = utcnow,
     batch: int = 20,
     send_one: Callable[[EmailMessage, SmtpAccount], None] = send,
 ) -> SendResult:
@@ -145,7 +143,7 @@ def deliver_due(
                     outbox.mark_failed(session, item_id=item.id, error=last_error, now=clock())
                 result.retrying.append(item.id)
                 continue
-            outgoing = build(item, account=account, templates=templates)
+            outgoing = build(item, account=account, templates=templates, now=clock())
             try:
                 send_one(outgoing.message, account)
             except PermanentError as exc:

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from dispatcher.intake.imap import ImapAccount, ImapError, poll
 from dispatcher.store.db.engine import Store
-from dispatcher.store.mail import inbound
+from dispatcher.store.mail import inbound, quarantine
 from dispatcher.store.models import Message
 from tests.conftest import IN_CI
 from tests.factories import world
@@ -98,7 +98,7 @@ def test_poll_ingests_unseen_mail_and_marks_it_after_the_commit(
     assert poll(store, account, clock=lambda: now).read == 0
     with store.read() as session:
         assert len(session.exec(select(Message)).all()) == 3
-        assert len(inbound.quarantined(session)) == 1
+        assert len(quarantine.quarantined(session)) == 1
 
 
 def test_a_failed_commit_leaves_the_message_unseen(

@@ -10,8 +10,8 @@ from dispatcher.domain.enums import EventKind, TicketStatus
 from dispatcher.intake.pipeline import release
 from dispatcher.store.clients.clients import add_client_domain
 from dispatcher.store.db.engine import Store
-from dispatcher.store.mail import inbound
-from dispatcher.store.mail.inbound import Outcome, read_feedback
+from dispatcher.store.mail import quarantine
+from dispatcher.store.mail.inbound import Outcome
 from dispatcher.store.models import (
     Attachment,
     Blob,
@@ -234,16 +234,6 @@ def test_confirm_closes_and_a_rating_is_stored(store: Store, now: datetime) -> N
         assert not session.exec(select(OutboxItem).where(OutboxItem.kind == "auto_close")).all()
 
 
-def test_read_feedback() -> None:
-    assert read_feedback("5").score == 5
-    assert read_feedback("Rating: 4/5\nall good").score == 4
-    assert read_feedback("Оценка 3").score == 3
-    assert read_feedback("Подтверждаю").confirmed
-    assert not read_feedback("3 printers are still broken").confirmed
-    assert not read_feedback("> confirm\nno, still broken").confirmed
-    assert not read_feedback("still broken\n\nOn Mon, Support wrote:\n> confirm").confirmed
-
-
 def test_mail_to_a_closed_ticket_opens_a_new_linked_one(store: Store, now: datetime) -> None:
     world(store)
     old = feed(store, "plain_utf8.eml", now=now).ticket_id or 0
@@ -276,7 +266,7 @@ def test_unreadable_mail_is_quarantined_with_its_bytes_and_can_be_released(
     assert outcomes == [Outcome.quarantined, Outcome.quarantined]
     assert feed(store, "no_sender.eml", now=now).outcome == Outcome.duplicate
     with store.read() as session:
-        rows = inbound.quarantined(session)
+        rows = quarantine.quarantined(session)
         assert [r.raw for r in rows] == [corpus("no_sender.eml"), corpus("unreadable_binary.eml")]
         assert rows[0].reason.startswith("no sender address")
     released = release(store, quarantine_id=rows[0].id or 0, now=now)
@@ -284,7 +274,7 @@ def test_unreadable_mail_is_quarantined_with_its_bytes_and_can_be_released(
     ticket = _ticket(store, released.ticket_id)
     assert ticket.subject == "(unreadable message released from the quarantine)"
     with store.read() as session:
-        assert [r.id for r in inbound.quarantined(session)] == [rows[1].id]
+        assert [r.id for r in quarantine.quarantined(session)] == [rows[1].id]
 
 
 def test_hostile_and_huge_mail_is_stored(store: Store, now: datetime) -> None:

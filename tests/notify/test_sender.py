@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from typer.testing import CliRunner
 
 from dispatcher.cli import app
 from dispatcher.domain.enums import OutboxStatus
+from dispatcher.domain.notification_templates import NotificationTemplates
 from dispatcher.intake.parse import parse_message
 from dispatcher.notify.sender import SmtpAccount, deliver_due
-from dispatcher.notify.templates import NotificationTemplates
 from dispatcher.store.db.engine import Store
 from dispatcher.store.mail import inbound, outbox
 from dispatcher.store.models import OutboxItem
@@ -49,6 +50,7 @@ def test_sent_mail_threads_back_onto_its_ticket(store: Store, now: datetime) -> 
     assert mail["References"] == "<plain-1@acme.example>"
     assert mail["Subject"] == f"[#{ticket_id}] We have your request: VPN is down"
     assert mail["Auto-Submitted"] == "auto-generated"
+    assert parsedate_to_datetime(mail["Date"]) == now  # the injected clock, not the wall's
     # The client's answer to it threads back by In-Reply-To alone.
     answer = (
         f"From: anna@acme.example\r\nSubject: Re: thanks\r\nMessage-ID: <a-1@acme.example>\r\n"

@@ -8,7 +8,15 @@ import pytest
 
 from dispatcher.config import ConfigError, load_settings
 from dispatcher.domain.errors import ValidationError
-from dispatcher.notify.templates import SAMPLE_CONTEXT, NotificationTemplates
+from dispatcher.domain.notification_templates import (
+    DEFAULT_TEMPLATES,
+    DEFAULTS,
+    KINDS,
+    NAMES,
+    SAMPLE_CONTEXT,
+    NotificationTemplates,
+)
+from dispatcher.domain.templating import check_pair
 
 
 def test_defaults_carry_the_reference_and_the_promise() -> None:
@@ -19,6 +27,25 @@ def test_defaults_carry_the_reference_and_the_promise() -> None:
     resolution = NotificationTemplates().render("resolution", SAMPLE_CONTEXT).body
     assert '"confirm"' in resolution
     assert "1 (poor) to 5 (excellent)" in resolution
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_default_names_known_values_only_and_carries_the_reference(kind: str) -> None:
+    # The defaults are not tried when the templates are built (that would import Jinja2
+    # on the console's start-up): this is where they are.
+    check_pair(*DEFAULTS[kind], known=NAMES)
+    rendered = DEFAULT_TEMPLATES.render(kind, SAMPLE_CONTEXT)
+    assert rendered.subject.startswith("[#1042] ")
+    assert "{{" not in rendered.body
+    # A ticket without a contact or an SLA plan has empty values: they render empty.
+    blank = dict.fromkeys(NAMES, "") | {"ticket": "#7", "ticket_id": 7}
+    assert DEFAULT_TEMPLATES.render(kind, blank).subject.startswith("[#7] ")
+
+
+def test_a_value_missing_from_the_context_is_refused_by_name() -> None:
+    context = {k: v for k, v in SAMPLE_CONTEXT.items() if k != "subject"}
+    with pytest.raises(ValidationError, match=r"'acknowledgement'.*\{\{ subject \}\}"):
+        DEFAULT_TEMPLATES.render("acknowledgement", context)
 
 
 def test_the_config_file_overrides_a_text_and_the_reference_is_kept(

@@ -190,14 +190,14 @@ def test_suggestions_for_a_ticket_come_from_its_subject_and_body(
 def test_uses_and_helpful_votes_are_counted(library: Store, now: datetime) -> None:
     article_id = _add(library, now, "vpn", "VPN token", "Reset the token.")
     with library.write() as session:
-        assert search.record_use(session, article_id=article_id) == 1
-        assert search.record_use(session, article_id=article_id) == 2
-        assert search.vote_helpful(session, article_id=article_id) == 1
+        assert articles.record_use(session, article_id=article_id) == 1
+        assert articles.record_use(session, article_id=article_id) == 2
+        assert articles.vote_helpful(session, article_id=article_id) == 1
     with library.read() as session:
         (hit,) = search.search(session, query="token")
     assert (hit.uses, hit.helpful_votes) == (2, 1)
     with library.write() as session, pytest.raises(NotFoundError):
-        search.record_use(session, article_id=999_999)
+        articles.record_use(session, article_id=999_999)
 
 
 def test_a_draft_article_from_a_resolved_ticket(library: Store, now: datetime) -> None:
@@ -206,7 +206,7 @@ def test_a_draft_article_from_a_resolved_ticket(library: Store, now: datetime) -
     assert ticket.id is not None
     with library.write() as session:
         with pytest.raises(ValidationError, match="solved ticket"):
-            search.draft_from_ticket(session, ticket_id=ticket.id)
+            articles.draft_from_ticket(session, ticket_id=ticket.id)
         for body in ("First try: restart it.", "Replace the toner cartridge."):
             writes.add_message(
                 session,
@@ -233,10 +233,10 @@ def test_a_draft_article_from_a_resolved_ticket(library: Store, now: datetime) -
             now=now,
         )
     with library.write() as session:
-        draft = search.draft_from_ticket(session, ticket_id=ticket.id)
+        draft = articles.draft_from_ticket(session, ticket_id=ticket.id)
         assert draft.title == "Printer prints blank pages"
         assert draft.body == "Replace the toner cartridge.\n"
-        article_id = search.save_draft(
+        article_id = articles.save_draft(
             session, draft=draft, title=draft.title, body=draft.body, author_id=w.lead.id, now=now
         )
     with library.read() as session:

@@ -8,10 +8,11 @@ import pytest
 
 from dispatcher.domain.enums import EscalationTarget
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
+from dispatcher.domain.templating import UnknownPlaceholderError, render
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Escalation, Ticket
-from dispatcher.store.replies import placeholders, rendering, templates
-from dispatcher.store.replies.rendering import UnknownPlaceholderError
+from dispatcher.store.replies import placeholders, templates
+from dispatcher.store.replies.placeholders import KNOWN
 from tests.factories import World, new_ticket, world
 
 GREETING = (
@@ -109,10 +110,10 @@ def test_the_assignee_is_the_engineer(store: Store, now: datetime) -> None:
         context = placeholders.ticket_context(
             session, ticket_id=ticket_id, sender_id=w.dispatcher.id
         )
-    assert rendering.render("{{ engineer.name }}/{{ sender.name }}", context) == (
+    assert render("{{ engineer.name }}/{{ sender.name }}", context, known=KNOWN) == (
         "Ivan Engineer/Olga Dispatcher"
     )
-    assert rendering.render("{{ contact.email }}", context) == "anna@acme.example"
+    assert render("{{ contact.email }}", context, known=KNOWN) == "anna@acme.example"
 
 
 def test_a_placeholder_without_a_value_is_reported_never_blank(store: Store, now: datetime) -> None:
@@ -121,12 +122,11 @@ def test_a_placeholder_without_a_value_is_reported_never_blank(store: Store, now
     with store.read() as session:
         context = placeholders.ticket_context(session, ticket_id=ticket_id, sender_id=None)
     with pytest.raises(UnknownPlaceholderError) as caught:
-        rendering.render(source, context)
+        render(source, context, known=KNOWN)
     assert caught.value.names == ("article.url", "escalation.vendor_ref", "ticket.nonsense")
     # Testing for a value is fine: only rendering a missing one is an error.
-    assert (
-        rendering.render("{% if article %}{{ article.url }}{% else %}-{% endif %}", context) == "-"
-    )
+    tested = "{% if article %}{{ article.url }}{% else %}-{% endif %}"
+    assert render(tested, context, known=KNOWN) == "-"
 
     with store.write() as session:
         session.add(
@@ -142,34 +142,9 @@ def test_a_placeholder_without_a_value_is_reported_never_blank(store: Store, now
         context = placeholders.ticket_context(
             session, ticket_id=ticket_id, sender_id=None, articles=[link]
         )
-    assert rendering.render(source.replace(" {{ ticket.nonsense }}", ""), context) == (
+    assert render(source.replace(" {{ ticket.nonsense }}", ""), context, known=KNOWN) == (
         "See kb:net/vpn (SR-9)"
     )
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-        "{{ cycler.__init__.__globals__ }}",
-        "{{ ticket._values }}",
-    ],
-)
-def test_the_sandbox_refuses_internals(source: str) -> None:
-    context = {"ticket": rendering.Namespace("ticket", {"ref": "#1"})}
-    with pytest.raises(ValidationError):
-        rendering.render(source, context)
-
-
-def test_subject_and_body_missing_names_come_in_one_report() -> None:
-    with pytest.raises(UnknownPlaceholderError) as caught:
-        rendering.render_pair("{{ a }}", "{{ b }} {{ a }}", {})
-    assert caught.value.names == ("a", "b")
-
-
-def test_hostile_values_are_rendered_as_text_not_evaluated() -> None:
-    context = {"contact": rendering.Namespace("contact", {"name": "{{ 7*7 }} [b]x[/b]"})}
-    assert rendering.render("{{ contact.name }}", context) == "{{ 7*7 }} [b]x[/b]"
 
 
 def test_fuzzy_rank_prefers_word_starts_and_runs(store: Store, now: datetime) -> None:

@@ -1,7 +1,9 @@
-"""Knowledge-base articles: upsert by slug, read models, and importing a folder of Markdown.
+"""Knowledge-base articles: upsert by slug, read models, drafts, importing Markdown folders.
 
 The slug is an article's stable key: importing the same folder again updates articles in
-place (bumping `version` only when something really changed), never duplicates them.
+place (bumping `version` only when something really changed), never duplicates them. Every
+change reindexes the article (`search.reindex`) in the same transaction; search never
+writes articles, so the import goes one way, articles -> search.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select
 
-from dispatcher.domain.enums import ArticleStatus, Visibility
+from dispatcher.domain.enums import ArticleStatus, MessageKind, TicketStatus, Visibility
 from dispatcher.domain.errors import NotFoundError, ValidationError
 from dispatcher.domain.frontmatter import (
     MAX_TAG,
@@ -27,7 +30,7 @@ from dispatcher.domain.frontmatter import (
 )
 from dispatcher.store.db.engine import Store
 from dispatcher.store.knowledge import search
-from dispatcher.store.models import KbArticle, KbArticleTag
+from dispatcher.store.models import KbArticle, KbArticleTag, Message, Ticket, table_of
 
 IMPORT_BATCH = 200
 
@@ -193,6 +196,100 @@ def list_articles(
         )
         for row in rows
     ]
+
+
+# --- uses and votes ----------------------------------------------------------------------
+
+
+def record_use(session: Session, *, article_id: int) -> int:
+    """Count one use (inserted into a reply or a note); the new count."""
+    return _bump(session, article_id=article_id, column="uses")
+
+
+def vote_helpful(session: Session, *, article_id: int) -> int:
+    """Count one "helpful" vote; the new count."""
+    return _bump(session, article_id=article_id, column="helpful_votes")
+
+
+def _bump(session: Session, *, article_id: int, column: str) -> int:
+    table = table_of(KbArticle)
+    target = table.c[column]
+    result = session.execute(
+        update(table).where(table.c.id == article_id).values({column: target + 1}).returning(target)
+    ).first()
+    if result is None:
+        raise NotFoundError("article", str(article_id))
+    return int(result[0])
+
+
+# --- a draft from a resolved ticket ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSource:
+    """What a new article from a ticket starts with (the lead edits it before saving)."""
+
+    ticket_id: int
+    slug: str
+    title: str
+    body: str
+
+
+def draft_from_ticket(session: Session, *, ticket_id: int) -> DraftSource:
+    """A draft article prefilled from a resolved (or closed) ticket and its last reply."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError("ticket", f"#{ticket_id}")
+    if ticket.status not in (TicketStatus.resolved, TicketStatus.closed):
+        raise ValidationError(
+            f"#{ticket_id} is {ticket.status.value}: a draft article comes from a solved ticket"
+        )
+    reply = session.exec(
+        select(Message.body)
+        .where(Message.ticket_id == ticket_id, Message.kind == MessageKind.reply)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(1)
+    ).first()
+    if reply is None:
+        raise ValidationError(f"#{ticket_id} has no reply to start an article from")
+    return DraftSource(
+        ticket_id=ticket_id,
+        slug=f"from-ticket-{ticket_id}",
+        title=ticket.subject,
+        body=reply.strip() + "\n",
+    )
+
+
+def save_draft(
+    session: Session,
+    *,
+    draft: DraftSource,
+    title: str,
+    body: str,
+    tags: Sequence[str] = (),
+    visibility: Visibility = Visibility.internal,
+    author_id: int | None,
+    now: datetime,
+) -> int:
+    """Store the draft article (status draft, linked to its ticket); its id."""
+    result = upsert_article(
+        session,
+        slug=draft.slug,
+        title=title,
+        body=body,
+        tags=tags,
+        visibility=visibility,
+        groups=(),
+        status=ArticleStatus.draft,
+        author_id=author_id,
+        now=now,
+    )
+    article = session.get(KbArticle, result.article.id)
+    assert article is not None
+    article.source_ticket_id = draft.ticket_id
+    session.add(article)
+    session.flush()
+    return result.article.id
 
 
 # --- importing a folder ------------------------------------------------------------------

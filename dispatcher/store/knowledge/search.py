@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, text, update
+from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import ArticleStatus, MessageKind, Visibility
@@ -380,107 +379,6 @@ def _title_highlights(title: str, parsed: Query) -> tuple[tuple[int, int], ...]:
         for w in words(title)
         if w.term is not None and term_matches(parsed, w.term)
     )
-
-
-# --- uses and votes ----------------------------------------------------------------------
-
-
-def record_use(session: Session, *, article_id: int) -> int:
-    """Count one use (inserted into a reply or a note); the new count."""
-    return _bump(session, article_id=article_id, column="uses")
-
-
-def vote_helpful(session: Session, *, article_id: int) -> int:
-    """Count one "helpful" vote; the new count."""
-    return _bump(session, article_id=article_id, column="helpful_votes")
-
-
-def _bump(session: Session, *, article_id: int, column: str) -> int:
-    articles = table_of(KbArticle)
-    target = articles.c[column]
-    result = session.execute(
-        update(articles)
-        .where(articles.c.id == article_id)
-        .values({column: target + 1})
-        .returning(target)
-    ).first()
-    if result is None:
-        raise NotFoundError("article", str(article_id))
-    return int(result[0])
-
-
-# --- a draft from a resolved ticket ------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DraftSource:
-    """What a new article from a ticket starts with (the lead edits it before saving)."""
-
-    ticket_id: int
-    slug: str
-    title: str
-    body: str
-
-
-def draft_from_ticket(session: Session, *, ticket_id: int) -> DraftSource:
-    """A draft article prefilled from a resolved (or closed) ticket and its last reply."""
-    from dispatcher.domain.enums import TicketStatus
-
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFoundError("ticket", f"#{ticket_id}")
-    if ticket.status not in (TicketStatus.resolved, TicketStatus.closed):
-        raise ValidationError(
-            f"#{ticket_id} is {ticket.status.value}: a draft article comes from a solved ticket"
-        )
-    reply = session.exec(
-        select(Message.body)
-        .where(Message.ticket_id == ticket_id, Message.kind == MessageKind.reply)
-        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
-        .limit(1)
-    ).first()
-    if reply is None:
-        raise ValidationError(f"#{ticket_id} has no reply to start an article from")
-    return DraftSource(
-        ticket_id=ticket_id,
-        slug=f"from-ticket-{ticket_id}",
-        title=ticket.subject,
-        body=reply.strip() + "\n",
-    )
-
-
-def save_draft(
-    session: Session,
-    *,
-    draft: DraftSource,
-    title: str,
-    body: str,
-    tags: Sequence[str] = (),
-    visibility: Visibility = Visibility.internal,
-    author_id: int | None,
-    now: datetime,
-) -> int:
-    """Store the draft article (status draft, linked to its ticket); its id."""
-    from dispatcher.store.knowledge.articles import upsert_article
-
-    result = upsert_article(
-        session,
-        slug=draft.slug,
-        title=title,
-        body=body,
-        tags=tags,
-        visibility=visibility,
-        groups=(),
-        status=ArticleStatus.draft,
-        author_id=author_id,
-        now=now,
-    )
-    article = session.get(KbArticle, result.article.id)
-    assert article is not None
-    article.source_ticket_id = draft.ticket_id
-    session.add(article)
-    session.flush()
-    return result.article.id
 
 
 def count_indexed(session: Session) -> int:

@@ -5,19 +5,19 @@ transaction (one short transaction per message, so one bad message never blocks 
 
 * the same message twice is one message (its Message-ID, or a content hash without one);
 * a reply joins its ticket by In-Reply-To/References (our own outgoing Message-IDs count),
-  or by `[#1042]` in the subject; anything else opens a ticket for the sender's client
-  (contact by address, then the address's domain), with the contract's SLA;
+  or by `[#1042]` in the subject (`dispatcher.domain.ticket_ref`); anything else opens a
+  ticket for the sender's client (contact by address, then the address's domain), with the
+  contract's SLA;
 * auto-replies and bounces never open or reopen a ticket: they are recorded on the ticket
   they refer to, and a bounce flags the address it names;
 * a client's reply resumes a `waiting_client` ticket and reopens a resolved one, unless it
-  confirms ("confirm", "yes", "подтверждаю") or rates (1-5): then the ticket closes and the
-  rating is stored.
+  confirms ("confirm", "yes", "подтверждаю") or rates (1-5), as `dispatcher.domain.feedback`
+  reads it: then the ticket closes and the rating is stored.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -34,16 +34,16 @@ from dispatcher.domain.enums import (
     RatingKind,
     TicketStatus,
 )
-from dispatcher.domain.errors import NotFoundError
+from dispatcher.domain.feedback import read_feedback
+from dispatcher.domain.ticket_ref import refs_in_subject
 from dispatcher.store.clients import clients, contacts
-from dispatcher.store.mail import notifications
+from dispatcher.store.mail import notifications, quarantine
 from dispatcher.store.models import (
     Attachment,
     Blob,
     ContactPoint,
     Message,
     OutboxItem,
-    QuarantinedMail,
     Rating,
     Ticket,
     table_of,
@@ -57,7 +57,6 @@ from dispatcher.store.tickets.writes import (
     link,
 )
 
-SUBJECT_REF = re.compile(r"\[#(\d{1,12})\]")
 MAX_MERGE_HOPS = 10
 
 
@@ -111,57 +110,6 @@ class InboundResult:
     notes: list[str] = field(default_factory=list)  # "reopened", "closed", "rated 5", ...
 
 
-# --- feedback on a resolved ticket ----------------------------------------------------
-
-_CONFIRM = re.compile(
-    r"^(confirm(ed)?|yes|ok(ay)?|fixed|solved|resolved|works( now)?|thanks?|thank you|"
-    r"подтверждаю|подтверждено|да|спасибо|работает|решено|всё работает|все работает)\b",
-    re.IGNORECASE,
-)
-_RATING = re.compile(
-    r"^(?:(?:rating|rate|score|оценка)\s*[:=-]?\s*)?([1-5])"
-    r"(?:\s*(?:/\s*5|из\s*5|stars?|звезд\w*))?\s*(?:$|[-–—.,:;!)]\s*(.*)$)",
-    re.IGNORECASE,
-)
-_QUOTE_HEADER = re.compile(
-    r"^(on .+ wrote:|.+ писал\(а\):|.+ написал\(а\)?:|-----original message-----|"
-    r"-----исходное сообщение-----|from: .+)$",
-    re.IGNORECASE,
-)
-
-
-def new_text(body: str) -> str:
-    """What the client wrote above the quoted mail."""
-    lines = []
-    for line in body.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(">") or _QUOTE_HEADER.match(stripped):
-            break
-        lines.append(line)
-    return "\n".join(lines).strip()
-
-
-@dataclass(frozen=True, slots=True)
-class Feedback:
-    confirmed: bool
-    score: int | None = None
-    comment: str = ""
-
-
-def read_feedback(body: str) -> Feedback:
-    """Confirmation and rating from the first line of a reply; anything else is "not fixed"."""
-    text = new_text(body)
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    rest = text[text.find(first) + len(first) :].strip() if first else ""
-    rating = _RATING.match(first)
-    if rating:
-        comment = " ".join([rating.group(2) or "", rest]).strip()
-        return Feedback(confirmed=True, score=int(rating.group(1)), comment=comment)
-    if _CONFIRM.match(first):
-        return Feedback(confirmed=True, comment=text)
-    return Feedback(confirmed=False, comment=text)
-
-
 # --- finding the ticket ---------------------------------------------------------------
 
 
@@ -194,8 +142,8 @@ def find_ticket(session: Session, *, mail: InboundMail) -> Ticket | None:
             ).first()
         if ticket_id is not None:
             return _follow_merges(session, session.get(Ticket, ticket_id))
-    for match in SUBJECT_REF.finditer(mail.subject):
-        ticket = session.get(Ticket, int(match.group(1)))
+    for ref in refs_in_subject(mail.subject):
+        ticket = session.get(Ticket, ref)
         if ticket is not None:
             return _follow_merges(session, ticket)
     return None
@@ -289,7 +237,7 @@ def _noise(
     if ticket is None or ticket.id is None:
         # Nothing to hang it on: kept with its bytes for a look, never a ticket.
         what = "bounce" if mail.bounce else "auto-reply"
-        _, created = quarantine(
+        _, created = quarantine.quarantine(
             session, raw=raw, source=source, reason=f"{what} that refers to no ticket", now=now
         )
         if not created:
@@ -467,41 +415,3 @@ def _new_ticket(
 
 
 # --- quarantine -----------------------------------------------------------------------
-
-
-def quarantine(
-    session: Session, *, raw: bytes, source: str, reason: str, now: datetime
-) -> tuple[QuarantinedMail, bool]:
-    """Keep an unreadable message with its bytes; the same bytes twice are kept once."""
-    digest = hashlib.sha256(raw).hexdigest()
-    existing = session.exec(select(QuarantinedMail).where(QuarantinedMail.sha256 == digest)).first()
-    if existing is not None:
-        return existing, False
-    row = QuarantinedMail(
-        sha256=digest, source=source[:500], reason=reason[:4000], raw=raw, received_at=now
-    )
-    session.add(row)
-    session.flush()
-    return row, True
-
-
-def quarantined(session: Session, *, include_released: bool = False) -> list[QuarantinedMail]:
-    query = select(QuarantinedMail).order_by(col(QuarantinedMail.id))
-    if not include_released:
-        query = query.where(col(QuarantinedMail.released_at).is_(None))
-    return list(session.exec(query).all())
-
-
-def get_quarantined(session: Session, *, quarantine_id: int) -> QuarantinedMail:
-    row = session.get(QuarantinedMail, quarantine_id)
-    if row is None:
-        raise NotFoundError("quarantined message", quarantine_id)
-    return row
-
-
-def mark_released(session: Session, *, quarantine_id: int, now: datetime) -> QuarantinedMail:
-    row = get_quarantined(session, quarantine_id=quarantine_id)
-    row.released_at = now
-    session.add(row)
-    session.flush()
-    return row

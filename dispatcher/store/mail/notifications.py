@@ -18,7 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import ContactPointKind, MessageKind, TicketStatus
-from dispatcher.notify.templates import (
+from dispatcher.domain.notification_templates import (
     ACKNOWLEDGEMENT,
     ASSIGNMENT,
     AUTO_CLOSE,

@@ -10,15 +10,21 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dispatcher.domain.enums import MessageKind
-from dispatcher.domain.errors import (
-    NotFoundError,
-    ValidationError,
+from dispatcher.domain.enums import EventKind, MessageKind
+from dispatcher.domain.errors import NotFoundError, ValidationError
+from dispatcher.domain.templating import render_pair
+from dispatcher.domain.ticket_ref import subject_with_ref
+from dispatcher.store.mail import outbox
+from dispatcher.store.models import Contact, Ticket, TicketEvent
+from dispatcher.store.replies.placeholders import (
+    KNOWN,
+    ArticleLink,
+    email_of_contact,
+    ticket_context,
 )
-from dispatcher.store.models import Contact, Ticket
-from dispatcher.store.replies.placeholders import ArticleLink, email_of_contact, ticket_context
-from dispatcher.store.replies.rendering import render_pair
 from dispatcher.store.replies.templates import TemplateInfo, list_templates, record_use
+from dispatcher.store.tickets import writes
+from dispatcher.store.tickets.history import changes_since
 
 
 def contact_email(session: Session, *, contact_id: int | None) -> str | None:
@@ -69,10 +75,6 @@ def compose_info(session: Session, *, ticket_id: int, sender_id: int | None) -> 
 
 
 def new_since(session: Session, *, ticket_id: int, version: int) -> NewSince:
-    from dispatcher.domain.enums import EventKind
-    from dispatcher.store.models import TicketEvent
-    from dispatcher.store.tickets.history import changes_since
-
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFoundError("ticket", f"#{ticket_id}")
@@ -86,12 +88,6 @@ def new_since(session: Session, *, ticket_id: int, version: int) -> NewSince:
         messages=sum(1 for kind in events if kind == EventKind.message_added),
         changes=changes_since(session, ticket_id=ticket_id, version=version),
     )
-
-
-def reply_subject(ref: str, subject: str) -> str:
-    """The subject of a reply: always carrying `[#N]`, so answers thread back."""
-    subject = " ".join(subject.split())
-    return subject if f"[{ref}]" in subject else f"[{ref}] {subject}".strip()
 
 
 def send(
@@ -114,14 +110,11 @@ def send(
     first-response target, and carries `[#N]` in its subject. A note is never queued.
     Returns the new message's id.
     """
-    from dispatcher.store.mail import outbox
-    from dispatcher.store.tickets import writes
-
     kind = MessageKind(kind)
     if kind == MessageKind.inbound:
         raise ValidationError("the composer writes replies and notes only")
     context = ticket_context(session, ticket_id=ticket_id, sender_id=sender_id, articles=articles)
-    rendered = render_pair(subject, body, context)
+    rendered = render_pair(subject, body, context, known=KNOWN)
     if not rendered.body.strip():
         raise ValidationError(f"an empty {kind.value} cannot be sent")
     ticket = session.get(Ticket, ticket_id)
@@ -131,7 +124,7 @@ def send(
         to_address = contact_email(session, contact_id=ticket.contact_id) or ""
         if not to_address:
             raise ValidationError(f"#{ticket_id} has no contact email: a reply cannot be sent")
-    full_subject = reply_subject(f"#{ticket_id}", rendered.subject or f"Re: {ticket.subject}")
+    full_subject = subject_with_ref(rendered.subject or f"Re: {ticket.subject}", ticket_id)
     message = writes.add_message(
         session,
         ticket_id=ticket_id,

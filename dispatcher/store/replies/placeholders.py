@@ -8,6 +8,8 @@ The placeholders a template may use (all plain strings)::
     sender.name   article.title article.url article.slug (the article inserted, if any)
     articles (every inserted article, each with title/url/slug)
     escalation.vendor escalation.vendor_ref             (the latest escalation, if any)
+
+The namespaces are `KNOWN`; a template naming anything else is refused when saved.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
-from dispatcher.domain.enums import ContactPointKind
-from dispatcher.domain.errors import (
-    NotFoundError,
-)
+from dispatcher.domain.enums import ACTIVE_STATUSES, ContactPointKind
+from dispatcher.domain.errors import NotFoundError
+from dispatcher.domain.templating import Namespace
 from dispatcher.store.models import (
     Calendar,
     Client,
@@ -35,8 +36,10 @@ from dispatcher.store.models import (
     Ticket,
     User,
 )
-from dispatcher.store.replies.rendering import Namespace
 
+KNOWN = frozenset(
+    {"ticket", "client", "contact", "engineer", "sender", "article", "articles", "escalation"}
+)
 DUE_FORMAT = "%Y-%m-%d %H:%M %Z"
 
 
@@ -123,8 +126,6 @@ def article_link(slug: str, title: str, *, kb_url: str | None = None) -> Article
 
 def latest_active_ticket(session: Session) -> int | None:
     """The active ticket changed most recently: what a template is previewed against."""
-    from dispatcher.domain.enums import ACTIVE_STATUSES
-
     return session.exec(
         select(Ticket.id)
         .where(col(Ticket.status).in_(ACTIVE_STATUSES))

@@ -16,13 +16,13 @@ from dispatcher.domain.errors import (
     StaleVersionError,
     ValidationError,
 )
+from dispatcher.domain.templating import Rendered, check_pair, render_pair
 from dispatcher.store.models import Category, ReplyTemplate
-from dispatcher.store.replies.placeholders import ArticleLink, sample_context, ticket_context
-from dispatcher.store.replies.rendering import (
-    Rendered,
-    UnknownPlaceholderError,
-    check_source,
-    render_pair,
+from dispatcher.store.replies.placeholders import (
+    KNOWN,
+    ArticleLink,
+    sample_context,
+    ticket_context,
 )
 
 MAX_NAME = 100
@@ -187,16 +187,9 @@ def _check(*, subject: str, body: str) -> None:
         raise ValidationError(f"the subject is longer than {MAX_SUBJECT} characters")
     if not body.strip():
         raise ValidationError("the template's body is empty")
-    missing: list[str] = []
-    for source, what in ((subject, "subject"), (body, "body")):
-        try:
-            check_source(source, what=what)
-        except UnknownPlaceholderError as exc:
-            missing += [n for n in exc.names if n not in missing]
-    if missing:
-        raise UnknownPlaceholderError(missing)
+    check_pair(subject, body, known=KNOWN)
     # `{{ ticket.nope }}` parses and names a known namespace: rendering finds it.
-    render_pair(subject, body, sample_context())
+    render_pair(subject, body, sample_context(), known=KNOWN)
 
 
 def _channel(channel: Channel | str | None) -> Channel | None:
@@ -270,4 +263,4 @@ def preview(
     """The template rendered against the ticket: what would be sent."""
     template = _get(session, name)
     context = ticket_context(session, ticket_id=ticket_id, sender_id=sender_id, articles=articles)
-    return render_pair(template.subject, template.body, context)
+    return render_pair(template.subject, template.body, context, known=KNOWN)
