@@ -3,6 +3,10 @@
 Order of trust: the declared charset when it decodes cleanly, then UTF-8, then the
 Cyrillic single-byte charsets our users' mail comes in (windows-1251, KOI8-R; chosen by
 which gives more plausible Russian), then latin-1, which never fails.
+
+Raw 8-bit header bytes (a subject, a sender's name, an attachment's file name written
+unencoded) cannot declare a charset: they are read as UTF-8 when they are that, else in
+the charset the message's body is read with (`body_charset`), else guessed on their own.
 """
 
 from __future__ import annotations
@@ -43,13 +47,13 @@ def codec_for(charset: str | None) -> str | None:
     """The Python codec for a declared charset, or None when it is unknown or empty."""
     if not charset:
         return None
-    name = charset.strip().strip("\"'").lower()
+    name = charset.replace("\x00", "").strip().strip("\"'").lower()
     name = _ALIASES.get(name, name)
     if not name:
         return None
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a name the codec registry cannot take
         return None
 
 
@@ -64,22 +68,25 @@ def _russian_score(text: str) -> float:
 
 def guess_single_byte(data: bytes) -> str:
     """Decode 8-bit text of unknown charset: the more plausible of cp1251/KOI8-R, or latin-1."""
-    high = sum(1 for b in data if b >= 0x80)
-    if not high:
-        return data.decode("ascii", errors="replace")
+    return data.decode(_guess_codec(data), errors="replace")
+
+
+def _guess_codec(data: bytes) -> str:
+    if data.isascii():
+        return "ascii"
     candidates = []
     for codec in ("cp1251", "koi8_r"):
         try:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        candidates.append((_russian_score(text), text))
+        candidates.append((_russian_score(text), codec, text))
     if candidates:
-        score, text = max(candidates, key=lambda c: c[0])
+        score, codec, text = max(candidates, key=lambda c: c[0])
         # Mostly Cyrillic words: trust the guess; a few accented letters are western text.
         if score > 0.9 and cyrillic_share(text) >= 0.3:
-            return text
-    return data.decode("latin-1")
+            return codecs.lookup(codec).name
+    return "iso8859-1"
 
 
 def cyrillic_share(text: str) -> float:
@@ -99,27 +106,56 @@ def _single_byte(codec: str) -> bool:
 
 def decode_bytes(data: bytes, declared: str | None) -> str:
     """Text from `data`, never raising: declared charset, UTF-8, Cyrillic guess, latin-1."""
+    codec = charset_of(data, declared)
+    return data.decode(codec, errors="replace")
+
+
+def charset_of(data: bytes, declared: str | None) -> str:
+    """The codec `decode_bytes` reads `data` with (`ascii` when it has no 8-bit bytes)."""
     codec = codec_for(declared)
-    high = any(b >= 0x80 for b in data)
+    high = not data.isascii()
     if not high and codec in (None, "ascii") or codec in ("utf-8", "ascii") and not high:
-        return data.decode("ascii", errors="replace")
+        return "ascii"
     if codec is not None and not _single_byte(codec) and codec != "ascii":
         try:
-            return data.decode(codec)
+            data.decode(codec)
+            return codec
         except (UnicodeDecodeError, LookupError):
             pass
     # Valid UTF-8 with 8-bit bytes is almost never an accident, whatever was declared.
     try:
-        return data.decode("utf-8")
+        data.decode("utf-8")
+        return "utf-8"
     except UnicodeDecodeError:
         pass
     if codec is None or codec == "ascii" or codec == "utf-8":
-        return guess_single_byte(data)
+        return _guess_codec(data)
     declared_text = data.decode(codec, errors="replace")
+    guess_codec = _guess_codec(data)
+    guess = data.decode(guess_codec)
     if codec in _CYRILLIC_CODECS:
-        guess = guess_single_byte(data)
         if cyrillic_share(guess) >= 0.5 and _russian_score(guess) > _russian_score(declared_text):
-            return guess
-        return declared_text
-    guess = guess_single_byte(data)
-    return guess if cyrillic_share(guess) >= 0.5 else declared_text
+            return guess_codec
+        return codec
+    return guess_codec if cyrillic_share(guess) >= 0.5 else codec
+
+
+def body_charset(data: bytes, declared: str | None) -> str | None:
+    """What a message's body tells about the charset of its raw 8-bit headers, if anything.
+
+    The codec its text is read with, unless that says nothing: ASCII; UTF-8, which headers
+    are tried in anyway; latin-1, the last resort, which a header's own guess falls back to.
+    """
+    codec = charset_of(data, declared)
+    return None if codec in ("ascii", "utf-8", "iso8859-1") else codec
+
+
+def decode_header_bytes(data: bytes, body: str | None) -> str:
+    """Raw 8-bit header bytes: UTF-8 if they are, else in the body's charset, else a guess."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if body is not None:
+        return data.decode(body, errors="replace")
+    return decode_bytes(data, None)

@@ -3,7 +3,9 @@
 A message is fetched with BODY.PEEK (which leaves it unseen), ingested in its own
 transaction, and flagged `\\Seen` (or moved to the processed folder) only after that
 transaction committed. A crash in between leaves it unseen: the next poll reads it again
-and the intake counts it as a duplicate, so nothing is lost and nothing doubled.
+and the intake counts it as a duplicate, so nothing is lost and nothing doubled. A store
+that cannot take a message now (`RetryLater`: the database locked, say) ends the poll there,
+that message and the rest left unseen for the next one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.errors import DispatcherError
-from dispatcher.intake.pipeline import Summary, ingest
+from dispatcher.intake.pipeline import RetryLater, Summary, ingest
 from dispatcher.intake.sources import RawMail
 from dispatcher.store.db.engine import Store
 
@@ -113,7 +115,14 @@ def poll(
             if raw is None:
                 continue
             source = f"imap://{account.host}/{account.folder};UID={uid.decode()}"
-            result = ingest(store, RawMail(source=source, data=raw), now=clock(), queue_id=queue_id)
+            try:
+                result = ingest(
+                    store, RawMail(source=source, data=raw), now=clock(), queue_id=queue_id
+                )
+            except RetryLater as exc:
+                log.warning("imap: %s; the poll stops, the rest stays unseen", exc)
+                summary.stopped = str(exc)
+                break
             summary.add(result)
             _mark(conn, uid.decode(), account, can_move=can_move)  # only after the commit
         if account.processed_folder and uids and not can_move:

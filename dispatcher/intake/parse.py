@@ -2,6 +2,12 @@
 
 `parse_message(raw)` returns an `InboundMail` (the store's input) or raises `Unreadable`
 with the reason; nothing in a message's content makes it raise anything else.
+
+Headers are read with `compat32`, except that a header with raw 8-bit bytes stays a string
+(its bytes as surrogate escapes) instead of becoming a `Header`, which the `Message`
+methods that split parameters (`get_filename`, `get_param`) cannot take. Those bytes are
+read as UTF-8 when they are, else in the charset of the message's text
+(`charset.body_charset`), else guessed.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.header import Header, decode_header
 from email.message import Message
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from functools import partial
+from typing import Any
 
-from dispatcher.intake.charset import decode_bytes
+from dispatcher.intake.charset import body_charset, codec_for, decode_bytes, decode_header_bytes
 from dispatcher.intake.html import html_to_text
 from dispatcher.store.mail.inbound import InboundAttachment, InboundMail
 
@@ -52,6 +60,16 @@ class Unreadable(Exception):
     """The message cannot be read at all; it goes to the quarantine with this reason."""
 
 
+class _Raw8bit(Compat32):
+    """compat32, with a raw 8-bit header kept as a string (see the module's docstring)."""
+
+    def header_fetch_parse(self, name: str, value: Any) -> Any:
+        return value
+
+
+_POLICY = _Raw8bit()
+
+
 def _clean(text: str, *, limit: int = MAX_HEADER_CHARS) -> str:
     return _WS.sub(" ", text.translate(_CONTROL)).strip()[:limit]
 
@@ -60,9 +78,9 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[bBqQ]\?)")
 
 
-def _decode_word(match: re.Match[str]) -> str:
-    charset, encoding, text = match.group(1), match.group(2).upper(), match.group(3)
-    charset = charset.split("*", 1)[0]  # RFC 2231 language suffix
+def _decode_word(match: re.Match[str], *, charset: str | None) -> str:
+    declared, encoding, text = match.group(1), match.group(2).upper(), match.group(3)
+    declared = declared.split("*", 1)[0]  # RFC 2231 language suffix
     try:
         if encoding == "B":
             data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
@@ -70,11 +88,22 @@ def _decode_word(match: re.Match[str]) -> str:
             data = quopri.decodestring(text.replace("_", " ").encode("ascii"), header=True)
     except (ValueError, binascii.Error, UnicodeEncodeError):
         return match.group(0)  # not really encoded: keep it as written
-    return decode_bytes(data, charset)
+    return _bytes_text(data, declared, charset)
 
 
-def header_text(value: str | Header | None) -> str:
-    """A header's text: RFC 2047 words decoded, raw 8-bit guessed, never raising."""
+def _bytes_text(data: bytes, declared: str | None, charset: str | None) -> str:
+    """Header bytes in the charset they declare; read as raw 8-bit if it names none."""
+    if codec_for(declared) is None:  # "unknown-8bit", or a charset Python does not know
+        return decode_header_bytes(data, charset)
+    return decode_bytes(data, declared)
+
+
+def header_text(value: str | Header | None, charset: str | None = None) -> str:
+    """A header's text: RFC 2047 words decoded, raw 8-bit read, never raising.
+
+    `charset` is the one the message's text is in (`charset.body_charset`): the best
+    evidence for raw 8-bit bytes that are not UTF-8.
+    """
     if value is None:
         return ""
     if isinstance(value, Header):
@@ -82,19 +111,20 @@ def header_text(value: str | Header | None) -> str:
             parts = decode_header(value)
         except Exception:  # noqa: BLE001 - a broken header is text we salvage
             return _clean(str(value))
-        text = "".join(decode_bytes(p, c) if isinstance(p, bytes) else p for p, c in parts)
+        text = "".join(_bytes_text(p, c, charset) if isinstance(p, bytes) else p for p, c in parts)
     else:
         text = str(value)
         if any("\udc80" <= ch <= "\udcff" for ch in text):
-            text = decode_bytes(text.encode("ascii", "surrogateescape"), None)
+            text = decode_header_bytes(text.encode("utf-8", "surrogateescape"), charset)
     if "=?" in text:
-        text = _ENCODED_WORD.sub(_decode_word, _BETWEEN_WORDS.sub(r"\1", text))
+        decode = partial(_decode_word, charset=charset)
+        text = _ENCODED_WORD.sub(decode, _BETWEEN_WORDS.sub(r"\1", text))
     return _clean(text)
 
 
-def _header(msg: Message, name: str) -> str:
+def _header(msg: Message, name: str, charset: str | None = None) -> str:
     try:
-        return header_text(msg.get(name))
+        return header_text(msg.get(name), charset)
     except Exception:  # noqa: BLE001
         return ""
 
@@ -143,28 +173,64 @@ def _payload(part: Message) -> bytes:
     return b""
 
 
-def _part_text(part: Message) -> str:
-    return decode_bytes(_payload(part), part.get_content_charset())
-
-
-def _filename(part: Message, index: int) -> str | None:
+def _content_charset(part: Message) -> str | None:
     try:
-        name = part.get_filename()
-    except Exception:  # noqa: BLE001
-        name = None
-    if name is None:
-        name = part.get_param("name", header="content-type")  # type: ignore[assignment]
-        if isinstance(name, tuple):
-            name = email.utils.collapse_rfc2231_value(name)
+        return part.get_content_charset()
+    except Exception:  # noqa: BLE001 - e.g. an RFC 2231 charset the codecs cannot name
+        return None
+
+
+def _disposition(part: Message) -> str:
+    return str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+
+
+def _part_text(part: Message) -> str:
+    return decode_bytes(_payload(part), _content_charset(part))
+
+
+def _text_charset(msg: Message) -> str | None:
+    """The charset the message's text is in, as the body is read (`charset.body_charset`)."""
+    try:
+        for part in msg.walk():
+            if part.get_content_maintype() != "text" or _disposition(part) == "attachment":
+                continue
+            found = body_charset(_payload(part), _content_charset(part))
+            if found is not None:
+                return found
+    except Exception:  # noqa: BLE001 - only a hint: its failure must not lose the message
+        pass
+    return None
+
+
+def _raw_filename(part: Message) -> str | None:
+    try:
+        return part.get_filename()
+    except Exception:  # noqa: BLE001 - e.g. an RFC 2231 charset the codecs cannot name
+        pass
+    for param, header in (("filename", "content-disposition"), ("name", "content-type")):
+        try:
+            value = part.get_param(param, header=header)
+        except Exception:  # noqa: BLE001
+            continue
+        if isinstance(value, tuple):  # RFC 2231 (charset, language, text): keep the text
+            value = value[2]
+        if value:
+            return str(value)
+    return None
+
+
+def _filename(part: Message, index: int, charset: str | None = None) -> str | None:
+    name = _raw_filename(part)
     if name is None:
         return None
-    text = header_text(str(name))
+    text = header_text(str(name), charset)
     text = text.replace("/", "_").replace("\\", "_").strip(". ")
     return text[:255] or f"attachment-{index}"
 
 
 class _Walk:
-    def __init__(self) -> None:
+    def __init__(self, charset: str | None = None) -> None:
+        self.charset = charset  # of the message's text, for raw 8-bit file names
         self.plain: list[str] = []
         self.html: list[str] = []
         self.attachments: list[InboundAttachment] = []
@@ -205,10 +271,10 @@ def _walk(part: Message, acc: _Walk, *, in_alternative: bool = False) -> None:
         for child in children:
             _walk(child, acc)
         return
-    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-    name = _filename(part, len(acc.attachments) + 1)
+    disposition = _disposition(part)
+    name = _filename(part, len(acc.attachments) + 1, acc.charset)
     if ctype == "text/rfc822-headers":
-        original = email.message_from_bytes(_payload(part), policy=compat32)
+        original = email.message_from_bytes(_payload(part), policy=_POLICY)
         acc.original_ids += message_ids(str(original.get("Message-ID", "")))
         return
     if ctype == "message/delivery-status":
@@ -241,7 +307,7 @@ def _delivery_status(block: Message, acc: _Walk) -> None:
 
 def _delivery_status_text(text: str, acc: _Walk) -> None:
     for block in re.split(r"\n\s*\n", text):
-        fields = email.message_from_string(block.strip() + "\n", policy=compat32)
+        fields = email.message_from_string(block.strip() + "\n", policy=_POLICY)
         _delivery_status(fields, acc)
 
 
@@ -275,7 +341,7 @@ def parse_message(raw: bytes) -> InboundMail:
     if len(raw) > MAX_BYTES:
         raise Unreadable(f"message of {len(raw)} bytes is over the {MAX_BYTES} byte limit")
     try:
-        msg = email.message_from_bytes(raw, policy=compat32)
+        msg = email.message_from_bytes(raw, policy=_POLICY)
     except Exception as exc:  # noqa: BLE001
         raise Unreadable(f"not a mail message: {exc}") from exc
     if not msg.keys():
@@ -289,17 +355,18 @@ def parse_message(raw: bytes) -> InboundMail:
 
 
 def _to_inbound(msg: Message, raw: bytes) -> InboundMail:
-    from_name, from_address = _address(_header(msg, "From"))
+    charset = _text_charset(msg)
+    from_name, from_address = _address(_header(msg, "From", charset))
     if not from_address:
         for fallback in ("Sender", "Reply-To", "Return-Path"):
-            from_name2, from_address = _address(_header(msg, fallback))
+            from_name2, from_address = _address(_header(msg, fallback, charset))
             if from_address:
                 from_name = from_name or from_name2
                 break
-    if not from_address and not (_header(msg, "Subject") or msg.get_payload()):
+    subject = _header(msg, "Subject", charset)
+    if not from_address and not (subject or msg.get_payload()):
         raise Unreadable("not a mail message: no sender, no subject, no body")
-    subject = _header(msg, "Subject")
-    acc = _Walk()
+    acc = _Walk(charset)
     _walk(msg, acc)
     body = "\n\n".join(t.strip("\n") for t in acc.plain if t.strip())
     if not body and acc.html:

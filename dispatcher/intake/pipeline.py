@@ -1,10 +1,13 @@
 """The intake run: each message parsed, then stored in its own short transaction.
 
-One bad message never blocks the rest: a message that cannot be parsed, or whose storing
-fails, is quarantined with its bytes and the reason. Every message read is counted under
-exactly one outcome, so the summary's counts add up to `read`. A run killed midway loses
-nothing (each stored message is committed) and a rerun duplicates nothing (Message-ID, or
-a content hash).
+One bad message never blocks the rest: a message that cannot be parsed, or that the store
+refuses for its content (a value a column cannot take), is quarantined with its bytes and
+the reason. A store that cannot take a message now (the database locked past its busy
+timeout, or gone: any other database error) is no fault of the message: nothing is
+quarantined, `RetryLater` stops the run, and the message stays where it came from (unseen
+in IMAP, in its folder) to be read again. Every message read is counted under exactly one
+outcome, so the summary's counts add up to `read`. A run killed midway loses nothing (each
+stored message is committed) and a rerun duplicates nothing (Message-ID, or a content hash).
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from dispatcher.domain.clock import Clock, utcnow
-from dispatcher.domain.errors import DispatcherError
+from dispatcher.domain.errors import DatabaseUnavailableError, DispatcherError
 from dispatcher.intake.charset import decode_bytes
 from dispatcher.intake.parse import Unreadable, parse_message
 from dispatcher.intake.sources import RawMail
@@ -28,6 +31,15 @@ from dispatcher.store.mail import inbound, quarantine
 from dispatcher.store.mail.inbound import InboundMail, InboundResult, Outcome
 
 log = logging.getLogger(__name__)
+
+
+class RetryLater(DatabaseUnavailableError):
+    """The store could not take a message now; nothing of it was stored or quarantined."""
+
+    def __init__(self, source: str, error: DBAPIError) -> None:
+        reason = str(error.orig) if error.orig is not None else str(error)
+        super().__init__(f"{source}: the database could not take it now ({reason})")
+        self.source = source
 
 
 @dataclass
@@ -39,7 +51,9 @@ class Summary:
     bounces: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    held: int = 0  # claims a ticket its sender may not write to: held for review
     tickets: list[int] = field(default_factory=list)  # tickets created or touched
+    stopped: str = ""  # why the run stopped short (`RetryLater`): the rest is read next time
 
     def add(self, result: InboundResult) -> None:
         self.read += 1
@@ -50,14 +64,18 @@ class Summary:
     def counts(self) -> dict[str, int]:
         data = asdict(self)
         data.pop("tickets")
+        data.pop("stopped")
         return data
 
 
 def _quarantine(store: Store, mail: RawMail, reason: str, now: datetime) -> InboundResult:
-    with store.write() as session:
-        _, created = quarantine.quarantine(
-            session, raw=mail.data, source=mail.source, reason=reason, now=now
-        )
+    try:
+        with store.write() as session:
+            _, created = quarantine.quarantine(
+                session, raw=mail.data, source=mail.source, reason=reason, now=now
+            )
+    except DBAPIError as exc:
+        raise RetryLater(mail.source, exc) from exc
     return InboundResult(Outcome.quarantined if created else Outcome.duplicate)
 
 
@@ -68,7 +86,10 @@ def ingest(
     now: datetime | None = None,
     queue_id: int | None = None,
 ) -> InboundResult:
-    """Parse and store one message in its own transaction; never raises for its content."""
+    """Parse and store one message in its own transaction; never raises for its content.
+
+    Raises `RetryLater` when the store cannot take it now (see the module's docstring).
+    """
     now = now or utcnow()
     try:
         parsed = parse_message(mail.data)
@@ -79,15 +100,29 @@ def ingest(
             return inbound.receive(
                 session, mail=parsed, raw=mail.data, source=mail.source, now=now, queue_id=queue_id
             )
-    except IntegrityError:
+    except IntegrityError as exc:
         # Another intake stored the same message between our check and our insert.
-        with store.read() as session:
-            if inbound.is_duplicate(session, message_id=parsed.message_id):
-                return InboundResult(Outcome.duplicate)
-        raise
-    except (DispatcherError, DBAPIError, ValueError) as exc:
+        if _stored_meanwhile(store, mail, parsed.message_id):
+            return InboundResult(Outcome.duplicate)
+        raise RetryLater(mail.source, exc) from exc
+    except DataError as exc:
+        # A value the column cannot take (PostgreSQL): the message's doing, and no retry
+        # would store it, so it is kept aside rather than holding up the mail behind it.
+        log.warning("intake: %s could not be stored: %s", mail.source, exc)
+        return _quarantine(store, mail, f"could not be stored: {exc.orig}", now)
+    except DBAPIError as exc:
+        raise RetryLater(mail.source, exc) from exc
+    except (DispatcherError, ValueError) as exc:
         log.warning("intake: %s could not be stored: %s", mail.source, exc)
         return _quarantine(store, mail, f"could not be stored: {exc}", now)
+
+
+def _stored_meanwhile(store: Store, mail: RawMail, message_id: str) -> bool:
+    try:
+        with store.read() as session:
+            return inbound.is_duplicate(session, message_id=message_id)
+    except DBAPIError as exc:
+        raise RetryLater(mail.source, exc) from exc
 
 
 def ingest_all(
@@ -98,6 +133,8 @@ def ingest_all(
     queue_id: int | None = None,
     on_each: Callable[[RawMail, InboundResult], None] | None = None,
 ) -> Summary:
+    """Ingest each message in turn; `RetryLater` stops the run at the first the store cannot
+    take (what came before it is stored; run it again for the rest)."""
     summary = Summary()
     for mail in mails:
         result = ingest(store, mail, now=clock(), queue_id=queue_id)
@@ -126,15 +163,22 @@ def salvage(raw: bytes) -> InboundMail:
 def release(
     store: Store, *, quarantine_id: int, now: datetime | None = None, queue_id: int | None = None
 ) -> InboundResult:
-    """Let a quarantined message in: as a ticket or reply, in one transaction with the release."""
+    """Let a quarantined message in: as a ticket or reply, in one transaction with the release.
+
+    It is parsed again, by the parser as it is now: a message quarantined by a parser bug
+    since fixed comes in as it would today, not as the salvaged text.
+    """
     now = now or utcnow()
-    with store.write() as session:
-        row = quarantine.get_quarantined(session, quarantine_id=quarantine_id)
-        if row.released_at is not None:
-            raise DispatcherError(f"quarantined message {quarantine_id} was already released")
-        mail = salvage(row.raw)
-        result = inbound.receive(
-            session, mail=mail, raw=row.raw, source=row.source, now=now, queue_id=queue_id
-        )
-        quarantine.mark_released(session, quarantine_id=quarantine_id, now=now)
+    try:
+        with store.write() as session:
+            row = quarantine.get_quarantined(session, quarantine_id=quarantine_id)
+            if row.released_at is not None:
+                raise DispatcherError(f"quarantined message {quarantine_id} was already released")
+            mail = salvage(row.raw)
+            result = inbound.receive(
+                session, mail=mail, raw=row.raw, source=row.source, now=now, queue_id=queue_id
+            )
+            quarantine.mark_released(session, quarantine_id=quarantine_id, now=now)
+    except DBAPIError as exc:
+        raise RetryLater(f"quarantined message {quarantine_id}", exc) from exc
     return result

@@ -24,6 +24,7 @@ from dispatcher.store.models import Message
 from tests.conftest import IN_CI
 from tests.factories import world
 from tests.intake.helpers import corpus
+from tests.intake.locks import impatient_store, lock_past_one_timeout
 
 HOST = os.environ.get("IMAP_TEST_HOST")
 PORT = int(os.environ.get("IMAP_TEST_PORT", "0") or 0)
@@ -92,6 +93,7 @@ def test_poll_ingests_unseen_mail_and_marks_it_after_the_commit(
         "bounces": 0,
         "duplicates": 0,
         "quarantined": 1,
+        "held": 0,
     }
     assert all(b"\\Seen" in f for f in _flags(account.folder))
     # Seen mail is not read again.
@@ -133,3 +135,26 @@ def test_wrong_password_is_a_clear_error(account: ImapAccount, store: Store) -> 
     bad = dataclasses.replace(account, password="wrong")
     with pytest.raises(ImapError, match="IMAP"):
         poll(store, bad)
+
+
+def test_a_locked_database_leaves_the_mail_unseen_and_quarantines_none(
+    sqlite_url: str, now: datetime, account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = impatient_store(sqlite_url, monkeypatch)  # SQLite: the lock is SQLite's
+    try:
+        world(store)
+        _append(account, "plain_utf8.eml", "cp1251.eml")
+        with lock_past_one_timeout(sqlite_url) as errors:
+            summary = poll(store, account, clock=lambda: now)
+        assert len(errors) == 1  # let go after the first message's write timed out
+        assert summary.read == 0
+        assert "database is locked" in summary.stopped
+        assert not any(b"\\Seen" in f for f in _flags(account.folder))
+        with store.read() as session:
+            assert quarantine.quarantined(session) == []
+            assert session.exec(select(Message)).all() == []
+        summary = poll(store, account, clock=lambda: now)
+        assert (summary.new_tickets, summary.quarantined, summary.stopped) == (2, 0, "")
+        assert all(b"\\Seen" in f for f in _flags(account.folder))
+    finally:
+        store.dispose()

@@ -172,3 +172,120 @@ def test_control_characters_never_reach_the_text() -> None:
     assert "\x1b" not in mail.body
     assert "\x07" not in mail.body
     assert "[bold red]markup[/]" in mail.subject  # kept literally; the UI shows it inert
+
+
+def _mail(*headers: bytes, body: bytes = b"Hello.\r\n") -> bytes:
+    return b"\r\n".join(headers) + b"\r\n\r\n" + body
+
+
+_BASICS = (b"From: anna@acme.example", b"To: support@helpdesk.example", b"MIME-Version: 1.0")
+
+
+def _with_attachments(*names: bytes, text: bytes, charset: bytes) -> bytes:
+    parts = [
+        b"--b1\r\nContent-Type: text/plain; charset=" + charset + b"\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + text + b"\r\n"
+    ]
+    for name in names:
+        parts.append(
+            b'--b1\r\nContent-Type: application/octet-stream; name="' + name + b'"\r\n'
+            b'Content-Disposition: attachment; filename="' + name + b'"\r\n'
+            b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
+        )
+    return _mail(
+        *_BASICS,
+        b"Subject: files",
+        b"Message-ID: <files-8bit@acme.example>",
+        b'Content-Type: multipart/mixed; boundary="b1"',
+        body=b"".join(parts) + b"--b1--\r\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "text", "charset"),
+    [
+        (("отчёт.pdf", "café.txt"), "Отчёт и счёт во вложении.", "utf-8"),
+        (("отчёт.pdf",), "Отчёт во вложении, проверьте пожалуйста.", "windows-1251"),
+        (("café.txt",), "Voici la note du café.", "iso-8859-1"),
+    ],
+    ids=["utf-8", "windows-1251", "latin-1"],
+)
+def test_raw_8bit_attachment_names_are_read_not_quarantined(
+    names: tuple[str, ...], text: str, charset: str
+) -> None:
+    raw = _with_attachments(
+        *(n.encode(charset) for n in names), text=text.encode(charset), charset=charset.encode()
+    )
+    mail = parse_message(raw)  # was: Unreadable("'Header' object has no attribute 'split'")
+    assert [a.filename for a in mail.attachments] == list(names)
+    assert all(a.data == b"%PDF-1.4\n" for a in mail.attachments)
+    assert mail.body == text
+
+
+def test_a_nul_byte_in_headers_is_dropped_not_quarantined() -> None:
+    raw = _mail(
+        b"From: Anna\x00 Client <anna@acme.example>",
+        b"To: support@helpdesk.example",
+        b"Subject: VPN\x00 is down",
+        b"Message-ID: <nul-1@acme.example>",
+        b"MIME-Version: 1.0",
+        b'Content-Type: text/plain; charset="utf-8\x00"',
+        body="Ошибка 809 с утра.\r\n".encode(),
+    )
+    mail = parse_message(raw)  # was: Unreadable("... embedded null character")
+    assert (mail.subject, mail.from_name, mail.from_address) == (
+        "VPN is down",
+        "Anna Client",
+        "anna@acme.example",
+    )
+    assert mail.body == "Ошибка 809 с утра."
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "charset"),
+    [
+        ("印表機無法列印", "印表機無法列印，請盡快協助。", "big5"),
+        ("ПРИНТЕР НЕ ПЕЧАТАЕТ", RU, "windows-1251"),
+        ("ПРИНТЕР НЕ ПЕЧАТАЕТ", RU, "koi8-r"),
+        ("Re: [JIRA] (OPS-1234) VPN gateway timeout: сбой", RU, "windows-1251"),
+        ("Re: [JIRA] (OPS-1234) VPN gateway timeout: сбой", RU, "koi8-r"),
+    ],
+    ids=["big5", "cp1251-capitals", "koi8r-capitals", "cp1251-mostly-latin", "koi8r-mostly-latin"],
+)
+def test_raw_8bit_subjects_are_read_in_the_charset_of_the_text(
+    subject: str, text: str, charset: str
+) -> None:
+    codec = charset.replace("windows-", "cp")
+    raw = _mail(
+        b"From: " + "Анна".encode(codec) + b" <anna@acme.example>"
+        if codec != "big5"
+        else b"From: anna@acme.example",
+        b"To: support@helpdesk.example",
+        b"Subject: " + subject.encode(codec),
+        b"Message-ID: <raw-subject@acme.example>",
+        b"MIME-Version: 1.0",
+        b'Content-Type: multipart/alternative; boundary="alt"',
+        body=(
+            b"--alt\r\nContent-Type: text/plain; charset=" + charset.encode() + b"\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n\r\n" + text.encode(codec) + b"\r\n"
+            b"--alt\r\nContent-Type: text/html; charset=" + charset.encode() + b"\r\n\r\n"
+            b"<p>" + text.encode(codec) + b"</p>\r\n--alt--\r\n"
+        ),
+    )
+    mail = parse_message(raw)
+    assert mail.body == text
+    assert mail.subject == subject  # was: latin-1 mojibake, or the other Cyrillic charset
+    if codec != "big5":
+        assert mail.from_name == "Анна"
+
+
+def test_raw_8bit_utf8_subject_wins_over_the_bodys_charset() -> None:
+    raw = _mail(
+        *_BASICS,
+        "Subject: Счёт за ноябрь".encode(),
+        b"Message-ID: <utf8-subject@acme.example>",
+        b"Content-Type: text/plain; charset=windows-1251",
+        body=RU.encode("cp1251"),
+    )
+    mail = parse_message(raw)
+    assert (mail.subject, mail.body) == ("Счёт за ноябрь", RU)
