@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from dispatcher.cli._common import fail, print_json, print_table, progress, sanitize, state
+from dispatcher.cli._common import (
+    fail,
+    id_parser,
+    path_parser,
+    print_json,
+    print_table,
+    progress,
+    sanitize,
+    state,
+)
 
 app = typer.Typer(help="Mail intake: import messages, the quarantine.", no_args_is_help=True)
 quarantine_app = typer.Typer(
@@ -24,6 +33,7 @@ def _queue_id(ctx: typer.Context, name: str | None) -> int | None:
     from dispatcher.domain.errors import NotFoundError
     from dispatcher.store.models import Queue
 
+    name = name or state(ctx).settings().mail_queue
     if name is None:
         return None
     with state(ctx).store().read() as session:
@@ -37,7 +47,10 @@ def _queue_id(ctx: typer.Context, name: str | None) -> int | None:
 def import_(
     ctx: typer.Context,
     path: Annotated[
-        Path, typer.Argument(help="An .eml file, a folder of them, a maildir or an mbox")
+        Path,
+        typer.Argument(
+            help="An .eml file, a folder of them, a maildir or an mbox", parser=path_parser
+        ),
     ],
     queue: Annotated[str | None, typer.Option("--queue", help="Queue of new tickets")] = None,
     as_json: JsonOption = False,
@@ -109,7 +122,9 @@ def quarantine_list(
 @quarantine_app.command("show")
 def quarantine_show(
     ctx: typer.Context,
-    quarantine_id: Annotated[int, typer.Argument(help="Id from 'quarantine list'")],
+    quarantine_id: Annotated[
+        int, typer.Argument(help="Id from 'quarantine list'", parser=id_parser)
+    ],
     raw: Annotated[
         bool, typer.Option("--raw", help="Write the message's raw bytes to stdout")
     ] = False,
@@ -151,7 +166,9 @@ def quarantine_show(
 @quarantine_app.command("release")
 def quarantine_release(
     ctx: typer.Context,
-    quarantine_id: Annotated[int, typer.Argument(help="Id from 'quarantine list'")],
+    quarantine_id: Annotated[
+        int, typer.Argument(help="Id from 'quarantine list'", parser=id_parser)
+    ],
     queue: Annotated[str | None, typer.Option("--queue", help="Queue of a new ticket")] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -176,7 +176,11 @@ class EventKind(StrEnum):
     linked = "linked"
     edited = "edited"
     notification_queued = "notification_queued"
+    notification_cancelled = "notification_cancelled"  # withdrawn from the outbox unsent
     rated = "rated"
+    # The client's answer to a resolution could not be read as confirmed or not fixed: the
+    # ticket keeps its status and a dispatcher is asked to read it.
+    answer_unclear = "answer_unclear"
     # The SLA clock, kept as events so every deadline can be explained after the fact.
     sla_started = "sla_started"
     sla_paused = "sla_paused"
@@ -195,6 +199,7 @@ class SlaTarget(StrEnum):
 class AlertKind(StrEnum):
     warning = "warning"
     breach = "breach"
+    attention = "attention"  # not an SLA deadline: mail a dispatcher must look at
 
 
 class OutboxStatus(StrEnum):
@@ -202,6 +207,14 @@ class OutboxStatus(StrEnum):
     sending = "sending"
     sent = "sent"
     failed = "failed"  # gave up after the last retry; shown to the team
+    cancelled = "cancelled"  # withdrawn by an admin before it was sent; never sent
+
+
+class ReviewDecision(StrEnum):
+    """What a dispatcher decided about mail held for review."""
+
+    accepted = "accepted"
+    rejected = "rejected"
 
 
 class LinkKind(StrEnum):

@@ -33,6 +33,7 @@ def synthetic_message(index: int) -> bytes:
     sender = f"user{index % 97}@client{index % 13}.example"
     if kind in (3, 7) and index >= 10:
         parent = index - 10 + (0 if (index - 10) % 10 not in (3, 7, 9) else 1)
+        sender = f"user{parent % 97}@client{parent % 13}.example"  # who opened the ticket
         head = (
             f"Subject: Re: request {parent}\r\nIn-Reply-To: <m{parent}@bench.example>\r\n"
             f"References: <m{parent}@bench.example>\r\n"

@@ -11,7 +11,7 @@ from tests.cli.helpers import as_json, error, ok
 from tests.factories import world
 from tests.intake.helpers import CORPUS
 
-KEYS = ("new_tickets", "threaded", "auto_replies", "bounces", "duplicates", "quarantined")
+KEYS = ("new_tickets", "threaded", "auto_replies", "bounces", "duplicates", "quarantined", "held")
 
 
 def _adds_up(summary: dict[str, int]) -> None:

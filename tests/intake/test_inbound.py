@@ -15,6 +15,7 @@ from dispatcher.store.mail.inbound import Outcome
 from dispatcher.store.models import (
     Attachment,
     Blob,
+    Contact,
     ContactPoint,
     Message,
     OutboxItem,
@@ -87,14 +88,22 @@ def test_new_mail_opens_a_ticket_for_the_contact_with_the_contract_sla(
     assert message.body.startswith("Nobody can connect")
 
 
-def test_client_by_domain_then_none(store: Store, now: datetime) -> None:
+def test_client_by_domain_and_a_new_contact_then_none(store: Store, now: datetime) -> None:
     w = world(store)
     with store.write() as session:
         add_client_domain(session, client_id=w.client.id or 0, domain="acme.example")
-    by_domain = _ticket(store, feed(store, "domain_sender.eml", now=now).ticket_id)
-    assert (by_domain.client_id, by_domain.contact_id) == (w.client.id, None)
+    result = feed(store, "domain_sender.eml", now=now)
+    by_domain = _ticket(store, result.ticket_id)
+    assert by_domain.client_id == w.client.id
+    assert result.notes == ["new contact boss@acme.example"]
+    with store.read() as session:
+        contact = session.get(Contact, by_domain.contact_id)
+        assert contact is not None
+        assert (contact.client_id, contact.name, contact.is_new) == (w.client.id, "Boss", True)
+        [message] = _messages(store, by_domain.id or 0)
+        assert message.contact_id == contact.id
     stranger = _ticket(store, feed(store, "unknown_sender.eml", now=now).ticket_id)
-    assert stranger.client_id is None
+    assert (stranger.client_id, stranger.contact_id) == (None, None)
     assert stranger.status == TicketStatus.new
 
 
@@ -214,7 +223,7 @@ def test_not_fixed_reopens_a_resolved_ticket_and_counts_it(store: Store, now: da
 def test_confirm_closes_and_a_rating_is_stored(store: Store, now: datetime) -> None:
     world(store)
     first = feed(store, "plain_utf8.eml", now=now).ticket_id or 0
-    second = feed(store, "unknown_sender.eml", now=now).ticket_id or 0
+    second = feed(store, "cp1251.eml", now=now).ticket_id or 0
     for ticket_id in (first, second):
         _set_status(store, ticket_id, TicketStatus.resolved, now)
     assert feed(store, "confirm_reply.eml", now=now, ticket=str(first)).notes == ["closed"]

@@ -8,11 +8,16 @@ import pytest
 from sqlmodel import select
 
 from dispatcher.domain.enums import EventKind, TicketStatus
+from dispatcher.intake.pipeline import ingest
+from dispatcher.intake.sources import RawMail
+from dispatcher.store.clients.clients import add_client_domain
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import OutboxItem, TicketEvent
 from dispatcher.store.sla import alerts
-from dispatcher.store.tickets.writes import assign, change_status
+from dispatcher.store.tickets.writes import assign, change_status, merge
 from tests.factories import new_ticket, world
+from tests.intake.helpers import feed
+from tests.intake.make_trust_corpus import feed_trust, trust_mail
 
 
 def _outbox(store: Store) -> list[OutboxItem]:
@@ -127,3 +132,73 @@ def test_no_address_no_notification(store: Store, now: datetime) -> None:
     with store.write() as session:
         create_ticket(session, data=NewTicket(subject="walk-in"), actor_id=None, now=now)
     assert _outbox(store) == []
+
+
+# --- who notifications go to: the ticket's contact and its client's people only ----------
+
+
+def _resolve(store: Store, ticket_id: int, now: datetime) -> None:
+    with store.write() as session:
+        change_status(
+            session,
+            ticket_id=ticket_id,
+            expected_version=None,
+            actor_id=None,
+            status=TicketStatus.resolved,
+            now=now,
+        )
+
+
+def test_a_stranger_merged_into_a_clients_ticket_is_never_written_to(
+    store: Store, now: datetime
+) -> None:
+    w = world(store)
+    mine = feed(store, "plain_utf8.eml", now=now).ticket_id or 0
+    stranger = feed(store, "unknown_sender.eml", now=now + timedelta(minutes=1)).ticket_id or 0
+    with store.write() as session:
+        merge(
+            session,
+            ticket_id=stranger,
+            into_id=mine,
+            expected_version=None,
+            actor_id=w.dispatcher.id,
+            now=now + timedelta(minutes=2),
+        )
+    _resolve(store, mine, now + timedelta(minutes=3))
+    [resolution] = [i for i in _outbox(store) if i.kind == "resolution"]
+    assert resolution.to_addresses == "anna@acme.example"
+
+
+def test_the_clients_person_who_wrote_last_is_answered(store: Store, now: datetime) -> None:
+    w = world(store)
+    with store.write() as session:
+        add_client_domain(session, client_id=w.client.id or 0, domain="acme.example")
+    ticket_id = feed(store, "plain_utf8.eml", now=now).ticket_id or 0
+    later = now + timedelta(minutes=5)
+    feed_trust(store, "colleague_at_domain.eml", now=later, ticket=str(ticket_id))
+    _resolve(store, ticket_id, later)
+    [resolution] = [i for i in _outbox(store) if i.kind == "resolution"]
+    assert resolution.to_addresses == "pavel@acme.example"
+
+
+def test_a_ticket_without_client_or_contact_answers_whoever_opened_it(
+    store: Store, now: datetime
+) -> None:
+    world(store)
+    ticket_id = feed(store, "unknown_sender.eml", now=now).ticket_id
+    [ack] = _outbox(store)
+    assert (ack.ticket_id, ack.to_addresses) == (ticket_id, "stranger@nowhere.example")
+
+
+def test_an_address_that_must_not_get_automatic_mail_falls_back_to_the_contact(
+    store: Store, now: datetime
+) -> None:
+    w = world(store)
+    with store.write() as session:
+        add_client_domain(session, client_id=w.client.id or 0, domain="acme.example")
+    raw = trust_mail("colleague_at_domain.eml").replace(b"pavel@", b"noreply@")
+    ticket_id = feed(store, "plain_utf8.eml", now=now).ticket_id or 0
+    ingest(store, RawMail("noreply.eml", raw.replace(b"[#1]", f"[#{ticket_id}]".encode())), now=now)
+    _resolve(store, ticket_id, now)
+    [resolution] = [i for i in _outbox(store) if i.kind == "resolution"]
+    assert resolution.to_addresses == "anna@acme.example"

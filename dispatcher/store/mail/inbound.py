@@ -1,54 +1,43 @@
-"""The store side of mail intake: dedupe, threading, the client, noise, feedback, quarantine.
+"""The store side of mail intake: dedupe, threading, who may write, noise, answers.
 
 `receive` takes one parsed message and does everything it implies inside the caller's
 transaction (one short transaction per message, so one bad message never blocks the rest):
 
-* the same message twice is one message (its Message-ID, or a content hash without one);
+* the same message twice is one message (its Message-ID, or a content hash without one),
+  whether it went onto a ticket or is held for review;
 * a reply joins its ticket by In-Reply-To/References (our own outgoing Message-IDs count),
-  or by `[#1042]` in the subject (`dispatcher.domain.ticket_ref`); anything else opens a
-  ticket for the sender's client (contact by address, then the address's domain), with the
-  contract's SLA;
-* auto-replies and bounces never open or reopen a ticket: they are recorded on the ticket
-  they refer to, and a bounce flags the address it names;
-* a client's reply resumes a `waiting_client` ticket and reopens a resolved one, unless it
-  confirms ("confirm", "yes", "подтверждаю") or rates (1-5), as `dispatcher.domain.feedback`
-  reads it: then the ticket closes and the rating is stored.
+  or by `[#1042]` in the subject (`dispatcher.domain.ticket_ref`), but only when its sender
+  may write to that ticket (`dispatcher.store.mail.senders`); anybody else's mail never
+  touches the ticket: it is held for a dispatcher's review (`HeldMail`,
+  `dispatcher.store.mail.review`). Anything else opens a ticket for the sender's client
+  (contact by address, then the address's domain: a new person there becomes a contact,
+  flagged as new), with the contract's SLA, in the queue given (the configured default),
+  else the queue of the ticket it follows up or of the client's latest ticket;
+* auto-replies and bounces never open or reopen a ticket: they are kept on the ticket they
+  refer to, labelled ("auto-reply", "bounce: address rejected"), and a permanent bounce
+  flags the address it names as failing;
+* a reply resumes a `waiting_client` ticket; a reply to a resolved one confirms, reopens,
+  asks something new (a ticket of its own) or asks a dispatcher, as
+  `dispatcher.domain.feedback` reads the client's own words (`dispatcher.store.mail.answers`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import insert as core_insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from dispatcher.domain.enums import (
-    Channel,
-    EventKind,
-    LinkKind,
-    MessageKind,
-    RatingKind,
-    TicketStatus,
-)
-from dispatcher.domain.feedback import read_feedback
+from dispatcher.domain.bounce import AUTO_REPLY_LABEL, read_bounce
+from dispatcher.domain.enums import Channel, LinkKind, MessageKind, TicketStatus
+from dispatcher.domain.feedback import Verdict, read_answer
 from dispatcher.domain.ticket_ref import refs_in_subject
 from dispatcher.store.clients import clients, contacts
-from dispatcher.store.mail import notifications, quarantine
-from dispatcher.store.models import (
-    Attachment,
-    Blob,
-    ContactPoint,
-    Message,
-    OutboxItem,
-    Rating,
-    Ticket,
-    table_of,
-)
-from dispatcher.store.tickets.history import record
+from dispatcher.store.mail import answers, blobs, held, mail_contacts, quarantine, senders
+from dispatcher.store.models import Contact, ContactPoint, HeldMail, Message, OutboxItem, Ticket
 from dispatcher.store.tickets.writes import (
     NewTicket,
     add_message,
@@ -58,6 +47,7 @@ from dispatcher.store.tickets.writes import (
 )
 
 MAX_MERGE_HOPS = 10
+BOUNCE_TEXT_BYTES = 200_000  # how much of a bounce is read for its delivery status
 
 
 class Outcome(StrEnum):
@@ -67,6 +57,7 @@ class Outcome(StrEnum):
     bounce = "bounces"
     duplicate = "duplicates"
     quarantined = "quarantined"
+    held = "held"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +92,32 @@ class InboundMail:
         ids = [self.in_reply_to] if self.in_reply_to else []
         return list(dict.fromkeys([*ids, *reversed(self.references), *self.original_message_ids]))
 
+    def to_json(self) -> dict[str, Any]:
+        """The message as JSON; attachments by the SHA-256 their content is stored under."""
+        data = asdict(self)
+        data["date"] = self.date.isoformat() if self.date else None
+        data["attachments"] = [
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "sha256": hashlib.sha256(a.data).hexdigest(),
+            }
+            for a in self.attachments
+        ]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], *, blobs: dict[str, bytes]) -> InboundMail:
+        values = dict(data)
+        values["date"] = datetime.fromisoformat(data["date"]) if data.get("date") else None
+        for name in ("references", "bounced_recipients", "original_message_ids"):
+            values[name] = tuple(data.get(name) or ())
+        values["attachments"] = tuple(
+            InboundAttachment(a["filename"], a["content_type"], blobs.get(a["sha256"], b""))
+            for a in data.get("attachments") or ()
+        )
+        return cls(**values)
+
 
 @dataclass
 class InboundResult:
@@ -108,14 +125,19 @@ class InboundResult:
     ticket_id: int | None = None
     message_row_id: int | None = None
     notes: list[str] = field(default_factory=list)  # "reopened", "closed", "rated 5", ...
+    held_id: int | None = None
 
 
 # --- finding the ticket ---------------------------------------------------------------
 
 
-def is_duplicate(session: Session, *, message_id: str) -> bool:
-    return (
-        session.exec(select(Message.id).where(Message.message_id == message_id)).first() is not None
+def is_duplicate(session: Session, *, message_id: str, include_held: bool = True) -> bool:
+    """Whether the message is in already: on a ticket, or (`include_held`) held for review."""
+    if session.exec(select(Message.id).where(Message.message_id == message_id)).first():
+        return True
+    return include_held and (
+        session.exec(select(HeldMail.id).where(HeldMail.message_id == message_id)).first()
+        is not None
     )
 
 
@@ -152,36 +174,6 @@ def find_ticket(session: Session, *, mail: InboundMail) -> Ticket | None:
 # --- storing --------------------------------------------------------------------------
 
 
-def _insert_ignore(session: Session, model: type[Blob], values: dict[str, object]) -> None:
-    table = table_of(model)
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(table).values(**values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(table).values(**values).on_conflict_do_nothing())
-    else:  # pragma: no cover - only the two backends are supported
-        session.execute(core_insert(table).values(**values))
-
-
-def store_attachments(
-    session: Session, *, message_row_id: int, attachments: tuple[InboundAttachment, ...]
-) -> None:
-    """Each attachment listed on its message; content stored once by its SHA-256."""
-    for item in attachments:
-        digest = hashlib.sha256(item.data).hexdigest()
-        _insert_ignore(session, Blob, {"sha256": digest, "size": len(item.data), "data": item.data})
-        session.add(
-            Attachment(
-                message_id=message_row_id,
-                filename=item.filename or "attachment",
-                content_type=item.content_type,
-                size=len(item.data),
-                sha256=digest,
-            )
-        )
-    session.flush()
-
-
 def _message_row(session: Session, message_id: str) -> Message:
     row = session.exec(select(Message).where(Message.message_id == message_id)).one()
     return row
@@ -209,16 +201,41 @@ def receive(
     source: str,
     now: datetime,
     queue_id: int | None = None,
+    accepted: bool = False,
 ) -> InboundResult:
-    """Record one inbound message; see the module's docstring for the rules."""
-    if is_duplicate(session, message_id=mail.message_id):
+    """Record one inbound message; see the module's docstring for the rules.
+
+    `accepted`: a dispatcher let this held message in. It joins the ticket it refers to
+    whoever sent it, but changes the ticket's status only if its sender may now write to
+    it (for instance because the dispatcher made them a contact of the client).
+    """
+    if is_duplicate(session, message_id=mail.message_id, include_held=not accepted):
         return InboundResult(Outcome.duplicate)
     ticket = find_ticket(session, mail=mail)
+    trusted = True
+    if ticket is not None:
+        noise = mail.auto_reply or mail.bounce
+        who = senders.standing(
+            session,
+            ticket=ticket,
+            address=mail.from_address,
+            machine_reply_to=mail.thread_ids() if noise else None,
+        )
+        if not who.allowed and not accepted:
+            row = held.hold(
+                session, mail=mail, raw=raw, source=source, ticket=ticket, why=who.why, now=now
+            )
+            return InboundResult(
+                Outcome.held, notes=[f"held for review: claims {ticket.ref}"], held_id=row.id
+            )
+        trusted = who.allowed
     if mail.auto_reply or mail.bounce:
         return _noise(session, mail=mail, raw=raw, source=source, ticket=ticket, now=now)
     if ticket is not None and ticket.status not in (TicketStatus.closed, TicketStatus.spam):
-        return _threaded(session, mail=mail, ticket=ticket, now=now)
-    return _new_ticket(session, mail=mail, now=now, queue_id=queue_id, closed=ticket)
+        return _threaded(
+            session, mail=mail, ticket=ticket, now=now, queue_id=queue_id, trusted=trusted
+        )
+    return _new_ticket(session, mail=mail, now=now, queue_id=queue_id, follows=ticket)
 
 
 def _noise(
@@ -232,8 +249,16 @@ def _noise(
 ) -> InboundResult:
     outcome = Outcome.bounce if mail.bounce else Outcome.auto_reply
     result = InboundResult(outcome)
+    label = AUTO_REPLY_LABEL
     if mail.bounce:
-        result.notes += [f"flagged {a}" for a in _flag_bounced(session, mail.bounced_recipients)]
+        text = mail.body + "\n" + raw[:BOUNCE_TEXT_BYTES].decode("utf-8", "replace")
+        bounce = read_bounce(text)
+        label = bounce.label
+        result.notes.append(label)
+        if bounce.permanent:
+            result.notes += [
+                f"flagged {a}" for a in _flag_bounced(session, mail.bounced_recipients)
+            ]
     if ticket is None or ticket.id is None:
         # Nothing to hang it on: kept with its bytes for a look, never a ticket.
         what = "bounce" if mail.bounce else "auto-reply"
@@ -243,34 +268,21 @@ def _noise(
         if not created:
             result.outcome = Outcome.duplicate
         return result
-    message = add_message(
-        session,
-        ticket_id=ticket.id,
-        kind=MessageKind.inbound,
-        body=mail.body,
-        actor_id=None,
-        from_address=mail.from_address,
-        to_addresses=mail.to_addresses,
-        cc_addresses=mail.cc_addresses,
-        subject=mail.subject[:500],
-        message_id=mail.message_id,
-        in_reply_to=mail.in_reply_to,
-        references=" ".join(mail.references),
-        is_auto_reply=mail.auto_reply,
-        is_bounce=mail.bounce,
-        now=now,
-    )
-    assert message.id is not None
-    store_attachments(session, message_row_id=message.id, attachments=mail.attachments)
+    message = _add_inbound(session, mail=mail, ticket=ticket, contact=None, now=now, label=label)
     result.ticket_id, result.message_row_id = ticket.id, message.id
     return result
 
 
-def _threaded(
-    session: Session, *, mail: InboundMail, ticket: Ticket, now: datetime
-) -> InboundResult:
+def _add_inbound(
+    session: Session,
+    *,
+    mail: InboundMail,
+    ticket: Ticket,
+    contact: Contact | None,
+    now: datetime,
+    label: str = "",
+) -> Message:
     assert ticket.id is not None
-    contact = contacts.contact_by_point(session, value=mail.from_address)
     message = add_message(
         session,
         ticket_id=ticket.id,
@@ -285,13 +297,75 @@ def _threaded(
         message_id=mail.message_id,
         in_reply_to=mail.in_reply_to,
         references=" ".join(mail.references),
+        is_auto_reply=mail.auto_reply,
+        is_bounce=mail.bounce,
         now=now,
     )
     assert message.id is not None
-    store_attachments(session, message_row_id=message.id, attachments=mail.attachments)
-    result = InboundResult(Outcome.threaded, ticket.id, message.id)
+    if label:
+        message.label = label[:200]
+        session.add(message)
+        session.flush()
+    blobs.store_attachments(session, message_row_id=message.id, attachments=mail.attachments)
+    return message
+
+
+def _sender_contact(
+    session: Session, *, mail: InboundMail, client_id: int | None, why: str
+) -> Contact | None:
+    """The sender as a contact: known, or new when they write from a domain of the client
+    (`client_id`, or the client the domain names when None)."""
+    contact = contacts.contact_by_point(session, value=mail.from_address)
+    if contact is not None or "@" not in mail.from_address:
+        return contact
+    domain = mail.from_address.rsplit("@", 1)[1]
+    client = clients.client_for_domain(session, domain=domain)
+    if client is None or client.id is None or (client_id is not None and client.id != client_id):
+        return None
+    return mail_contacts.add_from_mail(
+        session,
+        client_id=client.id,
+        address=mail.from_address,
+        display_name=mail.from_name,
+        note=f"Added by the mail intake: {why}.",
+    )
+
+
+def _threaded(
+    session: Session,
+    *,
+    mail: InboundMail,
+    ticket: Ticket,
+    now: datetime,
+    queue_id: int | None,
+    trusted: bool,
+) -> InboundResult:
+    assert ticket.id is not None
+    result = InboundResult(Outcome.threaded, ticket.id)
+    if not trusted:
+        # Let in by a dispatcher, from somebody who still may not change the ticket.
+        message = _add_inbound(session, mail=mail, ticket=ticket, contact=None, now=now)
+        result.message_row_id = message.id
+        result.notes.append("let in by a dispatcher; the ticket's status is left alone")
+        return result
+    contact = _sender_contact(
+        session, mail=mail, client_id=ticket.client_id, why=f"wrote to {ticket.ref}"
+    )
     status = ticket.status
     resume_to = TicketStatus.in_progress if ticket.assignee_id else TicketStatus.open
+    if status == TicketStatus.resolved:
+        answered = answers.answered_text(session, ticket_id=ticket.id, thread_ids=mail.thread_ids())
+        answer = read_answer(mail.body, answered=answered)
+        if answer.verdict == Verdict.question:
+            asked = _new_ticket(session, mail=mail, now=now, queue_id=queue_id, follows=ticket)
+            assert asked.ticket_id is not None
+            asked.notes += answers.on_question(
+                session, ticket=ticket, answer=answer, question_ticket=asked.ticket_id, now=now
+            )
+            return asked
+    message = _add_inbound(session, mail=mail, ticket=ticket, contact=contact, now=now)
+    assert message.id is not None
+    result.message_row_id = message.id
     if status == TicketStatus.waiting_client:
         change_status(
             session,
@@ -304,62 +378,33 @@ def _threaded(
         )
         result.notes.append("resumed")
     elif status == TicketStatus.resolved:
-        feedback = read_feedback(mail.body)
-        if feedback.confirmed:
-            with notifications.closed_by_client(session):
-                change_status(
-                    session,
-                    ticket_id=ticket.id,
-                    expected_version=None,
-                    actor_id=None,
-                    status=TicketStatus.closed,
-                    reason="confirmed by the client",
-                    now=now,
-                )
-            result.notes.append("closed")
-            if feedback.score is not None:
-                rate(
-                    session, ticket=ticket, score=feedback.score, comment=feedback.comment, now=now
-                )
-                result.notes.append(f"rated {feedback.score}")
-        else:
-            change_status(
-                session,
-                ticket_id=ticket.id,
-                expected_version=None,
-                actor_id=None,
-                status=resume_to,
-                reason="the client says it is not fixed",
-                now=now,
-            )
-            result.notes.append("reopened")
+        result.notes += answers.apply(
+            session,
+            ticket=ticket,
+            answer=answer,
+            message_row_id=message.id,
+            resume_to=resume_to,
+            now=now,
+        )
     return result
 
 
-def rate(session: Session, *, ticket: Ticket, score: int, comment: str, now: datetime) -> Rating:
-    """Store a CSAT rating (1-5) for the ticket and note it in the history."""
-    assert ticket.id is not None
-    rating = Rating(
-        ticket_id=ticket.id,
-        client_id=ticket.client_id,
-        contact_id=ticket.contact_id,
-        kind=RatingKind.csat,
-        score=score,
-        comment=comment[:2000],
-        at=now,
-    )
-    session.add(rating)
-    record(
-        session,
-        ticket=ticket,
-        kind=EventKind.rated,
-        actor_id=None,
-        now=now,
-        data={"score": score, "kind": RatingKind.csat.value},
-        reason=comment[:200],
-    )
-    session.flush()
-    return rating
+def _queue_for(
+    session: Session, *, queue_id: int | None, follows: Ticket | None, client_id: int | None
+) -> int | None:
+    """The queue of a new mail ticket: the one given (the configured default), else the
+    queue of the ticket it follows up, else of the client's latest ticket with one."""
+    if queue_id is not None:
+        return queue_id
+    if follows is not None and follows.queue_id is not None:
+        return follows.queue_id
+    if client_id is None:
+        return None
+    return session.exec(
+        select(Ticket.queue_id)
+        .where(Ticket.client_id == client_id, col(Ticket.queue_id).is_not(None))
+        .order_by(col(Ticket.id).desc())
+    ).first()
 
 
 def _new_ticket(
@@ -368,9 +413,9 @@ def _new_ticket(
     mail: InboundMail,
     now: datetime,
     queue_id: int | None,
-    closed: Ticket | None,
+    follows: Ticket | None,
 ) -> InboundResult:
-    contact = contacts.contact_by_point(session, value=mail.from_address)
+    contact = _sender_contact(session, mail=mail, client_id=None, why="opened a ticket")
     client_id = contact.client_id if contact else None
     if client_id is None and "@" in mail.from_address:
         client = clients.client_for_domain(session, domain=mail.from_address.rsplit("@", 1)[1])
@@ -384,7 +429,7 @@ def _new_ticket(
             client_id=client_id,
             contact_id=contact.id if contact else None,
             channel=Channel.email,
-            queue_id=queue_id,
+            queue_id=_queue_for(session, queue_id=queue_id, follows=follows, client_id=client_id),
             from_address=mail.from_address,
             message_id=mail.message_id,
             in_reply_to=mail.in_reply_to,
@@ -399,19 +444,18 @@ def _new_ticket(
     if mail.to_addresses or mail.cc_addresses:
         message.to_addresses, message.cc_addresses = mail.to_addresses, mail.cc_addresses
         session.add(message)
-    store_attachments(session, message_row_id=message.id, attachments=mail.attachments)
+    blobs.store_attachments(session, message_row_id=message.id, attachments=mail.attachments)
     result = InboundResult(Outcome.new_ticket, ticket.id, message.id)
-    if closed is not None and closed.id is not None:
+    if contact is not None and contact.is_new:
+        result.notes.append(f"new contact {mail.from_address}")
+    if follows is not None and follows.id is not None:
         link(
             session,
             ticket_id=ticket.id,
-            other_id=closed.id,
+            other_id=follows.id,
             kind=LinkKind.related,
             actor_id=None,
             now=now,
         )
-        result.notes.append(f"follows up {closed.ref}")
+        result.notes.append(f"follows up {follows.ref}")
     return result
-
-
-# --- quarantine -----------------------------------------------------------------------

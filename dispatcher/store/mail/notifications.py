@@ -15,9 +15,9 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from dispatcher.domain.enums import ContactPointKind, MessageKind, TicketStatus
+from dispatcher.domain.enums import MessageKind, TicketStatus
 from dispatcher.domain.notification_templates import (
     ACKNOWLEDGEMENT,
     ASSIGNMENT,
@@ -25,11 +25,10 @@ from dispatcher.domain.notification_templates import (
     DEFAULT_TEMPLATES,
     RESOLUTION,
 )
-from dispatcher.store.mail import outbox
+from dispatcher.store.mail import outbox, senders
 from dispatcher.store.models import (
     Client,
     Contact,
-    ContactPoint,
     Message,
     OutboxItem,
     SlaPlan,
@@ -74,8 +73,13 @@ class _Thread:
 
 
 def _thread(session: Session, *, ticket: Ticket) -> _Thread:
-    """Where mail to the client goes (who last wrote in, else the contact's first address),
-    and the threading headers: In-Reply-To the latest inbound message, References the thread.
+    """Where mail to the client goes, and the threading headers: In-Reply-To the latest
+    inbound message, References the thread.
+
+    The address is whoever of the client's people last wrote in, else the contact's first
+    working address; never anybody `senders.may_receive` refuses (somebody outside the
+    client whose message reached the thread by a merge or a dispatcher's say-so), and
+    never an address that must not get automatic mail.
     """
     rows = session.execute(
         sa_select(
@@ -96,19 +100,16 @@ def _thread(session: Session, *, ticket: Ticket) -> _Thread:
     if ids:
         thread = ids[:1] + ids[-9:] if len(ids) > 10 else ids
         headers["References"] = " ".join(dict.fromkeys(thread))
-    senders = [row[2] for row in inbound if row[2] and not row[3] and not row[4]]
-    address: str | None = senders[-1] if senders else None
-    if not address and ticket.contact_id is not None:
-        address = session.exec(
-            select(ContactPoint.value)
-            .where(
-                ContactPoint.contact_id == ticket.contact_id,
-                ContactPoint.kind == ContactPointKind.email,
-            )
-            .order_by(col(ContactPoint.bouncing), col(ContactPoint.id))
-        ).first()
-    if not address or "@" not in address or address.split("@")[0].lower() in _NO_REPLY:
-        address = None
+    wrote = [row[2] for row in inbound if row[2] and not row[3] and not row[4]]
+    candidates = [*reversed(wrote), *senders.contact_emails(session, contact_id=ticket.contact_id)]
+    address = next(
+        (
+            a
+            for a in senders.recipients_on_thread(session, ticket=ticket, addresses=candidates)
+            if a.split("@")[0] not in _NO_REPLY
+        ),
+        None,
+    )
     return _Thread(client_address=address, headers=headers)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from dispatcher.domain.clock import utcnow
@@ -37,6 +37,9 @@ class Contact(SQLModel, table=True):
     position: str = Field(default="", max_length=200)
     notes: str = ""
     active: bool = True
+    # Added by the mail intake (a new person at the client's domain), not yet checked by a
+    # dispatcher.
+    is_new: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class ContactPoint(SQLModel, table=True):

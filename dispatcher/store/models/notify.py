@@ -1,4 +1,4 @@
-"""What the system raises and sends: SLA alerts, the mail outbox, quarantined mail."""
+"""What the system raises and sends: SLA alerts, the mail outbox, quarantined and held mail."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from dispatcher.domain.clock import utcnow
-from dispatcher.domain.enums import AlertKind, OutboxStatus, Role, SlaTarget
+from dispatcher.domain.enums import AlertKind, OutboxStatus, ReviewDecision, Role, SlaTarget
 from dispatcher.store.models._base import enum_field, json_field
 
 
@@ -74,3 +74,31 @@ class QuarantinedMail(SQLModel, table=True):
     raw: bytes = Field(sa_type=LargeBinary)
     received_at: datetime = Field(default_factory=utcnow)
     released_at: datetime | None = None
+
+
+class HeldMail(SQLModel, table=True):
+    """Mail that refers to a ticket its sender may not write to, held for a dispatcher.
+
+    It never touches the ticket it claims. `mail` is the parsed message (the intake's
+    `InboundMail` as JSON, attachments by the SHA-256 of their `Blob`), so accepting it
+    needs no parser; `raw` is the message as it came, for a close look.
+    """
+
+    __tablename__ = "held_mail"
+    __table_args__ = (Index("ix_held_mail_open", "decided_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=998, unique=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)  # the ticket it claims
+    from_address: str = Field(max_length=320)
+    subject: str = Field(default="", max_length=500)
+    reason: str = Field(sa_type=Text)  # why it was held, in a dispatcher's words
+    mail: dict[str, Any] = json_field(dict)
+    raw: bytes = Field(sa_type=LargeBinary)
+    source: str = Field(default="", max_length=500)
+    received_at: datetime = Field(default_factory=utcnow)
+    decision: ReviewDecision | None = enum_field(ReviewDecision, None, length=10)
+    decided_at: datetime | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # Where it went when accepted (the ticket it claimed, or a follow-up of a closed one).
+    accepted_ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
