@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dispatcher.cli._common import fail, print_json, progress, set_db, state
+from dispatcher.cli._common import fail, parse_instant, print_json, progress, set_db, state
 
 DbOption = Annotated[
     str | None,
@@ -16,15 +16,14 @@ DbOption = Annotated[
 
 
 def _parse_now(value: str | None) -> datetime | None:
+    """`--now` as every command reads a time, except that the demo wants it with a zone:
+    which time of day a demo pretends should not depend on the computer it was made on."""
     if value is None:
         return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--now: not an ISO date and time: {value!r} (e.g. 2026-11-18T10:30+03:00)")
-    if parsed.tzinfo is None:
+    at = parse_instant(value, option="--now")
+    if datetime.fromisoformat(value.strip()).tzinfo is None:
         fail(f"--now: give a time zone, e.g. {value}Z or {value}+03:00")
-    return parsed.astimezone(UTC)
+    return at.astimezone(UTC)
 
 
 def demo(

@@ -1,7 +1,8 @@
 """The demo's fixed data: the team, the clients, the plans, the texts.
 
-Plain values only; `dispatcher.demo.generate` turns them into rows. Every e-mail domain is
-under `.example` (RFC 2606), so a demo database can never mail a real company.
+Plain values only; `dispatcher.demo.setup` and `dispatcher.demo.tickets` turn them into
+rows. Every e-mail domain is under `.example` (RFC 2606), so a demo database can never mail
+a real company.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from dispatcher.domain.enums import Priority, Role, Visibility
+
+# The team's own mail domain: users' addresses, and the message ids of what the desk sends.
+MESSAGE_DOMAIN = "helpdesk.example"
 
 # --- The team -------------------------------------------------------------------------
 
@@ -55,13 +59,13 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("viktor", "Виктор Белов", Role.engineer, MSK, ("network",), active=False),
 )
 
-# Weekly shifts: (weekdays 0 = Monday, starts, ends); an end not after the start runs past
-# midnight.
-SHIFTS: dict[str, tuple[tuple[tuple[int, ...], str, str], ...]] = {
-    "day": (((0, 1, 2, 3, 4), "09:00", "18:00"),),
-    "late": (((0, 1, 2, 3, 4), "12:00", "21:00"),),
-    "weekend": (((2, 3, 4), "09:00", "18:00"), ((5, 6), "10:00", "16:00")),
-    "night": (((0, 1, 2, 3), "22:00", "06:00"), ((4,), "09:00", "17:30")),
+# Weekly shifts as `dispatcher admin users shifts set` takes them; an end not after the
+# start runs past midnight.
+SHIFTS: dict[str, tuple[str, ...]] = {
+    "day": ("mon-fri 09:00-18:00",),
+    "late": ("mon-fri 12:00-21:00",),
+    "weekend": ("wed-fri 09:00-18:00", "sat-sun 10:00-16:00"),
+    "night": ("mon-thu 22:00-06:00", "fri 09:00-17:30"),
 }
 
 # (login, first day relative to now, last day relative to now, reason)
@@ -134,6 +138,7 @@ class DemoPlan(NamedTuple):
     calendar: str
     is_default: bool
     targets: PlanTargets
+    breach_raises_priority: bool = False
 
 
 PLANS: tuple[DemoPlan, ...] = (
@@ -172,6 +177,7 @@ PLANS: tuple[DemoPlan, ...] = (
             Priority.normal: (120, 2880, None),
             Priority.low: (480, 5760, None),
         },
+        breach_raises_priority=True,
     ),
 )
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from typer.testing import CliRunner, Result
 
 from dispatcher.cli import app
+from dispatcher.domain.enums import ACTIVE_STATUSES
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Ticket, User
 
@@ -68,6 +70,35 @@ def test_demo_on_the_test_database(db_url: str) -> None:
     assert counts(db_url) == (40, summary["users"])
 
 
+def test_sla_explain_shows_the_deadlines_the_demo_wrote(tmp_path: Path) -> None:
+    db = str(tmp_path / "d.db")
+    ok(db, "--tickets", "150", "--seed", "4")
+    store = Store.open(db)
+    try:
+        with store.read() as session:
+            tickets = session.execute(select(Ticket).order_by(col(Ticket.id))).scalars().all()
+    finally:
+        store.dispose()
+    active = [t for t in tickets if t.status in ACTIVE_STATUSES and t.sla_paused_since is None]
+    assert active
+    for ticket in [*active[:3], tickets[0]]:
+        result = runner.invoke(
+            app, ["admin", "sla", "explain", f"#{ticket.id}", "--json", "--db", db]
+        )
+        assert result.exit_code == 0, result.output
+        targets = json.loads(result.stdout)["targets"]
+        for name, column in (
+            ("first_response", ticket.first_response_due),
+            ("resolution", ticket.resolution_due),
+            ("update", ticket.next_update_due),
+        ):
+            if targets[name]["state"] in ("pending", "breached"):
+                assert datetime.fromisoformat(targets[name]["due_at"]) == column, (ticket.id, name)
+        if ticket in active:
+            dues = [t["due_at"] for t in targets.values() if t["due_at"] is not None]
+            assert min(datetime.fromisoformat(d) for d in dues) == ticket.next_due_at
+
+
 def test_plain_output_is_one_summary(tmp_path: Path) -> None:
     result = run(str(tmp_path / "d.db"), "--tickets", "0")
     assert result.exit_code == 0, result.output
@@ -116,3 +147,9 @@ def test_bad_input_is_one_error_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["admin", "demo", "--db", db, "--now", "2026-11-18T10:00"])
     assert result.exit_code == 2
     assert "time zone" in result.stderr
+    for far in ("9999-12-31T23:59+00:00", "0001-01-01T00:00+14:00", "1899-12-31T23:00Z"):
+        result = runner.invoke(app, ["admin", "demo", "--db", db, "--now", far])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: --now"), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert not Path(db).exists()

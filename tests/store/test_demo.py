@@ -4,15 +4,17 @@ and the same database for the same seed and `now`."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Table, select
-from sqlmodel import SQLModel, col, func
+from sqlmodel import Session, SQLModel, col, func
 
 from dispatcher.demo import catalogue
+from dispatcher.demo.bulk import encode_json
 from dispatcher.demo.generate import generate
 from dispatcher.domain.enums import (
     ACTIVE_STATUSES,
@@ -20,11 +22,12 @@ from dispatcher.domain.enums import (
     MessageKind,
     Priority,
     Role,
+    SlaTarget,
     TicketStatus,
     Visibility,
 )
 from dispatcher.domain.errors import ConflictError
-from dispatcher.domain.sla import NO_DEADLINE, alert_steps
+from dispatcher.domain.sla import NO_DEADLINE, TargetState, alert_steps
 from dispatcher.store.db import migrate
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import (
@@ -44,6 +47,18 @@ from dispatcher.store.models import (
     WorkShift,
 )
 from dispatcher.store.sla import clock as sla_clock
+from dispatcher.store.sla.explain import explain
+
+# The columns the SLA clock derives: `sla_clock.refresh_due` writes them.
+SLA_COLUMNS = (
+    "first_response_due",
+    "first_responded_at",
+    "resolution_due",
+    "next_update_due",
+    "sla_paused_since",
+    "next_due_at",
+    "next_alert_at",
+)
 
 
 def _fresh_sqlite(path: Path) -> Store:
@@ -93,6 +108,19 @@ def test_fast_sqlite_path_writes_what_the_core_insert_writes(tmp_path: Path, now
     finally:
         fast.dispose()
         core.dispose()
+
+
+def test_the_fast_path_writes_json_as_json_dumps_does() -> None:
+    """SQLAlchemy's JSON type writes `json.dumps(value)`; the fast path writes that text."""
+    for value in (
+        {"changes": {"category_id": [None, 3], "status": ["new", "open"]}},
+        {"target": "resolution", "late": False},
+        {"text": 'Пётр «ёлка» "quoted"\n', "score": 4.5, "none": None, "list": []},
+        {},
+    ):
+        assert encode_json(value) == json.dumps(value)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        encode_json({"at": datetime(2026, 1, 1, tzinfo=UTC)})
 
 
 def test_the_backend_does_not_change_the_data(store: Store, tmp_path: Path, now: datetime) -> None:
@@ -243,6 +271,122 @@ def test_due_times_are_what_the_sla_clock_derives(demo: Store, now: datetime) ->
     assert 0 < breached < active * 0.4
 
 
+def _sample(tickets: list[Ticket], *, each: int = 12) -> list[Ticket]:
+    """The first few tickets of every status, and of the reopened ones."""
+    groups: dict[str, list[Ticket]] = {}
+    for ticket in tickets:
+        groups.setdefault(ticket.status, []).append(ticket)
+        if ticket.reopen_count:
+            groups.setdefault("reopened", []).append(ticket)
+    chosen = {t.id: t for group in groups.values() for t in group[:each]}
+    return [chosen[key] for key in sorted(chosen, key=lambda i: i or 0)]
+
+
+def _replayed(session: Session, ticket: Ticket, *, now: datetime) -> Ticket:
+    """The ticket's SLA columns as the console would have left them: the store's own
+    `refresh_due` after each of its clock events, at the time it happened, then at `now`.
+    Every `sla_met` must be one the store's clock would write, "late" where it would say so."""
+    assert ticket.id is not None
+    replica = Ticket(**ticket.model_dump(exclude=set(SLA_COLUMNS)))
+    events = sla_clock.clock_events(session, ticket_id=ticket.id)
+    query = (
+        select(TicketEvent)
+        .where(
+            col(TicketEvent.ticket_id) == ticket.id,
+            col(TicketEvent.kind).in_(sla_clock.CLOCK_EVENTS),
+        )
+        .order_by(col(TicketEvent.id))
+    )
+    rows = session.execute(query).scalars().all()
+    assert [(r.at, r.kind) for r in rows] == [(e.at, e.kind) for e in events]
+    met = [e.target for e in events if e.kind == EventKind.sla_met]
+    # `sla_clock._meet` records first response and resolution once each, even after a reopen.
+    assert met.count(SlaTarget.first_response) <= 1
+    assert met.count(SlaTarget.resolution) <= 1
+    plans = sla_clock.PlanCache(session)
+    with session.no_autoflush:
+        for index, (row, event) in enumerate(zip(rows, events, strict=True)):
+            if event.kind == EventKind.sla_met and event.target != SlaTarget.update:
+                due = (
+                    replica.first_response_due
+                    if event.target == SlaTarget.first_response
+                    else replica.resolution_due
+                )
+                assert row.data["late"] == bool(due and event.at > due), (ticket.id, row.data)
+            clock = sla_clock.state(
+                session, ticket=replica, now=event.at, plans=plans, events=events[: index + 1]
+            )
+            sla_clock.refresh_due(session, ticket=replica, now=event.at, clock=clock)
+        clock = sla_clock.state(session, ticket=replica, now=now, plans=plans, events=events)
+        sla_clock.refresh_due(session, ticket=replica, now=now, clock=clock)
+    session.expunge(replica)
+    return replica
+
+
+def test_the_store_clock_over_each_history_gives_the_demo_columns(
+    demo: Store, now: datetime
+) -> None:
+    """The demo emits the store's clock events and lets the domain derive the due times;
+    replayed through `sla_clock` event by event, a sample of every state ends where the
+    demo's columns are, and `sla explain` shows the same deadlines."""
+    with demo.read() as session:
+        tickets = list(session.execute(select(Ticket)).scalars().all())
+        sample = _sample(tickets)
+        assert {t.status for t in sample} >= {
+            TicketStatus.open,
+            TicketStatus.assigned,
+            TicketStatus.in_progress,
+            TicketStatus.waiting_client,
+            TicketStatus.resolved,
+            TicketStatus.closed,
+            TicketStatus.merged,
+            TicketStatus.spam,
+        }
+        assert any(t.reopen_count for t in sample)
+        for ticket in sample:
+            assert ticket.id is not None
+            replica = _replayed(session, ticket, now=now)
+            for column in SLA_COLUMNS:
+                assert getattr(replica, column) == getattr(ticket, column), (ticket.id, column)
+
+            # Started as `sla_clock.start` starts a clock: the plan's budgets, the contract.
+            started = session.execute(
+                select(TicketEvent).where(
+                    col(TicketEvent.ticket_id) == ticket.id,
+                    col(TicketEvent.kind) == EventKind.sla_started,
+                )
+            ).scalar_one()
+            plan = session.get(SlaPlan, ticket.sla_plan_id)
+            assert plan is not None
+            assert plan.id is not None
+            budgets = sla_clock.budgets_for(session, plan_id=plan.id, priority=ticket.priority)
+            assert budgets is not None
+            assert started.at == ticket.created_at
+            assert started.data == {
+                "plan": plan.name,
+                "priority": ticket.priority.value,
+                "budgets": {
+                    "first_response": budgets.first_response,
+                    "resolution": budgets.resolution,
+                    "update": budgets.update,
+                },
+                "contract_id": ticket.contract_id,
+            }
+
+            explained = explain(session, ticket=ticket, now=now)["targets"]
+            for target, due in (
+                (SlaTarget.first_response, ticket.first_response_due),
+                (SlaTarget.resolution, ticket.resolution_due),
+                (SlaTarget.update, ticket.next_update_due),
+            ):
+                shown = explained[target.value]
+                if shown["state"] in (TargetState.pending, TargetState.breached):
+                    assert datetime.fromisoformat(shown["due_at"]) == due, (ticket.id, target)
+                    assert ticket.status in ACTIVE_STATUSES
+                elif target == SlaTarget.update:
+                    assert due is None
+
+
 def test_a_database_with_data_is_refused(demo: Store, now: datetime) -> None:
     with pytest.raises(ConflictError, match="already has data"):
         generate(demo, tickets=5, seed=1, now=now)
@@ -251,6 +395,13 @@ def test_a_database_with_data_is_refused(demo: Store, now: datetime) -> None:
 def test_negative_ticket_count_is_refused(store: Store, now: datetime) -> None:
     with pytest.raises(ValueError, match="negative"):
         generate(store, tickets=-1, seed=1, now=now)
+
+
+def test_a_now_past_the_calendars_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="from 1900 to 2999"):
+        generate(store, tickets=1, seed=1, now=datetime(9999, 12, 31, tzinfo=UTC))
+    with store.read() as session:
+        assert session.execute(select(func.count()).select_from(User)).one()[0] == 0
 
 
 def test_new_rows_after_the_demo_get_fresh_ids(demo: Store, now: datetime) -> None:
