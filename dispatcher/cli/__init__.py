@@ -10,6 +10,7 @@ from dispatcher import __version__
 from dispatcher.cli._common import DispatcherGroup, state
 from dispatcher.cli.admin import admin_app
 from dispatcher.cli.kb_search import app as kb_app
+from dispatcher.cli.report import app as report_app
 from dispatcher.cli.watch import watch
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(admin_app, name="admin")
 app.add_typer(kb_app, name="kb")
+app.add_typer(report_app, name="report")
 app.command("watch")(watch)
 
 

@@ -10,8 +10,9 @@ from dispatcher.store.models.clients import (
     ContractEquipment,
     Equipment,
 )
+from dispatcher.store.models.facts import TicketFact
 from dispatcher.store.models.knowledge import KbArticle, KbArticleTag, ReplyTemplate
-from dispatcher.store.models.notify import Alert, OutboxItem, QuarantinedMail
+from dispatcher.store.models.notify import Alert, HeldMail, OutboxItem, QuarantinedMail
 from dispatcher.store.models.people import Competence, Leave, User, UserCompetence, WorkShift
 from dispatcher.store.models.sla import Calendar, SlaPlan, SlaPlanTarget
 from dispatcher.store.models.tickets import (
@@ -46,6 +47,7 @@ __all__ = [
     "ContractEquipment",
     "Equipment",
     "Escalation",
+    "HeldMail",
     "KbArticle",
     "KbArticleTag",
     "Leave",
@@ -61,6 +63,7 @@ __all__ = [
     "SlaPlanTarget",
     "Ticket",
     "TicketEvent",
+    "TicketFact",
     "TicketLink",
     "User",
     "UserCompetence",

@@ -166,6 +166,9 @@ class Message(SQLModel, table=True):
     references: str = Field(default="", sa_type=Text)
     is_auto_reply: bool = False
     is_bounce: bool = False
+    # What the intake made of it, for the thread to show: "auto-reply",
+    # "bounce: address rejected", ...; empty for ordinary mail.
+    label: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
 
 
 class Blob(SQLModel, table=True):
@@ -215,6 +218,8 @@ class Escalation(SQLModel, table=True):
 
 
 class Rating(SQLModel, table=True):
+    __table_args__ = (Index("ix_rating_kind_at", "kind", "at"),)  # CSAT and NPS by period
+
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     client_id: int | None = Field(default=None, foreign_key="client.id", index=True)

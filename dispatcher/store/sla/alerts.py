@@ -3,6 +3,13 @@
 Every alert has an idempotency key (ticket, target, deadline, threshold, audience) under a
 unique constraint, inserted with ON CONFLICT DO NOTHING: however many consoles and
 watchers sweep one database, each alert is inserted, and so fires, exactly once.
+
+Concurrent sweeps on PostgreSQL take the due tickets `FOR UPDATE SKIP LOCKED`: each sweep
+works on the tickets no other transaction holds, so two sweeps share the work instead of
+waiting on each other's uncommitted alert keys. (When both took the same tickets in orders
+that differed — ties on `next_alert_at`, or a deadline changed between their two reads —
+each could hold a key the other waited for: a deadlock.) A ticket a person is writing at
+that moment is left for the next sweep. SQLite's write lock serialises sweeps anyway.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from dispatcher.domain.sla import (
     next_alert_after,
 )
 from dispatcher.store.models import ACTIVE_STATUS_SQL, Alert, SlaPlan, Ticket, table_of
+from dispatcher.store.reports.facts import refresh_facts
 from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.tickets.history import record
 from dispatcher.store.tickets.writes import change_status, classify
@@ -52,8 +60,9 @@ def sweep(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> Sweep
     tickets = session.exec(
         select(Ticket)
         .where(text(ACTIVE_STATUS_SQL), col(Ticket.next_alert_at) <= now)
-        .order_by(col(Ticket.next_alert_at))
+        .order_by(col(Ticket.next_alert_at), col(Ticket.id))
         .limit(batch)
+        .with_for_update(skip_locked=True)
     ).all()
     plans = sla_clock.PlanCache(session)
     ids = [ticket.id or 0 for ticket in tickets]
@@ -200,6 +209,7 @@ def _on_breach(
         data={"target": step.target.value, "due_at": step.due_at.isoformat()},
         bump=False,
     )
+    refresh_facts(session, ticket)
     plan = session.get(SlaPlan, ticket.sla_plan_id) if ticket.sla_plan_id else None
     raised = _RAISE.get(ticket.priority)
     if plan is not None and plan.breach_raises_priority and raised is not None:
@@ -223,8 +233,9 @@ def auto_close(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> 
     due = session.exec(
         select(Ticket)
         .where(text("status = 'resolved'"), col(Ticket.next_alert_at) <= now)
-        .order_by(col(Ticket.next_alert_at))
+        .order_by(col(Ticket.next_alert_at), col(Ticket.id))
         .limit(batch)
+        .with_for_update(skip_locked=True)  # as in `sweep`: concurrent closers share the work
     ).all()
     closed = []
     for ticket in due:

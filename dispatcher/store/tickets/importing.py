@@ -66,6 +66,7 @@ from dispatcher.store.models import (
     TicketEvent,
     User,
 )
+from dispatcher.store.reports.facts import refresh_facts
 from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.tickets.export import in_chunks, iso
 from dispatcher.store.tickets.history import record
@@ -442,6 +443,7 @@ def _insert(
     ticket.updated_at = item.updated_at
     session.add(ticket)
     session.flush()
+    refresh_facts(session, ticket)
     return ticket
 
 

@@ -33,6 +33,8 @@ from dispatcher.domain.errors import (
     StaleVersionError,
     ValidationError,
 )
+from dispatcher.store.db.engine import READ_ENGINE
+from dispatcher.store.lookup import id_or_none
 from dispatcher.store.mail import notifications
 from dispatcher.store.mail.outbox import new_message_id
 from dispatcher.store.models import (
@@ -48,6 +50,7 @@ from dispatcher.store.models import (
     TicketLink,
     User,
 )
+from dispatcher.store.reports.facts import refresh_facts
 from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.tickets.history import changes_since, record
 
@@ -70,11 +73,13 @@ def get_ticket(session: Session, *, ticket_id: int) -> Ticket:
 
 
 def parse_ref(ref: str) -> int:
-    """`#1042`, `1042` or `[#1042]` → 1042."""
+    """`#1042`, `1042` or `[#1042]` → 1042; anything else, or a number no ticket can have,
+    is a ValidationError."""
     cleaned = ref.strip().strip("[]").lstrip("#")
-    if not cleaned.isdigit():
+    number = id_or_none(cleaned)
+    if number is None:
         raise ValidationError(f"not a ticket reference: {ref!r} (expected something like #1042)")
-    return int(cleaned)
+    return number
 
 
 def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | None) -> Ticket:
@@ -83,7 +88,13 @@ def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | 
     On PostgreSQL the row is locked (`FOR UPDATE`); on SQLite the write transaction already
     holds the database's write lock (`BEGIN IMMEDIATE`), so nobody changes it under us.
     `expected_version=None` is for system writers that append without a prior read (intake).
+
+    When this is the write's first statement, a plain read comes first: a version that is
+    already stale is refused at once, without waiting for the write lock (or, on PostgreSQL,
+    the row lock) someone else holds. The version is checked again under the lock.
     """
+    if expected_version is not None:
+        _refuse_if_already_stale(session, ticket_id=ticket_id, expected_version=expected_version)
     # populate_existing: the row as the database has it now, even if this session holds
     # an older copy of the ticket.
     ticket = session.exec(
@@ -95,13 +106,29 @@ def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | 
     if ticket is None:
         raise NotFoundError("ticket", f"#{ticket_id}")
     if expected_version is not None and ticket.version != expected_version:
-        raise StaleVersionError(
-            ticket.ref,
-            expected_version,
-            ticket.version,
-            changes_since(session, ticket_id=ticket_id, version=expected_version),
-        )
+        raise _stale(session, ticket=ticket, expected_version=expected_version)
     return ticket
+
+
+def _refuse_if_already_stale(session: Session, *, ticket_id: int, expected_version: int) -> None:
+    """Before the write transaction begins: read the version on the store's read engine."""
+    engine = session.info.get(READ_ENGINE)
+    if engine is None or session.in_transaction():
+        return  # not a fresh `Store.write()` session: the check under the lock does it all
+    with Session(engine) as peek:
+        ticket = peek.get(Ticket, ticket_id)
+        if ticket is not None and ticket.version != expected_version:
+            raise _stale(peek, ticket=ticket, expected_version=expected_version)
+
+
+def _stale(session: Session, *, ticket: Ticket, expected_version: int) -> StaleVersionError:
+    assert ticket.id is not None
+    return StaleVersionError(
+        ticket.ref,
+        expected_version,
+        ticket.version,
+        changes_since(session, ticket_id=ticket.id, version=expected_version),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +221,7 @@ def create_ticket(
     sla_clock.start(session, ticket=ticket, actor_id=actor_id, now=now)
     notifications.on_created(session, ticket=ticket, now=now)
     session.flush()
+    refresh_facts(session, ticket)
     return ticket
 
 
@@ -277,6 +305,7 @@ def classify(
     if replan_sla and {"priority", "contract_id", "client_id"} & changes.keys():
         sla_clock.replan(session, ticket=ticket, actor_id=actor_id, now=now)
     session.flush()
+    refresh_facts(session, ticket)
     return ticket
 
 
@@ -336,6 +365,7 @@ def assign(
     )
     notifications.on_assigned(session, ticket=ticket, actor_id=actor_id, now=now)
     session.flush()
+    refresh_facts(session, ticket)
     return ticket
 
 
@@ -381,6 +411,7 @@ def change_status(
     sla_clock.on_status_change(session, ticket=ticket, old=old, actor_id=actor_id, now=now)
     notifications.on_status_changed(session, ticket=ticket, old=old, actor_id=actor_id, now=now)
     session.flush()
+    refresh_facts(session, ticket)
     return ticket
 
 
@@ -445,6 +476,7 @@ def add_message(
     if kind == MessageKind.reply:
         sla_clock.on_public_reply(session, ticket=ticket, actor_id=actor_id, now=now)
     session.flush()
+    refresh_facts(session, ticket)
     return message
 
 
@@ -514,6 +546,7 @@ def escalate(
     )
     sla_clock.on_status_change(session, ticket=ticket, old=old, actor_id=actor_id, now=now)
     session.flush()
+    refresh_facts(session, ticket)
     return escalation
 
 
@@ -564,6 +597,7 @@ def merge(
     )
     sla_clock.on_status_change(session, ticket=source, old=old, actor_id=actor_id, now=now)
     session.flush()
+    refresh_facts(session, source, target)
     return target
 
 
