@@ -1,5 +1,6 @@
-"""The console App: wiring only (settings, store, operator, theme, keymap, scheduler, modes,
-change watching and alert polling). Each screen is its own controller.
+"""The console App: wiring only (the screens' context, theme, keymap, scheduler, modes and
+the alert poll). Each screen is its own controller, handed the one `ScreenContext` built
+here: the store, the operator, the clock, the settings and the intervals.
 
 Modes by role: a dispatcher works in the queue; an engineer starts in "my work" and has
 the queue of their competences; a lead has all of it plus the alerts panel.
@@ -7,9 +8,8 @@ the queue of their competences; a lead has all of it plus the alerts panel.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,25 +19,19 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.worker import get_current_worker
 
 from dispatcher.config import Settings
+from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.enums import Role
 from dispatcher.identity import Operator
+from dispatcher.screens.context import Intervals, ScreenContext
 from dispatcher.screens.queue import QueueScreen
 from dispatcher.store.db.engine import Store
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from dispatcher.store.sla.alerts import AlertView
-
-ALERT_POLL_SECONDS = 5.0
-CHANGE_POLL_SECONDS = 0.2  # a change by another process shows well within a second
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+    from dispatcher.store.sla.alerts import AlertView, SweepResult
 
 
 # Command palette providers, imported when the palette first opens.
@@ -103,16 +97,19 @@ class DispatcherApp(App[None]):
     ]
 
     open_alerts: reactive[int] = reactive(0)
-    # Bumped whenever another process (or this one) commits: screens watch it and reload.
-    data_version: reactive[int] = reactive(0)
 
     class AlertsPolled(Message):
-        def __init__(self, alerts: list[AlertView]) -> None:
+        def __init__(self, alerts: list[AlertView], asked: int) -> None:
             super().__init__()
             self.alerts = alerts
+            self.asked = asked  # which poll this answers: only the latest one counts
 
-    class DataChanged(Message):
-        pass
+    class Swept(Message):
+        """The scheduler's SLA sweep ran (in its thread): the alerts may have changed."""
+
+        def __init__(self, result: SweepResult) -> None:
+            super().__init__()
+            self.result = result
 
     def __init__(
         self,
@@ -121,36 +118,44 @@ class DispatcherApp(App[None]):
         store: Store,
         operator: Operator,
         run_scheduler: bool = True,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = utcnow,
         watch_changes: bool = True,
+        intervals: Intervals | None = None,
     ) -> None:
+        """`intervals` defaults to the console's, with `settings.refresh_seconds` for the
+        queue's change watch; `watch_changes=False` turns that watch off."""
         super().__init__()
-        self.settings = settings
-        self.store = store
-        self.operator = operator
+        if intervals is None:
+            intervals = Intervals(changes=settings.refresh_seconds)
+        if not watch_changes:
+            intervals = replace(intervals, changes=None)
+        self.context = ScreenContext(
+            store=store, operator=operator, settings=settings, clock=clock, intervals=intervals
+        )
         self.run_scheduler = run_scheduler
-        self.clock = clock
-        self.watch_changes = watch_changes
         self.scheduler: AsyncIOScheduler | None = None
         self._seen_alerts: set[int] | None = None
+        self._alert_polls = 0
+
+    @property
+    def operator(self) -> Operator:
+        return self.context.operator
 
     # --- modes by role -------------------------------------------------------------
 
     def _queue(self) -> Screen[Any]:
         engineer = self.operator.role == Role.engineer
-        return QueueScreen(
-            store=self.store, operator=self.operator, competences_only=engineer, clock=self.clock
-        )
+        return QueueScreen(self.context, competences_only=engineer)
 
     def _my_work(self) -> Screen[Any]:
         from dispatcher.screens.my_work import MyWorkScreen
 
-        return MyWorkScreen(store=self.store, operator=self.operator)
+        return MyWorkScreen(self.context)
 
     def _alerts(self) -> Screen[Any]:
         from dispatcher.screens.alerts import AlertsScreen
 
-        return AlertsScreen(store=self.store, operator=self.operator)
+        return AlertsScreen(self.context)
 
     def modes_for(self, role: Role) -> dict[str, Callable[[], Screen[Any]]]:
         modes: dict[str, Callable[[], Screen[Any]]] = {"queue": self._queue}
@@ -161,10 +166,11 @@ class DispatcherApp(App[None]):
         return modes
 
     def on_mount(self) -> None:
-        if self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
-        if self.settings.keymap:
-            self.set_keymap(self.settings.keymap)
+        settings = self.context.settings
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
         self._show_identity()
         modes = self.modes_for(self.operator.role)
         for name, make in modes.items():
@@ -179,20 +185,24 @@ class DispatcherApp(App[None]):
     def on_ready(self) -> None:
         if self.run_scheduler:
             self.prepare_scheduler()
-        if self.watch_changes:
-            self.watch_for_changes()
         self.poll_alerts()
-        self.set_interval(ALERT_POLL_SECONDS, self.poll_alerts)
+        every = self.context.intervals.alerts
+        if every is not None:
+            self.set_interval(every, self.poll_alerts)
 
     @work(thread=True, exit_on_error=False, group="scheduler")
     def prepare_scheduler(self) -> None:
         """Build the background jobs off the UI thread (mail settings read the database),
-        then start the scheduler on the event loop."""
+        then start the scheduler on the event loop. Each SLA sweep posts `Swept`."""
         from dispatcher.scheduling import MailJobs, SlaJobs, make_scheduler
 
-        mail = MailJobs.from_settings(self.settings, store=self.store)
-        scheduler = make_scheduler(SlaJobs(store=self.store), mail=mail)
-        self.call_from_thread(self._start_scheduler, scheduler)
+        store, clock = self.context.store, self.context.clock
+        mail = MailJobs.from_settings(self.context.settings, store=store)
+        sla = SlaJobs(store=store, clock=clock, on_sweep=self._swept)
+        self.call_from_thread(self._start_scheduler, make_scheduler(sla, mail=mail))
+
+    def _swept(self, result: SweepResult) -> None:
+        self.post_message(self.Swept(result))  # from the scheduler's thread
 
     def _start_scheduler(self, scheduler: AsyncIOScheduler) -> None:
         self.scheduler = scheduler
@@ -202,39 +212,28 @@ class DispatcherApp(App[None]):
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
-    # --- live refresh --------------------------------------------------------------
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="changes")
-    def watch_for_changes(self) -> None:
-        """Ask the database every CHANGE_POLL_SECONDS whether anybody committed."""
-        from dispatcher.store.db.commit_watch import open_watcher
-
-        worker = get_current_worker()
-        watcher = open_watcher(self.store)
-        try:
-            while not worker.is_cancelled:
-                if watcher.changed():
-                    self.post_message(self.DataChanged())
-                time.sleep(CHANGE_POLL_SECONDS)
-        finally:
-            watcher.close()
-
-    def on_dispatcher_app_data_changed(self, event: DataChanged) -> None:
-        self.data_version += 1
-
     # --- alerts --------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="alert-poll")
     def poll_alerts(self) -> None:
+        """Read the operator's open alerts (every `Intervals.alerts`, and after a sweep)."""
+        self._alert_polls += 1
+        self._poll_alerts(self._alert_polls)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="alert-poll")
+    def _poll_alerts(self, asked: int) -> None:
         from dispatcher.store.sla import alerts
 
-        with self.store.read() as session:
-            found = alerts.open_alerts(
-                session, user_id=self.operator.id, role=self.operator.role, now=self.clock()
-            )
-        self.post_message(self.AlertsPolled(found))
+        me, now = self.context.operator, self.context.clock()
+        with self.context.store.read() as session:
+            found = alerts.open_alerts(session, user_id=me.id, role=me.role, now=now)
+        self.post_message(self.AlertsPolled(found, asked))
+
+    def on_dispatcher_app_swept(self, event: Swept) -> None:
+        self.poll_alerts()
 
     def on_dispatcher_app_alerts_polled(self, event: AlertsPolled) -> None:
+        if event.asked != self._alert_polls:
+            return  # a cancelled poll's thread ran on: a later answer is on its way
         ids = {a.id for a in event.alerts}
         if self._seen_alerts is not None:
             fresh = [a for a in event.alerts if a.id not in self._seen_alerts]
@@ -273,13 +272,13 @@ class DispatcherApp(App[None]):
         from dispatcher.screens.kb import KbScreen
 
         if not isinstance(self.screen, KbScreen):
-            self.push_screen(KbScreen(store=self.store, operator=self.operator))
+            self.push_screen(KbScreen(self.context))
 
     def action_templates(self) -> None:
         from dispatcher.screens.templates import TemplatesScreen
 
         if not isinstance(self.screen, TemplatesScreen):
-            self.push_screen(TemplatesScreen(store=self.store, operator=self.operator))
+            self.push_screen(TemplatesScreen(self.context))
 
     async def action_pop_screen(self) -> None:
         """Back: pop a pushed screen; from a mode's own screen, back to the start mode."""

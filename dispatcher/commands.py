@@ -32,11 +32,11 @@ class TicketCommands(Provider):
     async def search(self, query: str) -> Hits:
         if len(query.strip()) < 2 and not query.strip().isdigit():
             return
-        app = _app(self)
+        store = _app(self).context.store
         from dispatcher.store.tickets.queue import find_tickets
 
         def look() -> list[Any]:
-            with app.store.read() as session:
+            with store.read() as session:
                 return find_tickets(session, text=query, limit=MAX_HITS)
 
         for rank, hit in enumerate(await asyncio.to_thread(look)):
@@ -53,7 +53,7 @@ class TicketCommands(Provider):
         from dispatcher.screens.ticket import TicketScreen
 
         app = _app(self)
-        app.push_screen(TicketScreen(store=app.store, operator=app.operator, ticket_id=ticket_id))
+        app.push_screen(TicketScreen(app.context, ticket_id=ticket_id))
 
 
 class ClientCommands(Provider):
@@ -62,11 +62,11 @@ class ClientCommands(Provider):
     async def search(self, query: str) -> Hits:
         if len(query.strip()) < 2:
             return
-        app = _app(self)
+        store = _app(self).context.store
         from dispatcher.store.clients.clients import find_clients
 
         def look() -> list[Any]:
-            with app.store.read() as session:
+            with store.read() as session:
                 return find_clients(session, text=query, limit=MAX_HITS)
 
         for rank, match in enumerate(await asyncio.to_thread(look)):

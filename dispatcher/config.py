@@ -93,6 +93,10 @@ class Settings(BaseSettings):
         default=None,
         description="base URL of the public knowledge base: links become {kb_url}/{slug}",
     )
+    mail_queue: str | None = Field(
+        default=None,
+        description="queue of tickets opened from mail (import, IMAP, review), by name",
+    )
     keymap: dict[str, str] = Field(default_factory=dict)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     imap: ImapSettings = Field(default_factory=ImapSettings)

@@ -113,11 +113,12 @@ class MailJobs:
                 folder=i.folder,
                 processed_folder=i.processed_folder,
             )
-            if i.queue:
+            queue_name = i.queue or settings.mail_queue
+            if queue_name:
                 with store.read() as session:
-                    queue = session.exec(select(Queue).where(Queue.name == i.queue)).first()
+                    queue = session.exec(select(Queue).where(Queue.name == queue_name)).first()
                 if queue is None:
-                    raise NotFoundError("queue", i.queue)
+                    raise NotFoundError("queue", queue_name)
                 queue_id = queue.id
         templates = NotificationTemplates(
             {k: v.model_dump(exclude_none=True) for k, v in settings.notifications.items()}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from dispatcher.domain.enums import Priority, TicketStatus
+from dispatcher.domain.enums import Priority, Role, TicketStatus
 from dispatcher.domain.errors import ValidationError
 
 
@@ -145,3 +145,13 @@ class QueueWindow:
     @property
     def has_more(self) -> bool:
         return self.next_key is not None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueNames:
+    """Names for the queue's filter line and pickers: queues, active users (with their
+    role) and active clients, each by id, in name order."""
+
+    queues: dict[int, str] = field(default_factory=dict)
+    users: dict[int, tuple[str, Role]] = field(default_factory=dict)
+    clients: dict[int, str] = field(default_factory=dict)

@@ -11,8 +11,7 @@ messages since you opened"); review it, then send anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -21,27 +20,26 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
+from dispatcher.domain import templating
 from dispatcher.domain.enums import MessageKind, Visibility
 from dispatcher.domain.errors import DispatcherError
-from dispatcher.identity import Operator
-from dispatcher.store.db.engine import Store
+from dispatcher.screens.context import ScreenContext
+from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.knowledge import articles, search
 from dispatcher.store.knowledge.search import SearchHit
-from dispatcher.store.replies import compose, placeholders, rendering, templates
+from dispatcher.store.replies import compose, placeholders, templates
 from dispatcher.store.replies.compose import ComposeInfo, NewSince
 from dispatcher.store.replies.placeholders import ArticleLink
 from dispatcher.store.replies.templates import TemplateInfo
 from dispatcher.text import plain
+from dispatcher.widgets.debounce import Debounce
 
-SEARCH_DEBOUNCE = 0.2  # seconds of quiet typing before the KB is searched
 
-
-class ComposerScreen(ModalScreen[bool]):
+class ComposerScreen(WorkerErrors, ModalScreen[bool]):
     """Dismisses with True when a message was sent or saved."""
 
     CSS_PATH = "kb_composer.tcss"
@@ -113,16 +111,14 @@ class ComposerScreen(ModalScreen[bool]):
 
     def __init__(
         self,
+        context: ScreenContext,
         *,
-        store: Store,
-        operator: Operator,
         ticket_id: int,
         kind: MessageKind,
         opened_version: int,
     ) -> None:
         super().__init__()
-        self.store = store
-        self.operator = operator
+        self.context = context
         self.ticket_id = ticket_id
         self.kind = MessageKind(kind)
         self.opened_version = opened_version
@@ -133,7 +129,8 @@ class ComposerScreen(ModalScreen[bool]):
         self.links: list[ArticleLink] = []
         self.acknowledged_version: int | None = None  # "send anyway" at this version
         self.sending = False
-        self._search_timer: Timer | None = None
+        # The article search runs once typing pauses (`Intervals.article_search`).
+        self.article_search = Debounce(self, context.intervals.article_search)
 
     @property
     def is_reply(self) -> bool:
@@ -169,9 +166,9 @@ class ComposerScreen(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="composer-load")
     def load(self) -> None:
-        with self.store.read() as session:
+        with self.context.store.read() as session:
             info = compose.compose_info(
-                session, ticket_id=self.ticket_id, sender_id=self.operator.id
+                session, ticket_id=self.ticket_id, sender_id=self.context.operator.id
             )
             suggestions = search.suggest_for_ticket(
                 session, ticket_id=self.ticket_id, visibility=self._article_visibility()
@@ -239,14 +236,16 @@ class ComposerScreen(ModalScreen[bool]):
 
     @on(Input.Changed, "#article-filter")
     def _article_typed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
         typed = event.value
-        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self.search(typed))
+        self.article_search(lambda: self.search(typed))
+
+    @on(Input.Submitted, "#article-filter")
+    def _article_submitted(self) -> None:
+        self.article_search.flush()  # Enter searches at once
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="composer-search")
     def search(self, typed: str) -> None:
-        with self.store.read() as session:
+        with self.context.store.read() as session:
             if typed.strip():
                 hits = search.search(
                     session,
@@ -295,13 +294,11 @@ class ComposerScreen(ModalScreen[bool]):
     def insert_article(self, hit: SearchHit, whole: bool) -> None:
         if self.is_reply and hit.visibility != Visibility.public:
             raise DispatcherError(f"{hit.title!r} is internal: only public articles go to clients")
-        with self.store.write() as session:
+        with self.context.store.write() as session:
             article = articles.get_article(session, slug=hit.slug)
-            search.record_use(session, article_id=article.id)
-        settings = getattr(self.app, "settings", None)  # the console's; none in a bare host
-        link = placeholders.article_link(
-            article.slug, article.title, kb_url=getattr(settings, "kb_url", None)
-        )
+            articles.record_use(session, article_id=article.id)
+        kb_url = self.context.settings.kb_url
+        link = placeholders.article_link(article.slug, article.title, kb_url=kb_url)
         text = article.body.strip() if whole else f"{article.title}: {link.url}"
         self.post_message(self.Inserted(text, link))
 
@@ -321,14 +318,15 @@ class ComposerScreen(ModalScreen[bool]):
         preview.set_class(not preview.has_class("-hidden"), "-hidden")
         self._refresh_preview()
 
-    def _rendered(self) -> rendering.Rendered:
+    def _rendered(self) -> templating.Rendered:
         """The subject and body as they would be sent (raises for a missing placeholder)."""
         if self.info is None:
             raise DispatcherError("still loading the ticket")
         context = dict(self.info.context)
         context.update(placeholders.ticket_context_articles(self.links))
         subject = self.query_one("#subject", Input).value if self.is_reply else ""
-        return rendering.render_pair(subject, self.query_one(TextArea).text, context)
+        body = self.query_one(TextArea).text
+        return templating.render_pair(subject, body, context, known=placeholders.KNOWN)
 
     def _refresh_preview(self) -> None:
         preview = self.query_one("#preview", Static)
@@ -371,7 +369,8 @@ class ComposerScreen(ModalScreen[bool]):
     def check_and_send(
         self, *, subject: str, body: str, links: list[ArticleLink], template_name: str | None
     ) -> None:
-        with self.store.read() as session:
+        store = self.context.store
+        with store.read() as session:
             since = compose.new_since(
                 session, ticket_id=self.ticket_id, version=self.opened_version
             )
@@ -379,18 +378,19 @@ class ComposerScreen(ModalScreen[bool]):
         if moved and self.acknowledged_version != since.version:
             self.post_message(self.Checked(since))
             return
-        with self.store.write() as session:
+        now = self.context.clock()
+        with store.write() as session:
             message_id = compose.send(
                 session,
                 ticket_id=self.ticket_id,
                 kind=self.kind,
                 subject=subject,
                 body=body,
-                sender_id=self.operator.id,
+                sender_id=self.context.operator.id,
                 expected_version=since.version,
                 articles=links,
                 template_name=template_name,
-                now=datetime.now(UTC),
+                now=now,
             )
         self.post_message(self.Sent(message_id))
 
@@ -410,12 +410,8 @@ class ComposerScreen(ModalScreen[bool]):
     def on_composer_screen_sent(self, _message: Sent) -> None:
         self.dismiss(True)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
-            return
+    def show_worker_error(self, worker: Worker[Any], text: str) -> None:
         self.sending = False
-        error = event.worker.error
-        text = str(error) if isinstance(error, DispatcherError) else f"failed: {error!r}"
         self._status(text, error=True)
 
     def action_templates(self) -> None:

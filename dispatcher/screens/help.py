@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -74,11 +75,10 @@ class HelpScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         table.add_columns("Key", "Does", "Id", "More")
         for line in self.lines:
+            # Rich Text, not Content: the table sizes its columns by measuring Rich
+            # renderables (Content cells left every column as narrow as its header).
             table.add_row(
-                Content(line.keys),
-                Content(line.description),
-                Content(line.id),
-                Content(line.tooltip),
+                Text(line.keys), Text(line.description), Text(line.id), Text(line.tooltip)
             )
         table.focus()
 

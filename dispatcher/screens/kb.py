@@ -1,7 +1,8 @@
 """The knowledge base: search as you type, Markdown preview, filters; leads write articles.
 
-Typing searches after a short pause (`SEARCH_DEBOUNCE`), in a thread worker, with the last
-word as a prefix: the same `search.search` the `dispatcher kb search` command uses.
+Typing searches after a short pause (`Intervals.kb_search`; Enter searches at once), in a
+thread worker, with the last word as a prefix: the same `search.search` the
+`dispatcher kb search` command uses.
 An empty query lists articles by slug. Leads and admins also see drafts, and may create
 and edit articles, or start a draft from a solved ticket (`d`).
 """
@@ -9,8 +10,7 @@ and edit articles, or start a draft from a solved ticket (`d`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -19,20 +19,20 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Markdown, OptionList, Static, TextArea
+from textual.widgets import Footer, Header, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
-from dispatcher.domain.enums import ArticleStatus, Role, Visibility
-from dispatcher.domain.errors import DispatcherError, ValidationError
-from dispatcher.identity import Operator
-from dispatcher.store.db.engine import Store
+from dispatcher.domain.enums import ArticleStatus, Visibility
+from dispatcher.domain.errors import ValidationError
+from dispatcher.screens.context import ScreenContext
+from dispatcher.screens.dialogs.editor import EditorScreen, FormField
+from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.knowledge import articles, search
 from dispatcher.store.tickets.writes import parse_ref
 from dispatcher.text import plain
+from dispatcher.widgets.debounce import Debounce
 
-SEARCH_DEBOUNCE = 0.15
 LIST_LIMIT = 50
 ANY_TAG = "\x00any"  # the picker's value for "no tag filter" (no tag has a NUL)
 VISIBILITY_CYCLE: tuple[Visibility | None, ...] = (None, Visibility.internal, Visibility.public)
@@ -64,7 +64,7 @@ class Draft:
     source_ticket: int | None = None
 
 
-class KbScreen(Screen[None]):
+class KbScreen(WorkerErrors, Screen[None]):
     CSS_PATH = "kb_composer.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -100,6 +100,7 @@ class KbScreen(Screen[None]):
     class Found(Message):
         rows: list[Row]
         query: str
+        asked: int  # which search this answers: only the latest one is shown
 
     @dataclass
     class Shown(Message):
@@ -110,20 +111,20 @@ class KbScreen(Screen[None]):
         slug: str
         votes: int
 
-    def __init__(self, *, store: Store, operator: Operator) -> None:
+    def __init__(self, context: ScreenContext) -> None:
         super().__init__()
-        self.store = store
-        self.operator = operator
+        self.context = context
         self.rows: list[Row] = []
         self.visibility: Visibility | None = None
         self.tag: str | None = None
         self.current: articles.Article | None = None
-        self._timer: Timer | None = None
-        self.searches = 0  # how many searches ran (debounce leaves out the intermediate ones)
+        self.typing = Debounce(self, context.intervals.kb_search)
+        self.asked = 0  # searches started
+        self.searches = 0  # searches shown (debounce leaves out the intermediate ones)
 
     @property
     def is_lead(self) -> bool:
-        return self.operator.role in (Role.lead, Role.admin)
+        return self.context.is_lead
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -139,32 +140,36 @@ class KbScreen(Screen[None]):
     def on_mount(self) -> None:
         self._show_filters()
         self.query_one("#kb-query", Input).focus()
-        self.search("")
+        self.find("")
 
     # --- searching --------------------------------------------------------------------
 
     @on(Input.Changed, "#kb-query")
     def _typed(self, event: Input.Changed) -> None:
-        if self._timer is not None:
-            self._timer.stop()
         typed = event.value
-        self._timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self.search(typed))
+        self.typing(lambda: self.find(typed))
 
     @on(Input.Submitted, "#kb-query")
     def _submitted(self) -> None:
+        self.typing.flush()
         self.query_one("#kb-results", OptionList).focus()
 
     def refresh_results(self) -> None:
-        self.search(self.query_one("#kb-query", Input).value)
+        self.typing.cancel()
+        self.find(self.query_one("#kb-query", Input).value)
+
+    def find(self, typed: str) -> None:
+        self.asked += 1
+        self.search(typed, self.asked)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-search")
-    def search(self, typed: str) -> None:
+    def search(self, typed: str, asked: int) -> None:
         statuses = (
             (ArticleStatus.published, ArticleStatus.draft)
             if self.is_lead
             else (ArticleStatus.published,)
         )
-        with self.store.read() as session:
+        with self.context.store.read() as session:
             if typed.strip():
                 hits = search.search(
                     session,
@@ -188,9 +193,11 @@ class KbScreen(Screen[None]):
                     for a in listed
                     if a.status in statuses
                 ][:LIST_LIMIT]
-        self.post_message(self.Found(rows, typed))
+        self.post_message(self.Found(rows, typed, asked))
 
     def on_kb_screen_found(self, message: Found) -> None:
+        if message.asked != self.asked:
+            return  # a later search is on its way
         self.searches += 1
         self.rows = message.rows
         options = self.query_one("#kb-results", OptionList)
@@ -216,11 +223,14 @@ class KbScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-show")
     def show(self, slug: str) -> None:
-        with self.store.read() as session:
+        with self.context.store.read() as session:
             article = articles.get_article(session, slug=slug)
         self.post_message(self.Shown(article))
 
     def on_kb_screen_shown(self, message: Shown) -> None:
+        highlighted = self.query_one("#kb-results", OptionList).highlighted_option
+        if highlighted is None or highlighted.id != message.article.slug:
+            return  # the highlight moved on meanwhile
         self.current = message.article
         article = message.article
         meta = f"*{article.visibility.value} · {article.status.value}"
@@ -248,7 +258,7 @@ class KbScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-tags")
     def load_tags(self) -> None:
-        with self.store.read() as session:
+        with self.context.store.read() as session:
             tags = sorted({t for a in articles.list_articles(session) for t in a.tags})
         self.app.call_from_thread(self._pick_tag, tags)
 
@@ -279,8 +289,8 @@ class KbScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="kb-write")
     def vote(self, article_id: int, slug: str) -> None:
-        with self.store.write() as session:
-            votes = search.vote_helpful(session, article_id=article_id)
+        with self.context.store.write() as session:
+            votes = articles.vote_helpful(session, article_id=article_id)
         self.post_message(self.Voted(slug, votes))
 
     def on_kb_screen_voted(self, message: Voted) -> None:
@@ -313,8 +323,8 @@ class KbScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="kb-draft")
     def load_draft(self, ref: str) -> None:
-        with self.store.read() as session:
-            source = search.draft_from_ticket(session, ticket_id=parse_ref(ref))
+        with self.context.store.read() as session:
+            source = articles.draft_from_ticket(session, ticket_id=parse_ref(ref))
         draft = Draft(
             slug=source.slug,
             title=source.title,
@@ -325,9 +335,7 @@ class KbScreen(Screen[None]):
         self.app.call_from_thread(self._edit, draft)
 
     def _edit(self, draft: Draft) -> None:
-        self.app.push_screen(
-            ArticleEditor(store=self.store, operator=self.operator, draft=draft), self._edited
-        )
+        self.app.push_screen(article_editor(self.context, draft), self._edited)
 
     def _edited(self, slug: str | None) -> None:
         if slug:
@@ -337,11 +345,8 @@ class KbScreen(Screen[None]):
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            text = str(error) if isinstance(error, DispatcherError) else f"failed: {error!r}"
-            self._status(text, error=True)
+    def show_worker_error(self, worker: Worker[Any], text: str) -> None:
+        self._status(text, error=True)
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#kb-status", Static)
@@ -368,94 +373,60 @@ class TicketPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ArticleEditor(ModalScreen[str | None]):
-    """Create or edit an article; dismisses with its slug once saved."""
+def article_editor(context: ScreenContext, draft: Draft) -> EditorScreen:
+    """The editor form for an article; dismisses with its slug once saved."""
+    store, author, clock = context.store, context.operator.id, context.clock
+    source_ticket = draft.source_ticket
 
-    CSS_PATH = "kb_composer.tcss"
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="kb.editor.save", priority=True),
-        Binding("escape", "cancel", "Cancel", id="kb.editor.cancel"),
-    ]
-
-    def __init__(self, *, store: Store, operator: Operator, draft: Draft) -> None:
-        super().__init__()
-        self.store = store
-        self.operator = operator
-        self.draft = draft
-
-    def compose(self) -> ComposeResult:
-        d = self.draft
-        with Vertical(id="editor"):
-            yield Input(d.slug, placeholder="slug (e.g. network/vpn-token)", id="editor-slug")
-            yield Input(d.title, placeholder="title", id="editor-title")
-            yield Input(", ".join(d.tags), placeholder="tags, comma separated", id="editor-tags")
-            yield Input(
-                d.visibility.value, placeholder="internal or public", id="editor-visibility"
-            )
-            yield Input(
-                d.status.value, placeholder="draft, published or archived", id="editor-status"
-            )
-            yield TextArea(d.body, id="editor-body", soft_wrap=True, tab_behavior="focus")
-            yield Static(id="editor-status-line")
-        yield Footer()
-
-    def action_save(self) -> None:
-        values = {
-            name: self.query_one(f"#editor-{name}", Input).value
-            for name in ("slug", "title", "tags", "visibility", "status")
-        }
-        self.save(values, self.query_one("#editor-body", TextArea).text)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="kb-editor")
-    def save(self, values: dict[str, str], body: str) -> None:
+    def save(values: dict[str, str], body: str) -> str:
         try:
             visibility = Visibility(values["visibility"].strip().lower())
             status = ArticleStatus(values["status"].strip().lower())
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+        slug, title = values["slug"].strip(), values["title"]
         tags = [t for t in (part.strip() for part in values["tags"].split(",")) if t]
-        now = datetime.now(UTC)
-        with self.store.write() as session:
-            if self.draft.source_ticket is not None:
-                source = search.DraftSource(
-                    self.draft.source_ticket, values["slug"].strip(), values["title"], body
-                )
-                search.save_draft(
+        now = clock()
+        with store.write() as session:
+            if source_ticket is not None:
+                articles.save_draft(
                     session,
-                    draft=source,
-                    title=values["title"],
+                    draft=articles.DraftSource(source_ticket, slug, title, body),
+                    title=title,
                     body=body,
                     tags=tags,
                     visibility=visibility,
-                    author_id=self.operator.id,
+                    author_id=author,
                     now=now,
                 )
             else:
                 articles.upsert_article(
                     session,
                     slug=values["slug"],
-                    title=values["title"],
+                    title=title,
                     body=body,
                     tags=tags,
                     visibility=visibility,
                     groups=(),
                     status=status,
-                    author_id=self.operator.id,
+                    author_id=author,
                     now=now,
                 )
-        self.app.call_from_thread(self.dismiss, values["slug"].strip())
+        return slug
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            text = str(error) if isinstance(error, DispatcherError) else f"failed: {error!r}"
-            line = self.query_one("#editor-status-line", Static)
-            line.update(Text(plain(text)))
-            line.add_class("-error")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    if source_ticket is not None:
+        heading = f"Draft an article from #{source_ticket}"
+    else:
+        heading = f"Edit article {draft.slug}" if draft.slug else "New article"
+    d = draft
+    fields = (
+        FormField("slug", d.slug, "slug (e.g. network/vpn-token)"),
+        FormField("title", d.title, "title"),
+        FormField("tags", ", ".join(d.tags), "tags, comma separated"),
+        FormField("visibility", d.visibility.value, "internal or public"),
+        FormField("status", d.status.value, "draft, published or archived"),
+    )
+    return EditorScreen(heading=heading, fields=fields, body=d.body, save=save)
 
 
 def _escape_md(text: str) -> str:

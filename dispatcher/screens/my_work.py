@@ -3,11 +3,10 @@ next most urgent ticket they are eligible for, Enter opens one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -16,22 +15,17 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
-from dispatcher.identity import Operator
-from dispatcher.store.db.engine import Store
+from dispatcher.screens.context import ScreenContext
+from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.tickets import taking
 from dispatcher.text import plain, time_left
 
-REFRESH_SECONDS = 5.0
 COLUMNS = (("Ref", 7), ("Pri", 7), ("Client", 20), ("Subject", 50), ("Status", 15), ("Due", 9))
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class MyWorkScreen(Screen[None]):
+class MyWorkScreen(WorkerErrors, Screen[None]):
     CSS_PATH = Path(__file__).parent / "ticket.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -52,19 +46,15 @@ class MyWorkScreen(Screen[None]):
     class Took(Message):
         ticket_id: int | None
 
-    def __init__(
-        self, *, store: Store, operator: Operator, clock: Callable[[], datetime] | None = None
-    ) -> None:
+    def __init__(self, context: ScreenContext) -> None:
         super().__init__()
-        self.store = store
-        self.operator = operator
-        self.clock = clock or _utcnow
+        self.context = context
         self.rows: list[taking.WorkRow] = []
         self.note = ""  # what the last action said, kept across refreshes
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(Text(f"My work: {plain(self.operator.name)}"), id="work-title")
+        yield Static(Text(f"My work: {plain(self.context.operator.name)}"), id="work-title")
         yield DataTable(id="work-table", cursor_type="row", zebra_stripes=True)
         yield Static(Text("loading…"), id="work-status")
         yield Footer()
@@ -74,16 +64,18 @@ class MyWorkScreen(Screen[None]):
         for label, width in COLUMNS:
             table.add_column(label, key=label.lower(), width=width)
         self.load()
-        self.set_interval(REFRESH_SECONDS, self.load)
+        every = self.context.intervals.my_work
+        if every is not None:
+            self.set_interval(every, self.load)
 
     def on_screen_resume(self) -> None:
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="my-work")
     def load(self) -> None:
-        with self.store.read() as session:
-            rows = taking.my_work(session, user_id=self.operator.id)
-        self.post_message(self.Loaded(rows, self.clock()))
+        with self.context.store.read() as session:
+            rows = taking.my_work(session, user_id=self.context.operator.id)
+        self.post_message(self.Loaded(rows, self.context.clock()))
 
     def on_my_work_screen_loaded(self, event: Loaded) -> None:
         table = self.query_one(DataTable)
@@ -124,8 +116,9 @@ class MyWorkScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="my-work-take")
     def take_next(self) -> None:
-        with self.store.write() as session:
-            ticket = taking.take_next(session, user_id=self.operator.id, now=self.clock())
+        me, now = self.context.operator.id, self.context.clock()
+        with self.context.store.write() as session:
+            ticket = taking.take_next(session, user_id=me, now=now)
             taken = ticket.id if ticket is not None else None
         self.post_message(self.Took(taken))
 
@@ -141,15 +134,12 @@ class MyWorkScreen(Screen[None]):
     def open_ticket(self, ticket_id: int) -> None:
         from dispatcher.screens.ticket import TicketScreen
 
-        self.app.push_screen(
-            TicketScreen(store=self.store, operator=self.operator, ticket_id=ticket_id)
-        )
+        self.app.push_screen(TicketScreen(self.context, ticket_id=ticket_id))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            status = self.query_one("#work-status", Static)
-            status.add_class("-error")
-            status.update(Text(f"could not do that: {plain(str(event.worker.error))}"))
+    def show_worker_error(self, worker: Worker[Any], text: str) -> None:
+        status = self.query_one("#work-status", Static)
+        status.add_class("-error")
+        status.update(Text(f"could not do that: {plain(text)}"))
 
     def action_take_next(self) -> None:
         self.take_next()

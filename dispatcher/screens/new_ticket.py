@@ -4,11 +4,10 @@ the contract has expired, save in one keystroke."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -17,26 +16,20 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from dispatcher.domain.enums import Channel, Priority
-from dispatcher.domain.errors import DispatcherError
-from dispatcher.identity import Operator
 from dispatcher.read_models.tickets import DeadlinePreview, Named
+from dispatcher.screens.context import ScreenContext
+from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.clients import clients
-from dispatcher.store.db.engine import Store
 from dispatcher.store.tickets import reading, writes
 from dispatcher.text import plain
+from dispatcher.widgets.debounce import Debounce
 
-SEARCH_DELAY = 0.2  # seconds of quiet typing before the client search runs
 MAX_MATCHES = 8
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def describe_match(match: clients.ClientMatch) -> str:
@@ -50,7 +43,7 @@ def describe_match(match: clients.ClientMatch) -> str:
     return line
 
 
-class NewTicketScreen(ModalScreen[int | None]):
+class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
     """Dismisses with the new ticket's id, or None when cancelled."""
 
     CSS_PATH = Path(__file__).parent / "ticket.tcss"
@@ -80,18 +73,15 @@ class NewTicketScreen(ModalScreen[int | None]):
     class Saved(Message):
         ticket_id: int
 
-    def __init__(
-        self, *, store: Store, operator: Operator, clock: Callable[[], datetime] | None = None
-    ) -> None:
+    def __init__(self, context: ScreenContext) -> None:
         super().__init__()
-        self.store = store
-        self.operator = operator
-        self.clock = clock or _utcnow
+        self.context = context
         self.matches: list[clients.ClientMatch] = []
         self.chosen: clients.ClientMatch | None = None
         self.preview: DeadlinePreview | None = None
         self.confirm_expired = False
-        self._search_timer: Timer | None = None
+        # The client search runs once typing pauses (`Intervals.client_search`).
+        self.client_search = Debounce(self, context.intervals.client_search)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
@@ -128,7 +118,7 @@ class NewTicketScreen(ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-choices")
     def load_choices(self) -> None:
-        with self.store.read() as session:
+        with self.context.store.read() as session:
             categories = reading.classify_choices(session, client_id=None).categories
         self.post_message(self.Choices(list(categories)))
 
@@ -140,14 +130,12 @@ class NewTicketScreen(ModalScreen[int | None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "new-client-search":
             return
-        if self._search_timer is not None:
-            self._search_timer.stop()
         text = event.value
-        self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self.search(text))
+        self.client_search(lambda: self.search(text))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-search")
     def search(self, text: str) -> None:
-        with self.store.read() as session:
+        with self.context.store.read() as session:
             found = clients.find_clients(session, text=text, limit=MAX_MATCHES)
         self.post_message(self.Found(text, found))
 
@@ -189,20 +177,26 @@ class NewTicketScreen(ModalScreen[int | None]):
         if event.select.id == "new-priority":
             self.refresh_preview()
 
-    def refresh_preview(self) -> None:
+    def _priority(self) -> Priority:
         value = self.query_one("#new-priority", Select).value
-        priority = value if isinstance(value, Priority) else Priority.normal
-        self.read_preview(self.chosen.client_id if self.chosen else None, priority)
+        return value if isinstance(value, Priority) else Priority.normal
+
+    def refresh_preview(self) -> None:
+        self.read_preview(self.chosen.client_id if self.chosen else None, self._priority())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-preview")
     def read_preview(self, client_id: int | None, priority: Priority) -> None:
-        with self.store.read() as session:
+        now = self.context.clock()
+        with self.context.store.read() as session:
             preview = reading.deadline_preview(
-                session, client_id=client_id, priority=priority, now=self.clock()
+                session, client_id=client_id, priority=priority, now=now
             )
         self.post_message(self.Previewed(client_id, priority, preview))
 
     def on_new_ticket_screen_previewed(self, event: Previewed) -> None:
+        chosen = self.chosen.client_id if self.chosen else None
+        if (event.client_id, event.priority) != (chosen, self._priority()):
+            return  # the client or the priority changed meanwhile
         self.preview = p = event.preview
         contract = self.query_one("#new-contract", Label)
         contract.set_class(p.expired, "-expired")
@@ -252,21 +246,17 @@ class NewTicketScreen(ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-save")
     def save(self, data: writes.NewTicket) -> None:
-        with self.store.write() as session:
-            ticket = writes.create_ticket(
-                session, data=data, actor_id=self.operator.id, now=self.clock()
-            )
+        actor, now = self.context.operator.id, self.context.clock()
+        with self.context.store.write() as session:
+            ticket = writes.create_ticket(session, data=data, actor_id=actor, now=now)
             ticket_id = ticket.id or 0
         self.post_message(self.Saved(ticket_id))
 
     def on_new_ticket_screen_saved(self, event: Saved) -> None:
         self.dismiss(event.ticket_id)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            text = str(error) if isinstance(error, DispatcherError) else f"failed: {error}"
-            self._error(text)
+    def show_worker_error(self, worker: Worker[Any], text: str) -> None:
+        self._error(text)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -11,8 +11,7 @@ placeholder, and an edit is refused if somebody saved the template since the for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -20,17 +19,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static, TextArea
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
-from dispatcher.domain.enums import Role
 from dispatcher.domain.errors import DispatcherError
-from dispatcher.identity import Operator
-from dispatcher.store.db.engine import Store
-from dispatcher.store.replies import placeholders, rendering, templates
-from dispatcher.store.replies.rendering import Rendered, UnknownPlaceholderError
+from dispatcher.domain.templating import Rendered, UnknownPlaceholderError, render_pair
+from dispatcher.screens.context import ScreenContext
+from dispatcher.screens.dialogs.editor import EditorScreen, FormField
+from dispatcher.screens.workers import WorkerErrors
+from dispatcher.store.replies import placeholders, templates
 from dispatcher.store.replies.templates import TemplateInfo
 from dispatcher.store.tickets.classification import resolve_category
 from dispatcher.store.tickets.writes import parse_ref
@@ -39,11 +38,7 @@ from dispatcher.text import plain
 WRITE_ACTIONS = frozenset({"new", "edit", "toggle_active"})
 
 
-def _error_text(error: BaseException | None) -> str:
-    return str(error) if isinstance(error, DispatcherError) else f"failed: {error!r}"
-
-
-class TemplatesScreen(Screen[None]):
+class TemplatesScreen(WorkerErrors, Screen[None]):
     CSS_PATH = "templates.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -83,10 +78,9 @@ class TemplatesScreen(Screen[None]):
         name: str
         active: bool
 
-    def __init__(self, *, store: Store, operator: Operator) -> None:
+    def __init__(self, context: ScreenContext) -> None:
         super().__init__()
-        self.store = store
-        self.operator = operator
+        self.context = context
         self.templates: list[TemplateInfo] = []
         self.shown: list[TemplateInfo] = []
         self.current: TemplateInfo | None = None
@@ -95,7 +89,7 @@ class TemplatesScreen(Screen[None]):
 
     @property
     def is_lead(self) -> bool:
-        return self.operator.role in (Role.lead, Role.admin)
+        return self.context.is_lead
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -130,7 +124,7 @@ class TemplatesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="templates-load")
     def load(self) -> None:
-        with self.store.read() as session:
+        with self.context.store.read() as session:
             found = templates.list_templates(session, include_inactive=True)
         self.post_message(self.Loaded(found))
 
@@ -196,7 +190,7 @@ class TemplatesScreen(Screen[None]):
     def preview(self, template: TemplateInfo, ticket_ref: str | None) -> None:
         rendered: Rendered | None = None
         error: str | None = None
-        with self.store.read() as session:
+        with self.context.store.read() as session:
             ticket_id = (
                 parse_ref(ticket_ref) if ticket_ref else placeholders.latest_active_ticket(session)
             )
@@ -204,10 +198,12 @@ class TemplatesScreen(Screen[None]):
                 error = "no active ticket to preview against: name one (t)"
             else:
                 context = placeholders.ticket_context(
-                    session, ticket_id=ticket_id, sender_id=self.operator.id
+                    session, ticket_id=ticket_id, sender_id=self.context.operator.id
                 )
                 try:
-                    rendered = rendering.render_pair(template.subject, template.body, context)
+                    rendered = render_pair(
+                        template.subject, template.body, context, known=placeholders.KNOWN
+                    )
                 except UnknownPlaceholderError as exc:
                     error = f"#{ticket_id}: {exc}"
                 except DispatcherError as exc:
@@ -248,7 +244,7 @@ class TemplatesScreen(Screen[None]):
             self._edit(self.current)
 
     def _edit(self, template: TemplateInfo | None) -> None:
-        self.app.push_screen(TemplateEditor(store=self.store, original=template), self._edited)
+        self.app.push_screen(template_editor(self.context, template), self._edited)
 
     def _edited(self, name: str | None) -> None:
         if name:
@@ -262,13 +258,14 @@ class TemplatesScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="templates-write")
     def toggle_active(self, template: TemplateInfo) -> None:
-        with self.store.write() as session:
+        now = self.context.clock()
+        with self.context.store.write() as session:
             changed = templates.edit_template(
                 session,
                 name=template.name,
                 active=not template.active,
                 expected_updated_at=template.updated_at,
-                now=datetime.now(UTC),
+                now=now,
             )
         self.post_message(self.Toggled(changed.name, changed.active))
 
@@ -280,9 +277,8 @@ class TemplatesScreen(Screen[None]):
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self._status(_error_text(event.worker.error), error=True)
+    def show_worker_error(self, worker: Worker[Any], text: str) -> None:
+        self._status(text, error=True)
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#templates-status", Static)
@@ -303,59 +299,18 @@ def _row(template: TemplateInfo) -> Text:
     return line
 
 
-class TemplateEditor(ModalScreen[str | None]):
-    """Create or edit a template; dismisses with its name once saved."""
+def template_editor(context: ScreenContext, original: TemplateInfo | None) -> EditorScreen:
+    """The editor form for a template (None: a new one); dismisses with its name once
+    saved. An edit names the version it started from: somebody's save since is refused."""
+    store, clock = context.store, context.clock
 
-    CSS_PATH = "templates.tcss"
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="templates.editor.save", priority=True),
-        Binding("escape", "cancel", "Cancel", id="templates.editor.cancel"),
-    ]
-
-    def __init__(self, *, store: Store, original: TemplateInfo | None) -> None:
-        super().__init__()
-        self.store = store
-        self.original = original  # None: a new template
-
-    def compose(self) -> ComposeResult:
-        t = self.original
-        with Vertical(id="template-editor"):
-            title = f"Edit template {t.name}" if t else "New template"
-            yield Static(Text(plain(title)), id="template-editor-title")
-            yield Input(t.name if t else "", placeholder="name", id="template-name")
-            yield Input(
-                (t.category or "") if t else "",
-                placeholder="category (blank: any)",
-                id="template-category",
-            )
-            yield Input(
-                t.channel.value if t and t.channel else "",
-                placeholder="channel: email, phone, chat, web, walk_in (blank: any)",
-                id="template-channel",
-            )
-            yield Input(t.subject if t else "", placeholder="subject", id="template-subject")
-            yield TextArea(
-                t.body if t else "", id="template-body", soft_wrap=True, tab_behavior="focus"
-            )
-            yield Static(id="template-editor-status")
-        yield Footer()
-
-    def action_save(self) -> None:
-        values = {
-            name: self.query_one(f"#template-{name}", Input).value
-            for name in ("name", "category", "channel", "subject")
-        }
-        self.save(values, self.query_one("#template-body", TextArea).text)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="templates-editor")
-    def save(self, values: dict[str, str], body: str) -> None:
-        now = datetime.now(UTC)
+    def save(values: dict[str, str], body: str) -> str:
+        now = clock()
         channel = values["channel"].strip().lower() or None
-        with self.store.write() as session:
+        with store.write() as session:
             category = values["category"].strip()
             category_id = resolve_category(session, ref=category).id if category else None
-            if self.original is None:
+            if original is None:
                 saved = templates.add_template(
                     session,
                     name=values["name"],
@@ -368,22 +323,27 @@ class TemplateEditor(ModalScreen[str | None]):
             else:
                 saved = templates.edit_template(
                     session,
-                    name=self.original.name,
+                    name=original.name,
                     new_name=values["name"],
                     subject=values["subject"],
                     body=body,
                     category_id=category_id,
                     channel=channel,
-                    expected_updated_at=self.original.updated_at,
+                    expected_updated_at=original.updated_at,
                     now=now,
                 )
-        self.app.call_from_thread(self.dismiss, saved.name)
+        return saved.name
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            line = self.query_one("#template-editor-status", Static)
-            line.update(Text(plain(_error_text(event.worker.error))))
-            line.add_class("-error")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    t = original
+    fields = (
+        FormField("name", t.name if t else "", "name"),
+        FormField("category", (t.category or "") if t else "", "category (blank: any)"),
+        FormField(
+            "channel",
+            t.channel.value if t and t.channel else "",
+            "channel: email, phone, chat, web, walk_in (blank: any)",
+        ),
+        FormField("subject", t.subject if t else "", "subject"),
+    )
+    heading = f"Edit template {t.name}" if t else "New template"
+    return EditorScreen(heading=heading, fields=fields, body=t.body if t else "", save=save)

@@ -10,14 +10,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from dispatcher.text import plain
+from dispatcher.widgets.debounce import Debounce
+
+DEBOUNCE = 0.25  # seconds of quiet typing before the text filter applies
 
 
 class FilterBar(Horizontal):
-    """Dumb: `summary` down; `TextChanged` up as the dispatcher types (debounced)."""
+    """Dumb: `summary` down; `TextChanged` up as the dispatcher types (debounced by
+    `debounce` seconds; None: only on Enter, or `typing.flush()`)."""
 
     DEFAULT_CSS = """
     FilterBar { height: 1; }
@@ -28,7 +31,6 @@ class FilterBar(Horizontal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="filter.close", tooltip="Clear the text filter"),
     ]
-    DEBOUNCE = 0.25
 
     @dataclass
     class TextChanged(Message):
@@ -38,10 +40,14 @@ class FilterBar(Horizontal):
     class Closed(Message):
         pass
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    def __init__(
+        self,
+        *,
+        debounce: float | None = DEBOUNCE,
+        id: str | None = None,  # noqa: A002 - Textual's name
+    ) -> None:
         super().__init__(id=id)
-        self._pending = ""
-        self._timer: Timer | None = None
+        self.typing = Debounce(self, debounce)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="filter-summary")
@@ -70,18 +76,12 @@ class FilterBar(Horizontal):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._pending = event.value
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(self.DEBOUNCE, self._send)
-
-    def _send(self) -> None:
-        self.post_message(self.TextChanged(self._pending))
+        text = event.value
+        self.typing(lambda: self.post_message(self.TextChanged(text)))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
+        self.typing.cancel()
         self.post_message(self.TextChanged(event.value))
         if not event.value:
             self.remove_class("-typing")

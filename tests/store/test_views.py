@@ -1,5 +1,6 @@
 """Saved views (per user, ordered, named sections) and the filtered, sorted queue windows
-the console reads: filters, every sort order, keyset paging, counts."""
+the console reads: filters, every sort order, keyset paging, counts; the names its pickers
+offer."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ import pytest
 from sqlmodel import col, select
 
 from dispatcher.demo.generate import generate
-from dispatcher.domain.enums import ACTIVE_STATUSES, MessageKind, Priority, TicketStatus
+from dispatcher.domain.enums import ACTIVE_STATUSES, MessageKind, Priority, Role, TicketStatus
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
 from dispatcher.read_models.queue import QueueFilter, QueueSort, SortKey
 from dispatcher.store.db.engine import Store
-from dispatcher.store.models import Client, Ticket, User
-from dispatcher.store.tickets import saved_views
+from dispatcher.store.models import Client, Queue, Ticket, User
+from dispatcher.store.tickets import reading, saved_views
 from dispatcher.store.tickets import writes as repo
 from dispatcher.store.tickets.queue import count_queue, find_tickets, queue_window
 from tests.factories import World, new_ticket, world
@@ -129,6 +130,26 @@ def test_sections_count_live_within_a_scope(store: Store, w: World, now: datetim
     assert list(none.values()) == [0, 0, 0]
     assert ivan == (w.category.id,)
     assert olga == ()
+
+
+def test_queue_names_are_queues_and_active_users_and_clients_in_name_order(
+    store: Store, w: World
+) -> None:
+    with store.write() as session:
+        session.add(Queue(name="Accounting"))
+        session.add(Client(name="Zeta [b]Ltd[/b]"))
+        session.add(Client(name="Gone Corp", active=False))
+        gone = User(login="aaron", name="Aaron Left", role=Role.engineer, active=False)
+        session.add(gone)
+    with store.read() as session:
+        names = reading.queue_names(session)
+    assert list(names.queues.values()) == ["Accounting", w.queue.name]
+    assert names.users == {
+        _uid(u): (u.login, u.role)
+        for u in sorted((w.dispatcher, w.engineer, w.engineer2, w.lead), key=lambda u: u.login)
+    }
+    assert list(names.users) == sorted(names.users, key=lambda k: names.users[k][0])
+    assert list(names.clients.values()) == ["Acme", "Zeta [b]Ltd[/b]"]  # inactive left out
 
 
 # --- windows --------------------------------------------------------------------------

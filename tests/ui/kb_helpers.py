@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -25,13 +24,6 @@ class Host(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self.make(), self.results.append)
-
-
-async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    """Poll a condition the screen's workers will make true."""
-    async with asyncio.timeout(seconds):
-        while not condition():  # noqa: ASYNC110 (workers post no event a test could await)
-            await asyncio.sleep(0.03)
 
 
 def add_article(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from datetime import datetime
-
 from dispatcher.app import DispatcherApp
 from dispatcher.config import Settings, load_settings
+from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.identity import sign_in
+from dispatcher.screens.context import Intervals
 from dispatcher.screens.queue import QueueScreen
 from dispatcher.store.db.engine import Store
 from dispatcher.widgets.queue_table import QueueTable
@@ -18,28 +16,19 @@ def console(
     store: Store,
     login: str = "olga",
     *,
-    clock: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     settings: Settings | None = None,
-    watch: bool = True,
 ) -> DispatcherApp:
-    kwargs = {} if clock is None else {"clock": clock}
+    """The console without its scheduler, and with nothing running by itself: a test
+    drives each poll (`poll_changes()`, `poll_alerts()`) and then `settle`s."""
     return DispatcherApp(
         settings=settings or load_settings(),
         store=store,
         operator=sign_in(store, login),
         run_scheduler=False,
-        watch_changes=watch,
-        **kwargs,
+        clock=clock or utcnow,
+        intervals=Intervals.manual(),
     )
-
-
-async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    """Poll a condition the app's workers will make true."""
-    async with asyncio.timeout(seconds):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.02)
 
 
 def queue(app: DispatcherApp) -> QueueScreen:

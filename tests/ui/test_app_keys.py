@@ -20,7 +20,8 @@ from dispatcher.screens.ticket import TicketScreen
 from dispatcher.store.db.engine import Store
 from dispatcher.widgets.queue_table import QueueTable
 from tests.factories import World, new_ticket, world
-from tests.ui.queue_helpers import console, ids, queue, until
+from tests.ui.harness import settle
+from tests.ui.queue_helpers import console, ids, queue
 
 HOSTILE = "[@click=app.quit]Click[/] \x1b[31mred"
 
@@ -41,9 +42,10 @@ def test_every_binding_has_an_id_and_the_shown_ones_a_tooltip() -> None:
 
 
 async def test_help_lists_the_active_keys_with_ids_and_tooltips(store: Store, w: World) -> None:
-    app = console(store, watch=False)
+    app = console(store)
     async with app.run_test(size=(140, 40)) as pilot:
-        await until(lambda: isinstance(app.screen, QueueScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
         lines = {line.id: line for line in key_help(app.screen)}
         assert lines["queue.assign"].keys == "a"
         assert lines["queue.assign"].tooltip.startswith("Assign")
@@ -51,14 +53,19 @@ async def test_help_lists_the_active_keys_with_ids_and_tooltips(store: Store, w:
         assert "app.help" in lines
         assert "app.quit" in lines
         await pilot.press("question_mark")
-        await until(lambda: isinstance(app.screen, HelpScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one(DataTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert ["n", "New", "queue.new", "Register a phone or walk-in request"] in rows
+        widths = [c.content_width for c in table.ordered_columns]  # no column cut short
+        assert widths == [max(len(row[n]) for row in rows) for n in range(4)]
         await pilot.press("escape")
-        await until(lambda: isinstance(app.screen, QueueScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
         await pilot.press("f1")
-        await until(lambda: isinstance(app.screen, HelpScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
 
 
 async def test_keymap_overrides_from_the_config(
@@ -66,12 +73,14 @@ async def test_keymap_overrides_from_the_config(
 ) -> None:
     ticket = new_ticket(store, w, now=datetime.now(UTC))
     settings = load_settings(keymap={"queue.open": "o", "queue.sort": "ctrl+o"})
-    app = console(store, settings=settings, watch=False)
+    app = console(store, settings=settings)
     async with app.run_test(size=(140, 30)) as pilot:
-        await until(lambda: len(ids(app)) == 1)
+        await settle(pilot)
+        assert len(ids(app)) == 1
         assert {line.id: line.keys for line in key_help(app.screen)}["queue.open"] == "o"
         await pilot.press("o")
-        await until(lambda: isinstance(app.screen, TicketScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
         screen = app.screen
         assert isinstance(screen, TicketScreen)
         assert screen.ticket_id == ticket.id
@@ -81,9 +90,10 @@ async def test_palette_finds_tickets_clients_and_actions_and_shows_data_literall
     store: Store, w: World
 ) -> None:
     ticket = new_ticket(store, w, now=datetime.now(UTC), subject=HOSTILE)
-    app = console(store, watch=False)
+    app = console(store)
     async with app.run_test(size=(140, 30)) as pilot:
-        await until(lambda: len(ids(app)) == 1)
+        await settle(pilot)
+        assert len(ids(app)) == 1
         screen = app.screen
         tickets = TicketCommands(screen)
         hits = [hit async for hit in tickets.search(f"#{ticket.id}")]
@@ -101,26 +111,32 @@ async def test_palette_finds_tickets_clients_and_actions_and_shows_data_literall
         assert len(discovered) > 10
         # Choosing a client filters the queue to it.
         clients[0].command()
-        await until(lambda: queue(app).extra.client_id == w.client.id)
+        await settle(pilot)
+        assert queue(app).extra.client_id == w.client.id
         # Choosing a ticket opens it.
         hits[0].command()
-        await until(lambda: isinstance(app.screen, TicketScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
         await pilot.press("escape")
         await pilot.press("ctrl+p")
-        await until(lambda: isinstance(app.screen, CommandPalette))
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
 
 
 async def test_a_lead_has_the_alerts_panel_and_the_knowledge_base_key_is_safe(
     store: Store, w: World
 ) -> None:
-    app = console(store, "lena", watch=False)
+    app = console(store, "lena")
     async with app.run_test(size=(140, 30)) as pilot:
-        await until(lambda: isinstance(app.screen, QueueScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
         await pilot.press("f5")
-        await until(lambda: isinstance(app.screen, AlertsScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, AlertsScreen)
         assert app.current_mode == "alerts"
         await pilot.press("escape")  # back from a mode's own screen: to the queue
-        await until(lambda: app.current_mode == "queue")
+        await settle(pilot)
+        assert app.current_mode == "queue"
         await pilot.press("f3")
         await pilot.pause()
         try:

@@ -9,14 +9,14 @@ from sqlmodel import select
 from textual.widgets import Input, OptionList, Static, TextArea
 
 from dispatcher.domain.enums import MessageKind, Visibility
-from dispatcher.identity import sign_in
 from dispatcher.screens.composer import ComposerScreen
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import KbArticle, Message, OutboxItem, Ticket
 from dispatcher.store.replies import templates
 from dispatcher.store.tickets import writes
 from tests.factories import World, new_ticket, world
-from tests.ui.kb_helpers import Host, add_article, add_filler, until
+from tests.ui.harness import screen_context, settle
+from tests.ui.kb_helpers import Host, add_article, add_filler
 
 HOSTILE = "[@click=app.quit]Click[/] [bold red]loud[/] \x1b[31mred"
 
@@ -28,11 +28,10 @@ def w(store: Store) -> World:
 
 def _host(store: Store, ticket: Ticket, kind: MessageKind, login: str = "olga") -> Host:
     assert ticket.id is not None
-    operator = sign_in(store, login)
+    context = screen_context(store, login)
     return Host(
         lambda: ComposerScreen(
-            store=store,
-            operator=operator,
+            context,
             ticket_id=ticket.id or 0,
             kind=kind,
             opened_version=ticket.version,
@@ -62,12 +61,14 @@ async def test_a_reply_names_its_recipient_and_is_queued(store: Store, w: World)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
-        await until(lambda: screen.info is not None)
+        await settle(pilot)
+        assert screen.info is not None
         assert screen.query_one("#composer").has_class("-reply")
         assert "To: Anna Client <anna@acme.example>" in _text(screen, "#composer-recipients")
         screen.query_one(TextArea).text = "Hello {{ contact.name }}, fixed."
         await pilot.press("ctrl+s")
-        await until(lambda: app.results == [True])
+        await settle(pilot)
+        assert app.results == [True]
     (sent,) = _messages(store, ticket.id or 0)
     assert (sent.kind, sent.body) == (MessageKind.reply, "Hello Anna Client, fixed.")
     (mail,) = _outbox(store)
@@ -87,14 +88,16 @@ async def test_a_note_looks_different_and_is_never_queued(store: Store, w: World
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
-        await until(lambda: screen.info is not None)
+        await settle(pilot)
+        assert screen.info is not None
         assert screen.query_one("#composer").has_class("-note")
         assert not screen.query_one("#composer").has_class("-reply")
         assert "only the team" in _text(screen, "#composer-recipients")
         assert not screen.query_one("#subject", Input).display
         screen.query_one(TextArea).text = "Checked the router."
         await pilot.press("ctrl+s")
-        await until(lambda: app.results == [True])
+        await settle(pilot)
+        assert app.results == [True]
     (note,) = _messages(store, ticket.id or 0)
     assert note.kind == MessageKind.note
     assert _outbox(store) == []
@@ -120,7 +123,8 @@ async def test_a_template_is_picked_by_fuzzy_search_and_previewed(store: Store, 
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
-        await until(lambda: screen.info is not None)
+        await settle(pilot)
+        assert screen.info is not None
         await pilot.press("f3")
         await pilot.press(*"vpnrs")
         assert [t.name for t in screen.shown_templates] == ["vpn-reset-howto"]
@@ -130,7 +134,8 @@ async def test_a_template_is_picked_by_fuzzy_search_and_previewed(store: Store, 
         assert "hello Anna Client from Olga Dispatcher" in _text(screen, "#preview")
         assert "Subject: About VPN down" in _text(screen, "#preview")
         await pilot.press("ctrl+s")
-        await until(lambda: app.results == [True])
+        await settle(pilot)
+        assert app.results == [True]
     (mail,) = _outbox(store)
     assert mail.subject == f"[#{ticket.id}] About VPN down"
     with store.read() as session:
@@ -143,7 +148,8 @@ async def test_an_unknown_placeholder_blocks_sending(store: Store, w: World) -> 
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
-        await until(lambda: screen.info is not None)
+        await settle(pilot)
+        assert screen.info is not None
         screen.query_one(TextArea).text = "Hi {{ contact.nmae }}, see {{ article.url }}"
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -162,7 +168,8 @@ async def test_new_messages_since_opening_warn_then_send_anyway(store: Store, w:
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
-        await until(lambda: screen.info is not None)
+        await settle(pilot)
+        assert screen.info is not None
         with store.write() as session:  # the client writes again meanwhile, twice
             for body in ("Any news?", "Hello?"):
                 writes.add_message(
@@ -175,10 +182,12 @@ async def test_new_messages_since_opening_warn_then_send_anyway(store: Store, w:
                 )
         screen.query_one(TextArea).text = "Working on it."
         await pilot.press("ctrl+s")
-        await until(lambda: "2 new messages since you opened" in _text(screen, "#composer-warning"))
+        await settle(pilot)
+        assert "2 new messages since you opened" in _text(screen, "#composer-warning")
         assert _messages(store, ticket.id or 0) == []
         await pilot.press("ctrl+s")
-        await until(lambda: app.results == [True])
+        await settle(pilot)
+        assert app.results == [True]
     assert [m.body for m in _messages(store, ticket.id or 0)] == ["Working on it."]
 
 
@@ -199,16 +208,22 @@ async def test_only_public_articles_go_into_a_reply_and_uses_count(store: Store,
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
-        await until(lambda: screen.info is not None and bool(screen.hits))
+        await settle(pilot)
+        assert screen.info is not None
+        assert bool(screen.hits)
         assert [h.slug for h in screen.hits] == ["vpn-public"]  # suggested, public only
         await pilot.press("f4")
         await pilot.press(*"token")
-        await until(lambda: screen.query_one("#article-list", OptionList).option_count == 1)
+        screen.article_search.flush()  # the pause in typing (a timer in the console)
+        await settle(pilot)
+        assert screen.query_one("#article-list", OptionList).option_count == 1
         await pilot.press("f5")
-        await until(lambda: "kb:vpn-public" in screen.query_one(TextArea).text)
+        await settle(pilot)
+        assert "kb:vpn-public" in screen.query_one(TextArea).text
         screen.query_one(TextArea).insert("Link again: {{ article.url }}")
         await pilot.press("ctrl+s")
-        await until(lambda: app.results == [True])
+        await settle(pilot)
+        assert app.results == [True]
     (sent,) = _messages(store, ticket.id or 0)
     assert "VPN token reset: kb:vpn-public" in sent.body
     assert "Link again: kb:vpn-public" in sent.body
@@ -227,9 +242,12 @@ async def test_a_note_may_take_internal_articles(store: Store, w: World) -> None
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
-        await until(lambda: screen.info is not None and bool(screen.hits))
+        await settle(pilot)
+        assert screen.info is not None
+        assert bool(screen.hits)
         await pilot.press("f8")
-        await until(lambda: "Server side token." in screen.query_one(TextArea).text)
+        await settle(pilot)
+        assert "Server side token." in screen.query_one(TextArea).text
 
 
 async def test_hostile_text_is_shown_literally(store: Store, w: World) -> None:
@@ -238,9 +256,11 @@ async def test_hostile_text_is_shown_literally(store: Store, w: World) -> None:
     async with app.run_test(size=(160, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
-        await until(lambda: screen.info is not None)
+        await settle(pilot)
+        assert screen.info is not None
         header = _text(screen, "#composer-recipients")
         assert "[@click=app.quit]Click[/]" in header
         assert "\x1b" not in header
         await pilot.press("escape")
-        await until(lambda: app.results == [False])
+        await settle(pilot)
+        assert app.results == [False]

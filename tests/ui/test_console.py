@@ -4,8 +4,8 @@ SLA alerts arrive as a toast with the bell and a count, and the alerts panel wor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from textual.widgets import DataTable
@@ -15,20 +15,33 @@ from dispatcher.config import load_settings
 from dispatcher.domain.enums import Priority
 from dispatcher.identity import sign_in
 from dispatcher.screens.alerts import AlertsScreen
+from dispatcher.screens.context import Intervals
+from dispatcher.screens.queue import QueueScreen
 from dispatcher.store.db.engine import Store
 from dispatcher.widgets.queue_table import QueueTable
 from tests.factories import World, new_ticket, world
+from tests.ui.harness import settle
+
+# Only a safety net for a console that never sweeps (a hung test is worse than a failed
+# one): the test waits for the sweep's own message, not for a time it should take.
+SWEEP_NEVER_CAME = 120.0
 
 HOSTILE = "[@click=app.quit]Click me[/] [bold red]loud[/] \x1b]0;pwned\x07\x1b[31mred"
 
 
 class ConsoleUnderTest(DispatcherApp):
-    """The console, counting the terminal bells it rings."""
+    """The console, counting the terminal bells it rings and noting its SLA sweeps."""
 
-    bells = 0
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bells = 0
+        self.swept = asyncio.Event()
 
     def bell(self) -> None:
         self.bells += 1
+
+    def on_dispatcher_app_swept(self, event: DispatcherApp.Swept) -> None:
+        self.swept.set()  # DispatcherApp's own handler then polls the alerts
 
 
 def _app(store: Store, login: str, *, scheduler: bool = False) -> ConsoleUnderTest:
@@ -37,16 +50,8 @@ def _app(store: Store, login: str, *, scheduler: bool = False) -> ConsoleUnderTe
         store=store,
         operator=sign_in(store, login),
         run_scheduler=scheduler,
+        intervals=Intervals.manual(),
     )
-
-
-async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    """Poll a condition the app's workers will make true (they post no event we could await)."""
-    async with asyncio.timeout(seconds):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -61,7 +66,8 @@ async def test_queue_lists_active_tickets_most_urgent_first(store: Store, w: Wor
     app = _app(store, "olga")
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.screen.query_one(QueueTable)
-        await _until(lambda: len(table.rows) == 2)
+        await settle(pilot)
+        assert len(table.rows) == 2
         assert table.rows[0].subject == "Server down"
         await pilot.press("j")
         assert table.cursor == 1
@@ -72,7 +78,8 @@ async def test_hostile_subjects_show_as_text_and_never_act(store: Store, w: Worl
     app = _app(store, "olga")
     async with app.run_test(size=(160, 30)) as pilot:
         table = app.screen.query_one(QueueTable)
-        await _until(lambda: len(table.rows) == 1)
+        await settle(pilot)
+        assert len(table.rows) == 1
         line = "".join(s.text for s in table.render_line(0))
         assert "[@click=app.quit]Click me[/]" in line  # the markup is shown, literally
         assert "\x1b" not in line  # escapes removed
@@ -87,28 +94,37 @@ async def test_alerts_arrive_as_toast_bell_and_count(store: Store, w: World) -> 
     new_ticket(store, w, now=datetime.now(UTC) - timedelta(hours=2), priority=Priority.high)
     app = _app(store, "lena", scheduler=True)  # the lead hears of breaches
     async with app.run_test(size=(120, 30)) as pilot:
-        await _until(lambda: app.open_alerts > 0, seconds=15)
+        # The console's scheduler sweeps once as it starts, in its own thread.
+        async with asyncio.timeout(SWEEP_NEVER_CAME):
+            await app.swept.wait()
+        await settle(pilot)  # the poll of the alerts the sweep raised
+        assert app.open_alerts > 0
         assert "alerts" in app.sub_title
         # The first poll only counts what was already open; fresh alerts toast and ring.
         await pilot.press("exclamation_mark")
-        await _until(lambda: isinstance(app.screen, AlertsScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, AlertsScreen)
         table = app.screen.query_one(DataTable)
-        await _until(lambda: table.row_count > 0)
+        await settle(pilot)
+        assert table.row_count > 0
         before = table.row_count
         await pilot.press("a")
-        await _until(lambda: table.row_count == before - 1)
+        await settle(pilot)
+        assert table.row_count == before - 1
 
 
 async def test_new_alerts_toast_and_ring(store: Store, w: World) -> None:
     app = _app(store, "lena")
-    async with app.run_test(size=(120, 30)):
-        await _until(lambda: app._seen_alerts is not None)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert app._seen_alerts is not None
         new_ticket(store, w, now=datetime.now(UTC) - timedelta(hours=2), priority=Priority.high)
         from dispatcher.scheduling import SlaJobs
 
         await asyncio.to_thread(SlaJobs(store=store).sweep)  # as a watcher elsewhere would
         app.poll_alerts()
-        await _until(lambda: app.bells > 0)
+        await settle(pilot)
+        assert app.bells > 0
         assert app.open_alerts >= 1
         assert any("breached" in n.message for n in app._notifications)
 
@@ -118,3 +134,85 @@ def test_an_unknown_login_says_how_to_add_it(store: Store) -> None:
 
     with pytest.raises(NotFoundError, match="dispatcher admin users add nobody"):
         sign_in(store, "nobody")
+
+
+def test_refresh_seconds_is_how_often_the_queue_looks_for_changes(store: Store, w: World) -> None:
+    settings = load_settings(refresh_seconds=0.5)
+    operator = sign_in(store, "olga")
+    app = DispatcherApp(settings=settings, store=store, operator=operator, run_scheduler=False)
+    assert app.context.intervals.changes == 0.5
+    assert app.context.intervals == Intervals(changes=0.5)  # the rest: the console's own
+    assert load_settings().refresh_seconds == Intervals().changes  # the default is unchanged
+    off = DispatcherApp(
+        settings=settings, store=store, operator=operator, run_scheduler=False, watch_changes=False
+    )
+    assert off.context.intervals.changes is None
+
+
+async def test_the_queue_polls_for_changes_every_refresh_seconds(store: Store, w: World) -> None:
+    settings = load_settings(refresh_seconds=30)  # no tick comes during the test
+    app = DispatcherApp(
+        settings=settings, store=store, operator=sign_in(store, "olga"), run_scheduler=False
+    )
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        assert screen.change_poll is not None
+        assert screen.change_poll._interval == 30
+
+
+async def test_the_ticket_screen_gets_the_consoles_clock_wherever_it_is_opened(
+    store: Store, w: World
+) -> None:
+    from dispatcher.commands import TicketCommands
+    from dispatcher.scheduling import SlaJobs
+    from dispatcher.screens.my_work import MyWorkScreen
+    from dispatcher.screens.ticket import TicketScreen
+    from dispatcher.store.tickets import writes
+    from tests.ui.queue_helpers import console
+
+    at = datetime.now(UTC)
+
+    def clock() -> datetime:
+        return at
+
+    late = new_ticket(store, w, now=at - timedelta(hours=2), priority=Priority.high)
+    with store.write() as session:
+        writes.assign(
+            session,
+            ticket_id=late.id or 0,
+            expected_version=None,
+            actor_id=None,
+            assignee_id=w.lead.id,
+        )
+    SlaJobs(store=store, clock=clock).sweep()  # its deadline has passed: an alert
+    app = console(store, "lena", clock=clock)
+
+    async def opened(where: str) -> None:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen), where
+        assert screen.ticket_id == late.id, where
+        assert screen.context is app.context, where  # the same store, operator and clock
+        assert screen.context.clock is clock, where
+        await pilot.press("escape")
+        await settle(pilot)
+
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # the queue
+        await opened("queue")
+        hits = [hit async for hit in TicketCommands(app.screen).search(f"#{late.id}")]
+        hits[0].command()  # the palette
+        await opened("palette")
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, MyWorkScreen)
+        await pilot.press("enter")  # my work
+        await opened("my work")
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, AlertsScreen)
+        await pilot.press("enter")  # the alerts panel
+        await opened("alerts")

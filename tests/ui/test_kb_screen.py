@@ -8,14 +8,15 @@ import pytest
 from textual.widgets import Input, OptionList, Static, TextArea
 
 from dispatcher.domain.enums import ArticleStatus, MessageKind, TicketStatus, Visibility
-from dispatcher.identity import sign_in
-from dispatcher.screens.kb import ArticleEditor, KbScreen
+from dispatcher.screens.dialogs.editor import EditorScreen
+from dispatcher.screens.kb import KbScreen
 from dispatcher.store.db.engine import Store
 from dispatcher.store.knowledge import articles
 from dispatcher.store.models import KbArticle
 from dispatcher.store.tickets import writes
 from tests.factories import World, new_ticket, world
-from tests.ui.kb_helpers import Host, add_article, add_filler, until
+from tests.ui.harness import screen_context, settle
+from tests.ui.kb_helpers import Host, add_article, add_filler
 
 HOSTILE = "[@click=app.quit]Click[/] \x1b[31mred"
 
@@ -26,8 +27,8 @@ def w(store: Store) -> World:
 
 
 def _host(store: Store, login: str) -> Host:
-    operator = sign_in(store, login)
-    return Host(lambda: KbScreen(store=store, operator=operator))
+    context = screen_context(store, login)
+    return Host(lambda: KbScreen(context))
 
 
 def _slugs(screen: KbScreen) -> list[str]:
@@ -47,15 +48,25 @@ async def test_typing_searches_word_forms_with_debounce(store: Store, w: World) 
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, KbScreen)
-        await until(lambda: len(screen.rows) == 7)  # the empty query lists articles
+        await settle(pilot)
+        assert len(screen.rows) == 7  # the empty query lists articles
         before = screen.searches
         await pilot.press(*"принтеры")
-        await until(lambda: _slugs(screen) == ["printer"])
+        await settle(pilot)
+        assert screen.searches == before  # typing alone searches nothing: it waits
+        assert screen.typing.pending
+        screen.typing.flush()  # the pause in typing (a timer in the console) comes
+        await settle(pilot)
+        assert _slugs(screen) == ["printer"]
         assert screen.searches == before + 1  # eight keys, one search
-        await until(lambda: screen.current is not None and screen.current.slug == "printer")
+        assert screen.current is not None
+        assert screen.current.slug == "printer"
         screen.query_one("#kb-query", Input).value = ""
-        await pilot.press(*"vpn tok")
-        await until(lambda: _slugs(screen) == ["vpn"])
+        await pilot.press(*"vpn tok", "enter")  # Enter searches at once
+        await settle(pilot)
+        assert _slugs(screen) == ["vpn"]
+        assert screen.searches == before + 2
+        assert not screen.typing.pending
 
 
 async def test_visibility_and_tag_filters(store: Store, w: World) -> None:
@@ -68,18 +79,25 @@ async def test_visibility_and_tag_filters(store: Store, w: World) -> None:
         screen = app.screen
         assert isinstance(screen, KbScreen)
         await pilot.press(*"printer")
-        await until(lambda: sorted(_slugs(screen)) == ["a", "b"])
+        screen.typing.flush()
+        await settle(pilot)
+        assert sorted(_slugs(screen)) == ["a", "b"]
         screen.query_one("#kb-results", OptionList).focus()
         await pilot.press("v")  # internal only
-        await until(lambda: _slugs(screen) == ["b"])
+        await settle(pilot)
+        assert _slugs(screen) == ["b"]
         await pilot.press("v")  # public only
-        await until(lambda: _slugs(screen) == ["a"])
+        await settle(pilot)
+        assert _slugs(screen) == ["a"]
         await pilot.press("v")  # all again
-        await until(lambda: sorted(_slugs(screen)) == ["a", "b"])
+        await settle(pilot)
+        assert sorted(_slugs(screen)) == ["a", "b"]
         await pilot.press("t")
-        await until(lambda: not isinstance(app.screen, KbScreen))
+        await settle(pilot)
+        assert not isinstance(app.screen, KbScreen)
         await pilot.press(*"firm", "enter")
-        await until(lambda: _slugs(screen) == ["b"])
+        await settle(pilot)
+        assert _slugs(screen) == ["b"]
         assert "tag: firmware" in str(screen.query_one("#kb-filters", Static).render())
 
 
@@ -90,14 +108,16 @@ async def test_helpful_votes_count_and_hostile_titles_stay_text(store: Store, w:
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, KbScreen)
-        await until(lambda: screen.current is not None)
+        await settle(pilot)
+        assert screen.current is not None
         options = screen.query_one("#kb-results", OptionList)
         label = str(options.get_option_at_index(0).prompt)
         assert "[@click=app.quit]Click[/]" in label
         assert "\x1b" not in label
         options.focus()
         await pilot.press("plus")
-        await until(lambda: "1 helpful" in _status(screen))
+        await settle(pilot)
+        assert "1 helpful" in _status(screen)
         assert app.is_running
     with store.read() as session:
         article = session.get(KbArticle, article_id)
@@ -110,7 +130,8 @@ async def test_only_leads_write_articles(store: Store, w: World) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, KbScreen)
-        await until(lambda: screen.searches >= 1)  # the first listing has set the status
+        await settle(pilot)
+        assert screen.searches >= 1  # the first listing has set the status
         screen.query_one("#kb-results", OptionList).focus()
         await pilot.press("n")
         assert "only leads" in _status(screen)
@@ -124,23 +145,28 @@ async def test_a_lead_creates_then_edits_an_article(store: Store, w: World) -> N
         assert isinstance(screen, KbScreen)
         screen.query_one("#kb-results", OptionList).focus()
         await pilot.press("n")
-        await until(lambda: isinstance(app.screen, ArticleEditor))
+        await settle(pilot)
+        assert isinstance(app.screen, EditorScreen)
         editor = app.screen
-        editor.query_one("#editor-slug", Input).value = "net/vpn"
-        editor.query_one("#editor-title", Input).value = "VPN token"
-        editor.query_one("#editor-tags", Input).value = "vpn, token"
-        editor.query_one("#editor-visibility", Input).value = "public"
+        editor.query_one("#field-slug", Input).value = "net/vpn"
+        editor.query_one("#field-title", Input).value = "VPN token"
+        editor.query_one("#field-tags", Input).value = "vpn, token"
+        editor.query_one("#field-visibility", Input).value = "public"
         editor.query_one("#editor-body", TextArea).text = "Reset the token."
         await pilot.press("ctrl+s")
-        await until(lambda: isinstance(app.screen, KbScreen) and "net/vpn" in _slugs(screen))
-        await until(lambda: screen.current is not None)
+        await settle(pilot)
+        assert isinstance(app.screen, KbScreen)
+        assert "net/vpn" in _slugs(screen)
+        assert screen.current is not None
         screen.query_one("#kb-results", OptionList).focus()
         await pilot.press("e")
-        await until(lambda: isinstance(app.screen, ArticleEditor))
-        assert app.screen.query_one("#editor-title", Input).value == "VPN token"
+        await settle(pilot)
+        assert isinstance(app.screen, EditorScreen)
+        assert app.screen.query_one("#field-title", Input).value == "VPN token"
         app.screen.query_one("#editor-body", TextArea).text = "Reset the certificate."
         await pilot.press("ctrl+s")
-        await until(lambda: isinstance(app.screen, KbScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, KbScreen)
     with store.read() as session:
         article = articles.get_article(session, slug="net/vpn")
     assert (article.visibility, article.tags, article.version) == (
@@ -178,14 +204,17 @@ async def test_a_draft_from_a_resolved_ticket_is_prefilled(store: Store, w: Worl
         assert isinstance(screen, KbScreen)
         screen.query_one("#kb-results", OptionList).focus()
         await pilot.press("d")
-        await until(lambda: not isinstance(app.screen, KbScreen))
+        await settle(pilot)
+        assert not isinstance(app.screen, KbScreen)
         await pilot.press(*f"#{ticket.id}", "enter")
-        await until(lambda: isinstance(app.screen, ArticleEditor))
+        await settle(pilot)
+        assert isinstance(app.screen, EditorScreen)
         editor = app.screen
-        assert editor.query_one("#editor-title", Input).value == "Printer prints blank pages"
+        assert editor.query_one("#field-title", Input).value == "Printer prints blank pages"
         assert "toner cartridge" in editor.query_one("#editor-body", TextArea).text
         await pilot.press("ctrl+s")
-        await until(lambda: isinstance(app.screen, KbScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, KbScreen)
     with store.read() as session:
         article = articles.get_article(session, slug=f"from-ticket-{ticket.id}")
     assert article.status == ArticleStatus.draft

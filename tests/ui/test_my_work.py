@@ -14,7 +14,8 @@ from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Ticket
 from dispatcher.store.tickets import writes
 from tests.factories import World, new_ticket, world
-from tests.ui.ticket_side import Host, operator, until
+from tests.ui.harness import settle
+from tests.ui.ticket_side import Host, context
 
 SIZE = (130, 30)
 
@@ -25,8 +26,8 @@ def w(store: Store) -> World:
 
 
 def _host(store: Store, login: str) -> Host:
-    who = operator(store, login)
-    return Host(lambda: MyWorkScreen(store=store, operator=who))
+    ctx = context(store, login)
+    return Host(lambda: MyWorkScreen(ctx))
 
 
 def _table(app: Host) -> DataTable[object]:
@@ -50,13 +51,15 @@ async def test_lists_my_active_tickets_most_urgent_first(store: Store, w: World)
     app = _host(store, "ivan")
     async with app.run_test(size=SIZE) as pilot:
         table = _table(app)
-        await until(lambda: table.row_count == 2)
+        await settle(pilot)
+        assert table.row_count == 2
         assert "Urgent one" in str(table.get_row_at(0)[3])
         assert "Low one" in str(table.get_row_at(1)[3])
         await pilot.press("j")
         assert table.cursor_row == 1
         await pilot.press("enter")
-        await until(lambda: isinstance(app.screen, TicketScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
         assert isinstance(app.screen, TicketScreen)
         assert app.screen.ticket_id == low.id
 
@@ -68,19 +71,17 @@ async def test_take_next_takes_the_most_urgent_and_opens_it(store: Store, w: Wor
     app = _host(store, "ivan")
     async with app.run_test(size=SIZE) as pilot:
         table = _table(app)
-        await until(
-            lambda: (
-                "active ticket"
-                in str(app.screen_stack[1].query_one("#work-status", Static).content)
-            )
-        )
+        await settle(pilot)
+        assert "active ticket" in str(app.screen_stack[1].query_one("#work-status", Static).content)
         assert table.row_count == 0
         await pilot.press("t")
-        await until(lambda: isinstance(app.screen, TicketScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
         assert isinstance(app.screen, TicketScreen)
         assert app.screen.ticket_id == urgent.id
         await pilot.press("escape")
-        await until(lambda: table.row_count == 1)  # back: it is in my list now
+        await settle(pilot)
+        assert table.row_count == 1  # back: it is in my list now
     with store.read() as session:
         taken = session.get(Ticket, urgent.id)
         assert taken is not None
@@ -92,13 +93,14 @@ async def test_take_next_with_nothing_eligible_says_so(store: Store, w: World) -
     app = _host(store, "lena")  # the lead has no network competence
     async with app.run_test(size=SIZE) as pilot:
         status = app.screen_stack[1].query_one("#work-status", Static)
-        await until(lambda: "active ticket" in str(status.content))
+        await settle(pilot)
+        assert "active ticket" in str(status.content)
         await pilot.press("t")
-        await until(lambda: "nothing to take" in str(status.content))
+        await settle(pilot)
+        assert "nothing to take" in str(status.content)
         assert isinstance(app.screen, MyWorkScreen)
         # A routine refresh keeps the outcome of the last action on the line.
         app.screen.load()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert "nothing to take" in str(status.content)
         assert "active ticket" in str(status.content)

@@ -16,7 +16,8 @@ from dispatcher.store.clients import contacts
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Contract, Ticket, TicketEvent
 from tests.factories import World, world
-from tests.ui.ticket_side import Host, operator, until
+from tests.ui.harness import settle
+from tests.ui.ticket_side import Host, context
 
 SIZE = (120, 45)
 
@@ -32,8 +33,8 @@ def w(store: Store) -> World:
 
 
 def _host(store: Store) -> Host:
-    who = operator(store, "olga")
-    return Host(lambda: NewTicketScreen(store=store, operator=who))
+    ctx = context(store, "olga")
+    return Host(lambda: NewTicketScreen(ctx))
 
 
 def _text(label: Label) -> str:
@@ -51,15 +52,19 @@ def _form(app: Host) -> NewTicketScreen:
 async def test_find_by_phone_see_deadlines_and_save(store: Store, w: World) -> None:
     app = _host(store)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: isinstance(app.screen, NewTicketScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, NewTicketScreen)
         form = _form(app)
         await pilot.press(*"916 555")
-        await until(lambda: form.query_one("#new-matches", OptionList).option_count == 1)
+        form.client_search.flush()  # the pause in typing (a timer in the console)
+        await settle(pilot)
+        assert form.query_one("#new-matches", OptionList).option_count == 1
         assert "Boris Admin" in str(
             form.query_one("#new-matches", OptionList).get_option_at_index(0).prompt
         )
         await pilot.press("enter")  # the highlighted match; focus moves to the subject
-        await until(lambda: "valid" in _text(form.query_one("#new-contract", Label)))
+        await settle(pilot)
+        assert "valid" in _text(form.query_one("#new-contract", Label))
         assert "contract C-1 valid" in _text(form.query_one("#new-contract", Label))
         deadlines = form.query_one("#new-deadlines", Label)
         assert "plan premium" in _text(deadlines)
@@ -69,7 +74,8 @@ async def test_find_by_phone_see_deadlines_and_save(store: Store, w: World) -> N
         await pilot.press(*"[b]Server[/b] room is hot")
         form.query_one("#new-body", TextArea).text = "Came to the desk."
         await pilot.press("ctrl+s")
-        await until(lambda: len(app.dismissed) == 1)
+        await settle(pilot)
+        assert len(app.dismissed) == 1
     ticket_id = app.dismissed[0]
     assert isinstance(ticket_id, int)
     with store.read() as session:
@@ -90,19 +96,20 @@ async def test_find_by_phone_see_deadlines_and_save(store: Store, w: World) -> N
 async def test_find_by_name_and_by_email(store: Store, w: World) -> None:
     app = _host(store)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: isinstance(app.screen, NewTicketScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, NewTicketScreen)
         form = _form(app)
         options = form.query_one("#new-matches", OptionList)
         await pilot.press(*"acm")
-        await until(lambda: options.option_count >= 1)
+        form.client_search.flush()  # the pause in typing (a timer in the console)
+        await settle(pilot)
+        assert options.option_count >= 1
         assert "Acme" in str(options.get_option_at_index(0).prompt)
         await pilot.press("backspace", "backspace", "backspace", *"anna@acme")
-        await until(
-            lambda: (
-                options.option_count >= 1
-                and "anna@acme.example" in str(options.get_option_at_index(0).prompt)
-            )
-        )
+        form.client_search.flush()  # the pause in typing (a timer in the console)
+        await settle(pilot)
+        assert options.option_count >= 1
+        assert "anna@acme.example" in str(options.get_option_at_index(0).prompt)
 
 
 async def test_an_expired_contract_is_flagged_before_saving(store: Store, w: World) -> None:
@@ -113,13 +120,17 @@ async def test_an_expired_contract_is_flagged_before_saving(store: Store, w: Wor
         session.add(contract)
     app = _host(store)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: isinstance(app.screen, NewTicketScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, NewTicketScreen)
         form = _form(app)
         await pilot.press(*"Acme")
-        await until(lambda: form.query_one("#new-matches", OptionList).option_count >= 1)
+        form.client_search.flush()  # the pause in typing (a timer in the console)
+        await settle(pilot)
+        assert form.query_one("#new-matches", OptionList).option_count >= 1
         await pilot.press("enter")
         contract_line = form.query_one("#new-contract", Label)
-        await until(lambda: "expired" in _text(contract_line))
+        await settle(pilot)
+        assert "expired" in _text(contract_line)
         assert contract_line.has_class("-expired")
         assert "default SLA plan applies" in _text(contract_line)
         assert "plan standard" in _text(form.query_one("#new-deadlines", Label))
@@ -129,18 +140,21 @@ async def test_an_expired_contract_is_flagged_before_saving(store: Store, w: Wor
         assert "ctrl+s again" in _text(form.query_one("#new-error", Label))
         assert app.dismissed == []  # not saved on the first press
         await pilot.press("ctrl+s")
-        await until(lambda: len(app.dismissed) == 1)
+        await settle(pilot)
+        assert len(app.dismissed) == 1
     assert isinstance(app.dismissed[0], int)
 
 
 async def test_no_subject_is_refused_and_escape_cancels(store: Store, w: World) -> None:
     app = _host(store)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: isinstance(app.screen, NewTicketScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, NewTicketScreen)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "needs a subject" in _text(_form(app).query_one("#new-error", Label))
         await pilot.press("escape")
-        await until(lambda: app.dismissed == [None])
+        await settle(pilot)
+        assert app.dismissed == [None]
     with store.read() as session:
         assert session.get(Ticket, 1) is None

@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from dispatcher.app import DispatcherApp
 from dispatcher.domain.enums import Priority, TicketStatus
 from dispatcher.store.db.engine import Store
 from dispatcher.store.tickets import writes as repo
 from tests.conftest import NOW
 from tests.factories import World, new_ticket, world
-from tests.ui.queue_helpers import console, queue, until
+from tests.ui.harness import settle
+from tests.ui.queue_helpers import console, queue
 
 SIZE = (150, 24)
 SnapCompare = Callable[..., bool]
@@ -30,8 +32,11 @@ def _frozen() -> Any:
 
 async def _settled(pilot: Pilot[Any], rows: int) -> None:
     app = pilot.app
-    await until(lambda: queue(app).window is not None and len(queue(app).table.rows) == rows)  # type: ignore[arg-type]
-    await until(lambda: len(queue(app).counts) == 2)  # type: ignore[arg-type]
+    assert isinstance(app, DispatcherApp)
+    await settle(pilot)
+    assert queue(app).window is not None
+    assert len(queue(app).table.rows) == rows
+    assert len(queue(app).counts) == 2
     await pilot.pause()
 
 
@@ -41,7 +46,7 @@ def w(store: Store) -> World:
 
 
 def test_queue_empty(snap_compare: SnapCompare, store: Store, w: World) -> None:
-    app = console(store, clock=_frozen, watch=False)
+    app = console(store, clock=_frozen)
 
     async def ready(pilot: Pilot[Any]) -> None:
         await _settled(pilot, 0)
@@ -61,7 +66,7 @@ def test_queue_loaded(snap_compare: SnapCompare, store: Store, w: World) -> None
     new_ticket(
         store, w, now=NOW, subject="[bold]Not bold[/bold] \x1b[31mnot red", priority=Priority.low
     )
-    app = console(store, clock=_frozen, watch=False)
+    app = console(store, clock=_frozen)
 
     async def ready(pilot: Pilot[Any]) -> None:
         await _settled(pilot, 4)
@@ -87,7 +92,7 @@ def test_queue_with_breached_warning_and_paused_slas(
             status=TicketStatus.waiting_client,
             now=NOW,
         )
-    app = console(store, clock=_frozen, watch=False)
+    app = console(store, clock=_frozen)
 
     async def ready(pilot: Pilot[Any]) -> None:
         await _settled(pilot, 4)

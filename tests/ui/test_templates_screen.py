@@ -8,19 +8,21 @@ from typing import Any
 
 import pytest
 from rich.text import Text
+from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static, TextArea
 
-from dispatcher.app import DispatcherApp
-from dispatcher.config import Settings, load_settings
+from dispatcher.config import load_settings
 from dispatcher.domain.enums import Channel, MessageKind, Visibility
-from dispatcher.identity import sign_in
 from dispatcher.screens.composer import ComposerScreen
-from dispatcher.screens.templates import TemplateEditor, TemplatesScreen
+from dispatcher.screens.dialogs.editor import EditorScreen
+from dispatcher.screens.templates import TemplatesScreen
 from dispatcher.store.db.engine import Store
 from dispatcher.store.replies import templates
 from dispatcher.store.replies.templates import TemplateInfo
 from tests.factories import World, new_ticket, world
-from tests.ui.kb_helpers import Host, add_article, until
+from tests.ui.harness import screen_context, settle
+from tests.ui.kb_helpers import Host, add_article
+from tests.ui.queue_helpers import console
 
 HOSTILE = "[@click=app.quit]Click[/] [bold red]loud[/] \x1b[31mred"
 
@@ -31,8 +33,8 @@ def w(store: Store) -> World:
 
 
 def _host(store: Store, login: str) -> Host:
-    operator = sign_in(store, login)
-    return Host(lambda: TemplatesScreen(store=store, operator=operator))
+    context = screen_context(store, login)
+    return Host(lambda: TemplatesScreen(context))
 
 
 def _stored(store: Store) -> dict[str, TemplateInfo]:
@@ -47,6 +49,11 @@ def _add(store: Store, name: str, body: str, subject: str = "") -> None:
         )
 
 
+def _top(app: Host) -> Screen[Any]:
+    """The screen on top now (a function, so an earlier check does not narrow it)."""
+    return app.screen
+
+
 def _templates_screen(app: Host) -> TemplatesScreen:
     screen = app.screen
     assert isinstance(screen, TemplatesScreen)
@@ -57,16 +64,16 @@ def _preview(screen: TemplatesScreen) -> str:
     return str(screen.query_one("#templates-preview", Static).render())
 
 
-def _editor_status(editor: TemplateEditor) -> str:
-    return str(editor.query_one("#template-editor-status", Static).render())
+def _editor_status(editor: EditorScreen) -> str:
+    return str(editor.query_one("#editor-message", Static).render())
 
 
-def _fill(editor: TemplateEditor, **values: str) -> None:
+def _fill(editor: EditorScreen, **values: str) -> None:
     for name, value in values.items():
         if name == "body":
-            editor.query_one("#template-body", TextArea).text = value
+            editor.query_one("#editor-body", TextArea).text = value
         else:
-            editor.query_one(f"#template-{name}", Input).value = value
+            editor.query_one(f"#field-{name}", Input).value = value
 
 
 async def test_a_lead_creates_edits_previews_and_deactivates(store: Store, w: World) -> None:
@@ -76,8 +83,8 @@ async def test_a_lead_creates_edits_previews_and_deactivates(store: Store, w: Wo
         screen = _templates_screen(app)
         screen.query_one(OptionList).focus()
         await pilot.press("n")
-        editor = app.screen
-        assert isinstance(editor, TemplateEditor)
+        editor = _top(app)
+        assert isinstance(editor, EditorScreen)
         _fill(
             editor,
             name="vpn reply",
@@ -87,31 +94,39 @@ async def test_a_lead_creates_edits_previews_and_deactivates(store: Store, w: Wo
             body="Hello {{ contact.name }}, {{ ticket.ref }} is with us.",
         )
         await pilot.press("ctrl+s")
-        await until(lambda: app.screen is screen and len(screen.shown) == 1)
+        await settle(pilot)
+        assert app.screen is screen
+        assert len(screen.shown) == 1
         made = _stored(store)["vpn reply"]
         assert (made.category, made.channel, made.active) == ("Network", Channel.email, True)
         # previewed against the most recent active ticket, with its values
-        await until(lambda: screen.rendered is not None)
+        await settle(pilot)
+        assert screen.rendered is not None
         assert f"Preview against #{ticket.id}" in _preview(screen)
         assert "Re: VPN down" in _preview(screen)
         assert f"Hello Anna Client, #{ticket.id} is with us." in _preview(screen)
 
         await pilot.press("e")
-        editor = app.screen
-        assert isinstance(editor, TemplateEditor)
-        assert editor.query_one("#template-name", Input).value == "vpn reply"
+        editor = _top(app)
+        assert isinstance(editor, EditorScreen)
+        assert editor.query_one("#field-name", Input).value == "vpn reply"
         _fill(editor, body="Dear {{ client.name }}: {{ ticket.ref }} is solved.")
         await pilot.press("ctrl+s")
-        await until(lambda: app.screen is screen and "solved" in _preview(screen))
+        await settle(pilot)
+        assert app.screen is screen
+        assert "solved" in _preview(screen)
         assert "Dear Acme" in _preview(screen)
         assert _stored(store)["vpn reply"].body.startswith("Dear {{ client.name }}")
 
         await pilot.press("d")
-        await until(lambda: not _stored(store)["vpn reply"].active)
-        await until(lambda: screen.current is not None and not screen.current.active)
+        await settle(pilot)
+        assert not _stored(store)["vpn reply"].active
+        assert screen.current is not None
+        assert not screen.current.active
         assert "deactivated" in str(screen.query_one("#templates-status", Static).render())
         await pilot.press("d")
-        await until(lambda: _stored(store)["vpn reply"].active)
+        await settle(pilot)
+        assert _stored(store)["vpn reply"].active
 
 
 async def test_a_named_ticket_previews_and_missing_values_show_as_errors(
@@ -125,14 +140,16 @@ async def test_a_named_ticket_previews_and_missing_values_show_as_errors(
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, TemplatesScreen)
-        await until(lambda: screen.preview_error is not None)  # "escalated" sorts first
+        await settle(pilot)
+        assert screen.preview_error is not None  # "escalated" sorts first
         pane = screen.query_one("#templates-preview", Static)
         assert pane.has_class("-error")
         assert "escalation.vendor" in _preview(screen)
         screen.query_one("#templates-ticket", Input).value = f"#{first.id}"
         screen.query_one(OptionList).focus()
         await pilot.press("down")
-        await until(lambda: "Ticket Printer jam." in _preview(screen))
+        await settle(pilot)
+        assert "Ticket Printer jam." in _preview(screen)
         assert not pane.has_class("-error")
 
 
@@ -143,9 +160,11 @@ async def test_the_filter_is_fuzzy(store: Store, w: World) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, TemplatesScreen)
-        await until(lambda: len(screen.shown) == 3)
+        await settle(pilot)
+        assert len(screen.shown) == 3
         await pilot.press(*"vtk")
-        await until(lambda: [t.name for t in screen.shown] == ["vpn token"])
+        await settle(pilot)
+        assert [t.name for t in screen.shown] == ["vpn token"]
 
 
 @pytest.mark.parametrize(
@@ -161,11 +180,12 @@ async def test_an_unknown_placeholder_is_refused(
         assert isinstance(screen, TemplatesScreen)
         screen.query_one(OptionList).focus()
         await pilot.press("n")
-        editor = app.screen
-        assert isinstance(editor, TemplateEditor)
+        editor = _top(app)
+        assert isinstance(editor, EditorScreen)
         _fill(editor, name="broken", body=body)
         await pilot.press("ctrl+s")
-        await until(lambda: "placeholder" in _editor_status(editor))
+        await settle(pilot)
+        assert "placeholder" in _editor_status(editor)
         assert named in _editor_status(editor)
         assert app.screen is editor  # still open, nothing lost
     assert _stored(store) == {}
@@ -177,11 +197,12 @@ async def test_a_stale_edit_is_refused(store: Store, w: World) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, TemplatesScreen)
-        await until(lambda: screen.current is not None)
+        await settle(pilot)
+        assert screen.current is not None
         screen.query_one(OptionList).focus()
         await pilot.press("e")
-        editor = app.screen
-        assert isinstance(editor, TemplateEditor)
+        editor = _top(app)
+        assert isinstance(editor, EditorScreen)
         with store.write() as session:  # another lead saves meanwhile
             templates.edit_template(
                 session,
@@ -191,7 +212,8 @@ async def test_a_stale_edit_is_refused(store: Store, w: World) -> None:
             )
         _fill(editor, body="Mine {{ contact.name }}")
         await pilot.press("ctrl+s")
-        await until(lambda: "someone else" in _editor_status(editor))
+        await settle(pilot)
+        assert "someone else" in _editor_status(editor)
         assert "saved again at" in _editor_status(editor)
         assert app.screen is editor
     assert _stored(store)["greeting"].body == "Hi {{ contact.name }}"
@@ -204,7 +226,8 @@ async def test_a_dispatcher_browses_and_previews_but_cannot_edit(store: Store, w
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, TemplatesScreen)
-        await until(lambda: screen.rendered is not None)
+        await settle(pilot)
+        assert screen.rendered is not None
         for action in ("new", "edit", "toggle_active"):
             assert screen.check_action(action, ()) is False
         screen.query_one(OptionList).focus()
@@ -219,10 +242,11 @@ async def test_a_dispatcher_browses_and_previews_but_cannot_edit(store: Store, w
 
 async def test_a_lead_sees_edit_keys_enabled_only_with_a_template(store: Store, w: World) -> None:
     app = _host(store, "lena")
-    async with app.run_test(size=(140, 40)):
+    async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, TemplatesScreen)
-        await until(lambda: screen.query_one("#templates-count", Static).render() != "")
+        await settle(pilot)
+        assert screen.query_one("#templates-count", Static).render() != ""
         assert screen.check_action("new", ()) is True
         assert screen.check_action("edit", ()) is None  # shown, disabled: nothing selected
 
@@ -231,10 +255,11 @@ async def test_hostile_template_names_are_inert(store: Store, w: World) -> None:
     new_ticket(store, w, now=datetime.now(UTC), subject="VPN down")
     _add(store, HOSTILE, "Literal " + HOSTILE.replace("\x1b", ""), subject="x")
     app = _host(store, "olga")
-    async with app.run_test(size=(140, 40)):
+    async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, TemplatesScreen)
-        await until(lambda: screen.rendered is not None)
+        await settle(pilot)
+        assert screen.rendered is not None
         prompt = screen.query_one(OptionList).get_option_at_index(0).prompt
         assert isinstance(prompt, Text)
         assert "[@click=app.quit]Click[/] [bold red]loud[/]" in prompt.plain
@@ -244,28 +269,15 @@ async def test_hostile_template_names_are_inert(store: Store, w: World) -> None:
 
 
 async def test_f6_opens_the_templates_screen(store: Store, w: World) -> None:
-    app = DispatcherApp(
-        settings=load_settings(),
-        store=store,
-        operator=sign_in(store, "olga"),
-        run_scheduler=False,
-        watch_changes=False,
-    )
+    app = console(store)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("f6")
-        await until(lambda: isinstance(app.screen, TemplatesScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, TemplatesScreen)
 
 
 # --- kb_url: article links ---------------------------------------------------------------
-
-
-class SettingsHost(Host):
-    """A host carrying the console's settings, as the composer finds them on its app."""
-
-    def __init__(self, make: Any, settings: Settings) -> None:
-        super().__init__(make)
-        self.settings = settings
 
 
 async def test_the_composer_links_articles_to_the_public_kb(
@@ -277,24 +289,26 @@ async def test_the_composer_links_articles_to_the_public_kb(
     now = datetime.now(UTC)
     add_article(store, now, "net/vpn", "VPN token reset", "Reset.", visibility=Visibility.public)
     ticket = new_ticket(store, w, now=now, subject="VPN token expired", body="token")
-    operator = sign_in(store, "olga")
-    app = SettingsHost(
+    context = screen_context(store, "olga", settings=settings)
+    app = Host(
         lambda: ComposerScreen(
-            store=store,
-            operator=operator,
+            context,
             ticket_id=ticket.id or 0,
             kind=MessageKind.reply,
             opened_version=ticket.version,
-        ),
-        settings,
+        )
     )
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         assert isinstance(screen, ComposerScreen)
-        await until(lambda: screen.info is not None and bool(screen.hits))
-        await pilot.press("f4", *"token")
-        await until(lambda: screen.query_one("#article-list", OptionList).option_count == 1)
+        await settle(pilot)
+        assert screen.info is not None
+        assert bool(screen.hits)
+        await pilot.press("f4", *"token", "enter")  # Enter searches at once
+        await settle(pilot)
+        assert screen.query_one("#article-list", OptionList).option_count == 1
         await pilot.press("f5")
-        await until(lambda: "VPN token reset:" in screen.query_one(TextArea).text)
+        await settle(pilot)
+        assert "VPN token reset:" in screen.query_one(TextArea).text
         assert "https://help.example.com/kb/net/vpn" in screen.query_one(TextArea).text
         assert [link.url for link in screen.links] == ["https://help.example.com/kb/net/vpn"]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from sqlmodel import col, select
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
 from dispatcher.domain.enums import (
@@ -34,7 +35,8 @@ from dispatcher.store.tickets import presence, writes
 from dispatcher.widgets.presence_bar import PresenceBar
 from dispatcher.widgets.thread import MessageView
 from tests.factories import World, new_ticket, world
-from tests.ui.ticket_side import HOSTILE, Host, ticket_host, until
+from tests.ui.harness import settle
+from tests.ui.ticket_side import HOSTILE, Host, ticket_host
 
 SIZE = (140, 40)
 
@@ -82,14 +84,21 @@ def _text(widget: Static) -> str:
     return console.export_text()
 
 
-async def _loaded(app: Host, version: int | None = None) -> TicketScreen:
+async def _loaded(pilot: Pilot[Any], version: int | None = None) -> TicketScreen:
+    """The ticket screen once its reads are done (at `version`, when given)."""
+    await settle(pilot)
+    app = pilot.app
+    assert isinstance(app, Host)
     screen = _screen(app)
-    await until(
-        lambda: (
-            screen.view is not None and (version is None or screen.view.detail.version == version)
-        )
-    )
+    assert screen.view is not None
+    if version is not None:
+        assert screen.view.detail.version == version
     return screen
+
+
+def _priority(screen: TicketScreen) -> Priority:
+    assert screen.view is not None
+    return screen.view.detail.priority
 
 
 def _message(screen: TicketScreen) -> str:
@@ -118,7 +127,7 @@ async def test_detail_shows_fields_thread_history_and_sla(store: Store, w: World
         )
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         await pilot.pause()
         fields = _text(screen.query_one("#ticket-fields", Static))
         for expected in ("Acme", "Anna Client", "C-1", "premium", "Network", "high", "phone"):
@@ -153,7 +162,7 @@ async def test_long_quotes_fold_and_z_unfolds(store: Store, w: World) -> None:
     t = new_ticket(store, w, now=_now(), body=body)
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         await pilot.pause()
         text = _text(list(screen.query(MessageView))[0])
         assert "10 quoted lines folded" in text
@@ -172,13 +181,15 @@ async def test_classify_from_the_keyboard(store: Store, w: World) -> None:
     t = new_ticket(store, w, now=_now(), priority=Priority.normal)
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         await pilot.press("c")
-        await until(lambda: isinstance(app.screen, ClassifyDialog))
+        await settle(pilot)
+        assert isinstance(app.screen, ClassifyDialog)
         app.screen.query_one("#priority", Select).value = Priority.urgent
         await pilot.press("ctrl+s")
-        await until(lambda: _ticket(store, t.id or 0).priority == Priority.urgent)
-        await until(lambda: "classified: priority" in _message(screen))
+        await settle(pilot)
+        assert _ticket(store, t.id or 0).priority == Priority.urgent
+        assert "classified: priority" in _message(screen)
     [event] = _events(store, t.id or 0, EventKind.classified)
     assert event.data["changes"]["priority"] == ["normal", "urgent"]
     assert event.actor_id == w.dispatcher.id
@@ -197,16 +208,18 @@ async def test_assign_takes_the_suggestion_with_its_reason(store: Store, w: Worl
     t = new_ticket(store, w, now=_now())
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(app)
+        await _loaded(pilot)
         await pilot.press("a")
-        await until(lambda: isinstance(app.screen, AssignDialog))
+        await settle(pilot)
+        assert isinstance(app.screen, AssignDialog)
         reason = _text(app.screen.query_one("#assign-reason", Static))
         assert "petr" in reason
         assert "0 SLA-active tickets" in reason
         excluded = _text(app.screen.query_one("#assign-excluded", Static))
         assert "lena: lacks the network competence" in excluded
         await pilot.press("enter")
-        await until(lambda: _ticket(store, t.id or 0).assignee_id == w.engineer2.id)
+        await settle(pilot)
+        assert _ticket(store, t.id or 0).assignee_id == w.engineer2.id
     [event] = _events(store, t.id or 0, EventKind.assigned)
     assert event.data["override"] is False
     assert "has the network competence" in event.reason
@@ -216,16 +229,18 @@ async def test_assign_override_is_one_key_and_recorded(store: Store, w: World) -
     t = new_ticket(store, w, now=_now())
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(app)
+        await _loaded(pilot)
         await pilot.press("a")
-        await until(lambda: isinstance(app.screen, AssignDialog))
+        await settle(pilot)
+        assert isinstance(app.screen, AssignDialog)
         dialog = app.screen
         assert isinstance(dialog, AssignDialog)
         suggested = dialog.suggestion.chosen_id
         second = dialog.order[1]
         assert second != suggested
         await pilot.press("2")
-        await until(lambda: _ticket(store, t.id or 0).assignee_id == second)
+        await settle(pilot)
+        assert _ticket(store, t.id or 0).assignee_id == second
     [event] = _events(store, t.id or 0, EventKind.assigned)
     assert event.data["override"] is True
     assert event.data["suggested_id"] == suggested
@@ -236,10 +251,12 @@ async def test_take(store: Store, w: World) -> None:
     t = new_ticket(store, w, now=_now())
     app = ticket_host(store, "ivan", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         await pilot.press("t")
-        await until(lambda: _ticket(store, t.id or 0).status == TicketStatus.in_progress)
-        await until(lambda: screen.view is not None and screen.view.detail.assignee is not None)
+        await settle(pilot)
+        assert _ticket(store, t.id or 0).status == TicketStatus.in_progress
+        assert screen.view is not None
+        assert screen.view.detail.assignee is not None
         assert "ivan" in _text(screen.query_one("#ticket-fields", Static))
     assert _ticket(store, t.id or 0).assignee_id == w.engineer.id
     assert _events(store, t.id or 0, EventKind.assigned)[0].reason == "taken"
@@ -250,7 +267,7 @@ async def test_status_changes_pause_resolve_close_and_reopen(store: Store, w: Wo
     tid = t.id or 0
     app = ticket_host(store, "olga", tid)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         for key, status in (
             ("w", TicketStatus.waiting_client),
             ("v", TicketStatus.resolved),
@@ -258,19 +275,23 @@ async def test_status_changes_pause_resolve_close_and_reopen(store: Store, w: Wo
             ("o", TicketStatus.open),
         ):
             version = _ticket(store, tid).version
-            await _loaded(app, version)
+            await _loaded(pilot, version)
             await pilot.press("s")
-            await until(lambda: isinstance(app.screen, StatusDialog))
+            await settle(pilot)
+            assert isinstance(app.screen, StatusDialog)
             if status == TicketStatus.waiting_client:
                 await pilot.press("tab")
                 await pilot.press(*"asked for logs")
                 await pilot.press("shift+tab")
             await pilot.press(key)
-            await until(lambda s=status: _ticket(store, tid).status == s)  # type: ignore[misc]
+            await settle(pilot)
+            assert _ticket(store, tid).status == status
             if status == TicketStatus.waiting_client:
                 assert _ticket(store, tid).sla_paused_since is not None  # the clock stopped
                 assert _events(store, tid, EventKind.sla_paused)
-        await until(lambda: screen.view is not None and screen.view.detail.reopen_count == 1)
+        await settle(pilot)
+        assert screen.view is not None
+        assert screen.view.detail.reopen_count == 1
     changes = _events(store, tid, EventKind.status_changed)
     assert changes[0].reason == "asked for logs"
     assert [e.data["to"] for e in changes] == ["waiting_client", "resolved", "closed"]
@@ -278,12 +299,15 @@ async def test_status_changes_pause_resolve_close_and_reopen(store: Store, w: Wo
 
 
 async def test_escalate_to_a_vendor(store: Store, w: World) -> None:
-    t = new_ticket(store, w, now=_now())
-    app = ticket_host(store, "olga", t.id or 0)
+    opened = _now().replace(microsecond=0)
+    t = new_ticket(store, w, now=opened)
+    at = opened + timedelta(minutes=3)  # the console's clock, frozen while escalating
+    app = ticket_host(store, "olga", t.id or 0, clock=lambda: at)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(app)
+        await _loaded(pilot)
         await pilot.press("e")
-        await until(lambda: isinstance(app.screen, EscalateDialog))
+        await settle(pilot)
+        assert isinstance(app.screen, EscalateDialog)
         dialog = app.screen
         dialog.query_one("#target", Select).value = EscalationTarget.vendor
         for field, value in (
@@ -294,17 +318,17 @@ async def test_escalate_to_a_vendor(store: Store, w: World) -> None:
         ):
             dialog.query_one(field, Input).focus()
             await pilot.press(*value)
-        started = _now()
         await pilot.press("ctrl+s")
-        await until(lambda: _ticket(store, t.id or 0).status == TicketStatus.escalated)
+        await settle(pilot)
+        assert _ticket(store, t.id or 0).status == TicketStatus.escalated
     with store.read() as session:
         [row] = session.exec(select(Escalation)).all()
     assert row.vendor == "[b]Cisco[/b] TAC"
     assert row.vendor_ref == "SR-991"
     assert row.promised_at is not None
     assert row.next_checkin_at is not None
-    assert abs(row.promised_at - (started + timedelta(hours=4))) < timedelta(minutes=1)
-    assert abs(row.next_checkin_at - (started + timedelta(minutes=90))) < timedelta(minutes=1)
+    assert row.promised_at == at + timedelta(hours=4)  # "4h" from the clock's now
+    assert row.next_checkin_at == at + timedelta(minutes=90)
     assert _events(store, t.id or 0, EventKind.escalated)[0].data["vendor_ref"] == "SR-991"
 
 
@@ -312,15 +336,17 @@ async def test_escalate_to_a_colleague(store: Store, w: World) -> None:
     t = new_ticket(store, w, now=_now())
     app = ticket_host(store, "ivan", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(app)
+        await _loaded(pilot)
         await pilot.press("e")
-        await until(lambda: isinstance(app.screen, EscalateDialog))
+        await settle(pilot)
+        assert isinstance(app.screen, EscalateDialog)
         await pilot.press("ctrl+s")  # no colleague chosen yet: refused in the form
         await pilot.pause()
         assert "choose the colleague" in _text(app.screen.query_one("#escalate-error", Static))
         app.screen.query_one("#colleague", Select).value = w.engineer2.id
         await pilot.press("ctrl+s")
-        await until(lambda: _ticket(store, t.id or 0).assignee_id == w.engineer2.id)
+        await settle(pilot)
+        assert _ticket(store, t.id or 0).assignee_id == w.engineer2.id
     assert _events(store, t.id or 0, EventKind.escalated)[0].data["to"] == "petr"
 
 
@@ -329,17 +355,21 @@ async def test_merge_with_a_preview(store: Store, w: World) -> None:
     dup = new_ticket(store, w, now=_now(), subject="VPN broken")
     app = ticket_host(store, "olga", dup.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        await _loaded(app)
+        await _loaded(pilot)
         await pilot.press("m")
-        await until(lambda: isinstance(app.screen, MergeDialog))
+        await settle(pilot)
+        assert isinstance(app.screen, MergeDialog)
         await pilot.press(*str(dup.id))  # itself: refused in the preview
         preview = app.screen.query_one("#preview", Static)
-        await until(lambda: "that is this ticket" in _text(preview))
+        await settle(pilot)
+        assert "that is this ticket" in _text(preview)
         await pilot.press("backspace", "backspace", "#", *str(target.id))
-        await until(lambda: "VPN down for everyone" in _text(preview))
+        await settle(pilot)
+        assert "VPN down for everyone" in _text(preview)
         assert "moves 1 message" in _text(preview)
         await pilot.press("ctrl+s")
-        await until(lambda: _ticket(store, dup.id or 0).status == TicketStatus.merged)
+        await settle(pilot)
+        assert _ticket(store, dup.id or 0).status == TicketStatus.merged
     assert _ticket(store, dup.id or 0).merged_into_id == target.id
 
 
@@ -348,17 +378,21 @@ async def test_link_with_a_preview(store: Store, w: World) -> None:
     t = new_ticket(store, w, now=_now())
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         await pilot.press("l")
-        await until(lambda: isinstance(app.screen, LinkDialog))
+        await settle(pilot)
+        assert isinstance(app.screen, LinkDialog)
         app.screen.query_one("#link-kind", Select).value = LinkKind.duplicate
         app.screen.query_one("#other", Input).focus()
         await pilot.press(*f"#{other.id}")
         preview = app.screen.query_one("#preview", Static)
-        await until(lambda: "Printer jam" in _text(preview))
+        await settle(pilot)
+        assert "Printer jam" in _text(preview)
         await pilot.press("enter")  # with a preview shown, enter confirms
-        await until(lambda: bool(_events(store, t.id or 0, EventKind.linked)))
-        await until(lambda: screen.view is not None and bool(screen.view.detail.links))
+        await settle(pilot)
+        assert bool(_events(store, t.id or 0, EventKind.linked))
+        assert screen.view is not None
+        assert bool(screen.view.detail.links)
     with store.read() as session:
         [link] = session.exec(select(TicketLink)).all()
     assert (link.other_ticket_id, link.kind) == (other.id, LinkKind.duplicate)
@@ -371,9 +405,10 @@ async def test_reply_and_note_open_the_composer(
     t = new_ticket(store, w, now=_now())
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         await pilot.press(key)
-        await until(lambda: isinstance(app.screen, ComposerScreen))
+        await settle(pilot)
+        assert isinstance(app.screen, ComposerScreen)
         composer: Any = app.screen
         assert composer.kind == kind
         assert composer.ticket_id == t.id
@@ -389,9 +424,10 @@ async def test_stale_write_is_refused_naming_the_change_and_reloads(
     t = new_ticket(store, w, now=_now(), priority=Priority.normal)
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         await pilot.press("s")
-        await until(lambda: isinstance(app.screen, StatusDialog))
+        await settle(pilot)
+        assert isinstance(app.screen, StatusDialog)
         # Meanwhile lena, in another console (another store on the same database):
         other = Store.open(db_url)
         try:
@@ -406,16 +442,17 @@ async def test_stale_write_is_refused_naming_the_change_and_reloads(
         finally:
             other.dispose()
         await pilot.press("v")
-        await until(lambda: "changed by someone else" in _message(screen))
+        await settle(pilot)
+        assert "changed by someone else" in _message(screen)
         message = _message(screen)
         assert "changed priority → urgent" in message
         assert "by lena" in message
         assert "Nothing was saved" in message
         assert "reloaded" in message
         assert screen.query_one("#ticket-message").has_class("-error")
-        await until(
-            lambda: screen.view is not None and screen.view.detail.priority == Priority.urgent
-        )
+        await settle(pilot)
+        assert screen.view is not None
+        assert screen.view.detail.priority == Priority.urgent
     assert _ticket(store, t.id or 0).status == TicketStatus.open  # never silently resolved
 
 
@@ -423,7 +460,7 @@ async def test_stale_take_without_polling_is_refused(store: Store, w: World) -> 
     t = new_ticket(store, w, now=_now())
     app = ticket_host(store, "ivan", t.id or 0, live=False)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         with store.write() as session:
             writes.assign(
                 session,
@@ -433,8 +470,10 @@ async def test_stale_take_without_polling_is_refused(store: Store, w: World) -> 
                 assignee_id=w.engineer2.id,
             )
         await pilot.press("t")
-        await until(lambda: "assigned to petr by olga" in _message(screen))
-        await until(lambda: screen.view is not None and screen.view.detail.assignee is not None)
+        await settle(pilot)
+        assert "assigned to petr by olga" in _message(screen)
+        assert screen.view is not None
+        assert screen.view.detail.assignee is not None
         assert screen.view is not None
         assert screen.view.detail.assignee is not None
         assert screen.view.detail.assignee.name == "petr"
@@ -444,8 +483,8 @@ async def test_stale_take_without_polling_is_refused(store: Store, w: World) -> 
 async def test_someone_elses_change_reloads_the_view(store: Store, w: World) -> None:
     t = new_ticket(store, w, now=_now(), priority=Priority.normal)
     app = ticket_host(store, "olga", t.id or 0)
-    async with app.run_test(size=SIZE):
-        screen = await _loaded(app)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _loaded(pilot)
         with store.write() as session:
             writes.classify(
                 session,
@@ -454,10 +493,11 @@ async def test_someone_elses_change_reloads_the_view(store: Store, w: World) -> 
                 actor_id=w.lead.id,
                 priority=Priority.low,
             )
-        await until(
-            lambda: screen.view is not None and screen.view.detail.priority == Priority.low,
-            seconds=5,
-        )
+        await settle(pilot)
+        assert _priority(screen) == Priority.normal  # nothing reads by itself
+        screen.poll()  # what every `ticket_poll` seconds does
+        await settle(pilot)
+        assert _priority(screen) == Priority.low
         assert "changed by someone else" in _message(screen)
 
 
@@ -467,15 +507,17 @@ async def test_presence_shows_who_else_has_it_open(store: Store, w: World) -> No
         presence.heartbeat(session, user_id=w.engineer.id or 0, ticket_id=t.id or 0, now=_now())
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         bar = screen.query_one(PresenceBar)
-        await until(lambda: "ivan (Ivan Engineer) also has this ticket open" in _text(bar))
+        await settle(pilot)
+        assert "ivan (Ivan Engineer) also has this ticket open" in _text(bar)
         assert bar.has_class("-others")
         with store.read() as session:
             seen = presence.viewers(session, ticket_id=t.id or 0, now=_now())
         assert {v.login for v in seen} == {"ivan", "olga"}  # our own heartbeat is there too
         await pilot.press("escape")  # back to where we came from: our row goes
-        await until(lambda: _viewers(store, t.id or 0) == {"ivan"})
+        await settle(pilot)
+        assert _viewers(store, t.id or 0) == {"ivan"}
 
 
 def _viewers(store: Store, ticket_id: int) -> set[str]:
@@ -490,7 +532,7 @@ async def test_times_show_in_the_operators_own_time_zone(store: Store, w: World)
         users.edit_user(session, user_id=w.dispatcher.id or 0, timezone="Europe/Moscow")
     app = ticket_host(store, "olga", t.id or 0)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _loaded(app)
+        screen = await _loaded(pilot)
         await pilot.pause()
         fields = _text(screen.query_one("#ticket-fields", Static))
         assert "2026-11-18 10:30 MSK" in fields

@@ -1,6 +1,7 @@
 """Snapshots of the ticket side: the detail (thread and SLA tabs), the assign and classify
 dialogs, and the new-ticket form with an expired contract. Fixed size, frozen clock,
-no polling; update with `pytest --snapshot-update` and review the .svg diff."""
+no polling, a steady text cursor; update with `pytest --snapshot-update` and review the
+.svg diff."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 
 from dispatcher.domain.enums import MessageKind, Priority
 from dispatcher.screens.dialogs.assign import AssignDialog
@@ -23,7 +24,8 @@ from dispatcher.store.people import schedules
 from dispatcher.store.tickets import writes
 from tests.conftest import NOW
 from tests.factories import World, new_ticket, world
-from tests.ui.ticket_side import HOSTILE, Host, operator, ticket_host, until
+from tests.ui.harness import settle
+from tests.ui.ticket_side import HOSTILE, Host, context, ticket_host
 
 SIZE = (130, 40)
 SnapCompare = Callable[..., bool]
@@ -70,7 +72,8 @@ def _loaded(then: Callable[[Pilot[Any]], Awaitable[None]] | None = None) -> Any:
     async def run_before(pilot: Pilot[Any]) -> None:
         screen = pilot.app.screen_stack[1]
         assert isinstance(screen, TicketScreen)
-        await until(lambda: screen.view is not None)
+        await settle(pilot)
+        assert screen.view is not None
         await pilot.pause()
         if then is not None:
             await then(pilot)
@@ -95,8 +98,9 @@ def test_detail_sla_tab(snap_compare: SnapCompare, store: Store, ticket_id: int)
 def test_assign_dialog(snap_compare: SnapCompare, store: Store, ticket_id: int) -> None:
     async def assign(pilot: Pilot[Any]) -> None:
         await pilot.press("a")
-        await until(lambda: isinstance(pilot.app.screen, AssignDialog))
-        await until(lambda: pilot.app.screen.query_one(OptionList).option_count > 0)
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, AssignDialog)
+        assert pilot.app.screen.query_one(OptionList).option_count > 0
 
     app = ticket_host(store, "olga", ticket_id, clock=_clock, live=False)
     assert snap_compare(app, terminal_size=SIZE, run_before=_loaded(assign))
@@ -105,7 +109,8 @@ def test_assign_dialog(snap_compare: SnapCompare, store: Store, ticket_id: int) 
 def test_classify_dialog(snap_compare: SnapCompare, store: Store, ticket_id: int) -> None:
     async def classify(pilot: Pilot[Any]) -> None:
         await pilot.press("c")
-        await until(lambda: isinstance(pilot.app.screen, ClassifyDialog))
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ClassifyDialog)
 
     app = ticket_host(store, "olga", ticket_id, clock=_clock, live=False)
     assert snap_compare(app, terminal_size=SIZE, run_before=_loaded(classify))
@@ -117,23 +122,26 @@ def test_new_ticket_expired_contract(snap_compare: SnapCompare, store: Store, w:
         assert contract is not None
         contract.valid_to = NOW.date() - timedelta(days=3)
         session.add(contract)
-    who = operator(store, "olga")
-    app = Host(lambda: NewTicketScreen(store=store, operator=who, clock=_clock))
+    ctx = context(store, "olga", clock=_clock)
+    app = Host(lambda: NewTicketScreen(ctx))
 
     async def fill(pilot: Pilot[Any]) -> None:
         form = pilot.app.screen
         assert isinstance(form, NewTicketScreen)
+        for box in form.query(Input):
+            box.cursor_blink = False  # a steady cursor: the picture is the same however slow
         await pilot.press(*"acme")
-        await until(lambda: form.query_one("#new-matches", OptionList).option_count > 0)
+        form.client_search.flush()  # the pause in typing (a timer in the console)
+        await settle(pilot)
+        assert form.query_one("#new-matches", OptionList).option_count > 0
         await pilot.press("enter")
-        await until(lambda: form.preview is not None and form.preview.expired)
+        await settle(pilot)
+        assert form.preview is not None
+        assert form.preview.expired
         form.query_one("#new-priority").value = Priority.high  # type: ignore[attr-defined]
-        await until(
-            lambda: (
-                form.preview is not None
-                and form.preview.first_response_due == _clock() + timedelta(hours=1)
-            )
-        )
+        await settle(pilot)
+        assert form.preview is not None
+        assert form.preview.first_response_due == _clock() + timedelta(hours=1)
         await pilot.press(*"Printer on floor 3 is jammed")
         await pilot.pause()
 

@@ -1,18 +1,18 @@
-"""Helpers for the ticket side's UI tests: a bare host app around one screen, waiting."""
+"""Helpers for the ticket side's UI tests: a bare host app around one screen."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from textual.app import App
 from textual.screen import Screen
 
-from dispatcher.identity import Operator, sign_in
+from dispatcher.domain.clock import Clock
+from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.ticket import TicketScreen
 from dispatcher.store.db.engine import Store
+from tests.ui.harness import screen_context
 
 HOSTILE = "[@click=app.quit]Click me[/] [bold red]loud[/] \x1b]0;pwned\x07\x1b[31mred"
 
@@ -29,8 +29,8 @@ class Host(App[None]):
         self.push_screen(self.make(), self.dismissed.append)
 
 
-def operator(store: Store, login: str) -> Operator:
-    return sign_in(store, login)
+def context(store: Store, login: str, *, clock: Clock | None = None) -> ScreenContext:
+    return screen_context(store, login, clock=clock)
 
 
 def ticket_host(
@@ -38,19 +38,8 @@ def ticket_host(
     login: str,
     ticket_id: int,
     *,
-    clock: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     live: bool = True,
 ) -> Host:
-    who = operator(store, login)
-    return Host(
-        lambda: TicketScreen(store=store, operator=who, ticket_id=ticket_id, clock=clock, live=live)
-    )
-
-
-async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    """Poll a condition the screen's workers will make true."""
-    async with asyncio.timeout(seconds):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.02)
+    ctx = context(store, login, clock=clock)
+    return Host(lambda: TicketScreen(ctx, ticket_id=ticket_id, live=live))

@@ -1,5 +1,6 @@
-"""Reading a ticket whole for the detail view, and the previews the console's forms
-show before a write. Read models are plain frozen dataclasses, safe to hand to widgets.
+"""Reading a ticket whole for the detail view, the previews the console's forms show
+before a write, and the names the queue's pickers offer. Read models are plain frozen
+dataclasses, safe to hand to widgets.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from dispatcher.domain.enums import (
     LinkKind,
     MessageKind,
     Priority,
+    Role,
     TicketStatus,
 )
 from dispatcher.domain.errors import NotFoundError
+from dispatcher.read_models.queue import QueueNames
 from dispatcher.read_models.tickets import (
     ClassifyChoices,
     DeadlinePreview,
@@ -186,6 +189,29 @@ def ticket_version(session: Session, *, ticket_id: int) -> int:
     if version is None:
         raise NotFoundError("ticket", f"#{ticket_id}")
     return int(version)
+
+
+def queue_names(session: Session) -> QueueNames:
+    """Every queue, and the active users and clients, by id in name order: what the queue
+    screen's filter line and pickers name things by (plain columns through Core)."""
+    queue, user, client = table_of(Queue), table_of(User), table_of(Client)
+    conn = session.connection()
+    queues = conn.execute(core_select(queue.c.id, queue.c.name).order_by(queue.c.name))
+    users = conn.execute(
+        core_select(user.c.id, user.c.login, user.c.role)
+        .where(user.c.active.is_(True))
+        .order_by(user.c.login)
+    )
+    clients = conn.execute(
+        core_select(client.c.id, client.c.name)
+        .where(client.c.active.is_(True))
+        .order_by(client.c.name)
+    )
+    return QueueNames(
+        queues={r.id: r.name for r in queues},
+        users={r.id: (r.login, Role(r.role)) for r in users},
+        clients={r.id: r.name for r in clients},
+    )
 
 
 def ticket_brief(session: Session, *, ticket_id: int) -> TicketBrief:
