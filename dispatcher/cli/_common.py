@@ -4,11 +4,12 @@ command line, JSON and progress."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
@@ -51,7 +52,8 @@ def _one_line(text: str) -> str:
 
 
 def _print_error(message: str) -> None:
-    typer.echo(f"error: {_one_line(message)}", err=True)
+    """One line on stderr; what a person typed may be in it, so no control character acts."""
+    typer.echo(f"error: {_one_line(sanitize(message))}", err=True)
 
 
 class DispatcherGroup(TyperGroup):
@@ -152,7 +154,7 @@ class CliState:
 
             url = database_url(self.settings().database_url)
             if must_exist and is_sqlite(url) and not is_memory(url):
-                path = Path(url.database or "")
+                path = checked_path(url.database or "")
                 if not path.exists():
                     fail(f"no database at {path}: run 'dispatcher admin init --db {path}'")
             self._store = Store.open(url)
@@ -214,6 +216,9 @@ def acting_user_id(ctx: typer.Context, session: Session, login: str | None) -> i
 
 # How every option that takes a time states the rule in its --help: "..., <zone>)".
 TIME_HELP = "ISO 8601, e.g. 2026-11-20T17:30 or 2026-11-20T17:30+03:00; without an offset"
+# The instants a command accepts: deadlines are computed from them (a year 9999 start
+# overflows the first addition) and the store's "no deadline" is at 9999-12-31.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 def parse_instant(value: str, *, option: str, zone: tzinfo | None = None) -> datetime:
@@ -232,9 +237,66 @@ def parse_instant(value: str, *, option: str, zone: tzinfo | None = None) -> dat
             f"{option}: not an ISO 8601 date-time: {value!r} "
             "(e.g. 2026-11-20T17:30, or with an offset 2026-11-20T17:30+03:00)"
         )
-    if parsed.tzinfo is not None:
-        return parsed
-    return parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
+    try:
+        year = parsed.astimezone(UTC).year
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before the year 1
+        year = 0
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        fail(f"{option}: {value!r} is out of range (years {FIRST_YEAR} to {LAST_YEAR})")
+    return parsed
+
+
+# --- Paths and ids typed on the command line -------------------------------------------
+
+
+def checked_path(value: str | Path) -> Path:
+    """A path typed on the command line, `~` expanded.
+
+    A name the system refuses outright (a NUL character, a name too long, a folder on the
+    way that cannot be entered) is a CliError here, so what the command then does with the
+    path (`exists()`, `is_file()`, opening it) meets nothing but files that are not there.
+    """
+    text = str(value)
+    if "\x00" in text:
+        fail(f"{_shown(text)}: a path cannot contain a NUL character")
+    path = Path(text)
+    with suppress(RuntimeError):  # `~nobody/x`: no such home folder; left as it is
+        path = path.expanduser()
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as exc:
+        fail(f"{_shown(text)}: {exc.strerror or exc}")
+    return path
+
+
+def path_parser(value: str) -> Path:
+    """`checked_path` for Typer's `parser=`: a bad path is a usage error of the parameter."""
+    try:
+        return checked_path(value)
+    except CliError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def id_parser(value: str) -> int:
+    """An id for Typer's `parser=`, by the store's rule (`store.lookup.parse_id`)."""
+    from dispatcher.domain.errors import ValidationError
+    from dispatcher.store.lookup import MAX_ID, parse_id
+
+    try:
+        return parse_id(value, what="row")
+    except ValidationError:
+        digits = value.strip().lstrip("-")
+        if not (digits.isascii() and digits.isdigit()):
+            raise click.BadParameter(f"{_shown(value)} is not a valid integer") from None
+        raise click.BadParameter(f"{_shown(value)} is not an id (1 to {MAX_ID})") from None
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
 def today() -> date:
@@ -242,9 +304,9 @@ def today() -> date:
     return utcnow().astimezone().date()
 
 
-def echo(text: str) -> None:
+def echo(text: str, *, err: bool = False) -> None:
     """A line for people, terminal control characters removed (see `sanitize`)."""
-    typer.echo(sanitize(text))
+    typer.echo(sanitize(text), err=err)
 
 
 def _default(value: Any) -> Any:

@@ -9,6 +9,7 @@ import typer
 
 from dispatcher.cli._common import (
     acting_user_id,
+    path_parser,
     print_json,
     print_table,
     progress,
@@ -24,7 +25,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    folder: Annotated[Path, typer.Argument(help="Folder of Markdown files (searched recursively)")],
+    folder: Annotated[
+        Path,
+        typer.Argument(help="Folder of Markdown files (searched recursively)", parser=path_parser),
+    ],
     login: Annotated[str | None, typer.Option("--as", help="Author of new articles")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -70,7 +74,9 @@ def list_(
         str | None, typer.Option("--visibility", help="internal or public")
     ] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="Only articles with this tag")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, max=10_000, help="At most this many")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Articles by slug."""

@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dispatcher.cli._common import acting_user_id, fail, print_json, print_table, sanitize, state
+from dispatcher.cli._common import (
+    acting_user_id,
+    fail,
+    id_parser,
+    print_json,
+    print_table,
+    sanitize,
+    state,
+)
 
 if TYPE_CHECKING:
     from dispatcher.store.mail.outbox_admin import OutboxView
@@ -17,7 +25,7 @@ app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
-ItemId = Annotated[int, typer.Argument(help="Id from 'outbox list'")]
+ItemId = Annotated[int, typer.Argument(help="Id from 'outbox list'", parser=id_parser)]
 AsOption = Annotated[
     str | None, typer.Option("--as", help="Act as this user (default: the global --as)")
 ]
@@ -51,7 +59,9 @@ def outbox_list(
         typer.Option("--status", help="pending, sending, sent, failed or cancelled"),
     ] = None,
     ticket: Annotated[str | None, typer.Option("--ticket", help="Only mail about it")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many")] = 200,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=100_000, help="At most this many")
+    ] = 200,
     as_json: JsonOption = False,
 ) -> None:
     """Outgoing mail, newest first."""

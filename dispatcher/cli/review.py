@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dispatcher.cli._common import acting_user_id, print_json, print_table, sanitize, state
+from dispatcher.cli._common import (
+    acting_user_id,
+    id_parser,
+    print_json,
+    print_table,
+    sanitize,
+    state,
+)
 
 if TYPE_CHECKING:
     from dispatcher.store.mail.review import HeldView
@@ -18,7 +25,7 @@ app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
-HeldId = Annotated[int, typer.Argument(help="Id from 'review list'")]
+HeldId = Annotated[int, typer.Argument(help="Id from 'review list'", parser=id_parser)]
 AsOption = Annotated[
     str | None, typer.Option("--as", help="Act as this user (default: the global --as)")
 ]

@@ -11,8 +11,10 @@ import typer
 from dispatcher.cli._common import (
     TIME_HELP,
     DbOption,
+    echo,
     fail,
     parse_instant,
+    path_parser,
     print_json,
     print_table,
     set_db,
@@ -30,7 +32,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 @sla_app.command("load")
 def load(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The SLA TOML file (see config/sla.example.toml)")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="The SLA TOML file (see config/sla.example.toml)", parser=path_parser),
+    ],
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -64,9 +69,9 @@ def load(
     if as_json:
         print_json(summary)
     elif not result.changed:
-        typer.echo(f"{file}: nothing to change")
+        echo(f"{file}: nothing to change")
     else:
-        typer.echo(
+        echo(
             f"{file}: calendars {result.calendars_created} new, {result.calendars_updated} "
             f"changed; plans {result.plans_created} new, {result.plans_updated} changed; "
             f"{result.tickets_recomputed} open tickets recomputed"
@@ -184,10 +189,8 @@ def explain(
 
 
 def _print_explanation(data: dict[str, Any]) -> None:
-    from dispatcher.cli._common import sanitize
-
-    echo = typer.echo
-    echo(sanitize(f"{data['ticket']} {data['subject']}"))
+    """The explanation for people; `echo` keeps names from the database inert."""
+    echo(f"{data['ticket']} {data['subject']}")
     echo(f"plan {data['plan']} · priority {data['priority']} · status {data['status']}")
     if "note" in data:
         echo(data["note"])

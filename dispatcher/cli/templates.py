@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dispatcher.cli._common import acting_user_id, fail, print_json, print_table, sanitize, state
+from dispatcher.cli._common import (
+    acting_user_id,
+    fail,
+    path_parser,
+    print_json,
+    print_table,
+    sanitize,
+    state,
+)
 
 if TYPE_CHECKING:
     from dispatcher.store.replies.templates import TemplateInfo
@@ -39,7 +47,10 @@ def add(
     ctx: typer.Context,
     name: NameArgument,
     file: Annotated[
-        Path, typer.Option("--file", "-f", help="The body (first line may be 'Subject: ...')")
+        Path,
+        typer.Option(
+            "--file", "-f", help="The body (first line may be 'Subject: ...')", parser=path_parser
+        ),
     ],
     subject: Annotated[str | None, typer.Option("--subject", help="The subject")] = None,
     category: Annotated[str | None, typer.Option("--category", help="Category name")] = None,
@@ -148,7 +159,9 @@ def preview(
 def edit(
     ctx: typer.Context,
     name: NameArgument,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="A new body")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="A new body", parser=path_parser)
+    ] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="A new subject")] = None,
     rename: Annotated[str | None, typer.Option("--rename", help="A new name")] = None,
     active: Annotated[

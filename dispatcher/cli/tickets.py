@@ -14,8 +14,11 @@ import typer
 from dispatcher.cli._common import (
     TIME_HELP,
     acting_user_id,
+    checked_path,
+    echo,
     fail,
     parse_instant,
+    path_parser,
     print_json,
     print_table,
     progress,
@@ -155,7 +158,9 @@ def list_(
     ctx: typer.Context,
     status: StatusOption = None,
     client: Annotated[str | None, typer.Option("--client", help="Client name or id")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10_000, help="At most this many")
+    ] = 50,
     as_json: JsonOption = False,
 ) -> None:
     """Tickets, newest first."""
@@ -270,7 +275,7 @@ def export(
             client_id=resolve_client(session, ref=client).id if client else None,
         )
         total = export.count_tickets(session, filters=filters)
-    path = None if target == "-" else Path(target).expanduser()
+    path = None if target == "-" else checked_path(target)
     if path is not None and path.exists() and not force:
         fail(f"{path} exists; add --force to overwrite it")
     with _output(path) as out, progress("exporting tickets", total=total) as bar:
@@ -289,7 +294,7 @@ def export(
             count = export.write_csv(rows, out)
         bar.update(task, completed=count)
     if path is not None:
-        typer.echo(f"exported {count} ticket{'s' if count != 1 else ''} to {path}", err=True)
+        echo(f"exported {count} ticket{'s' if count != 1 else ''} to {path}", err=True)
 
 
 @contextlib.contextmanager
@@ -313,7 +318,9 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(help="JSON or CSV file made by export")],
+    source: Annotated[
+        Path, typer.Argument(help="JSON or CSV file made by export", parser=path_parser)
+    ],
     fmt: FormatOption = None,
     create_missing: Annotated[
         bool,

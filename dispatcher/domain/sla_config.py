@@ -95,6 +95,8 @@ def parse_sla_config(text: str) -> SlaConfig:
     """Parse and validate the text of an SLA TOML file; see config/sla.example.toml."""
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise SlaConfigError("invalid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"at line (\d+)", str(error))
         raise SlaConfigError(

@@ -113,9 +113,12 @@ def check_source(source: str, *, known: Collection[str], what: str = "template")
     env = _environment(_Names())
     try:
         parsed = env.parse(source)
+        undeclared = meta.find_undeclared_variables(parsed)
     except TemplateSyntaxError as exc:
         raise ValidationError(f"{what}, line {exc.lineno}: {exc.message}") from None
-    unknown = sorted(meta.find_undeclared_variables(parsed) - set(known))
+    except RecursionError:  # Jinja's parser recurses once per nested block or bracket
+        raise ValidationError(f"{what}: nested too deeply") from None
+    unknown = sorted(undeclared - set(known))
     if unknown:
         raise UnknownPlaceholderError(unknown)
 
@@ -152,6 +155,8 @@ def render(
         raise ValidationError(f"{what}: not allowed: {exc}") from None
     except TemplateError as exc:
         raise ValidationError(f"{what}: {exc}") from None
+    except RecursionError:
+        raise ValidationError(f"{what}: nested too deeply") from None
     if names.missing:
         raise UnknownPlaceholderError(names.missing)
     return text

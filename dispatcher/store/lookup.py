@@ -1,5 +1,6 @@
-"""Shared look-up helpers of the repository modules: names unique ignoring case, a
-reference that is an id or a name, a flush that turns a unique violation into a conflict."""
+"""Shared look-up helpers of the repository modules: ids typed by people, names unique
+ignoring case, a reference that is an id or a name, a flush that turns a unique violation
+into a conflict."""
 
 from __future__ import annotations
 
@@ -11,6 +12,31 @@ from sqlmodel import Session, SQLModel, select
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
 
 M = TypeVar("M", bound=SQLModel)
+
+# The largest id a row can have: SQLite's INTEGER and PostgreSQL's BIGINT are 64-bit signed.
+# A larger number bound to a query is an OverflowError in the SQLite driver, not "not found".
+MAX_ID = 2**63 - 1
+
+
+def id_or_none(text: str) -> int | None:
+    """The id `text` spells (ASCII digits, 1 to MAX_ID), or None when it spells none.
+
+    For look-ups that take a name or an id: a number no row can have is simply not an id.
+    (`str.isdigit` alone also accepts digits like `²`, which `int()` refuses.)
+    """
+    cleaned = text.strip()
+    if not (cleaned.isascii() and cleaned.isdigit()):
+        return None
+    number = int(cleaned)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def parse_id(value: str | int, *, what: str) -> int:
+    """An id a person gave (typed, or an integer argument): 1 to MAX_ID, else ValidationError."""
+    number = value if isinstance(value, int) else id_or_none(value)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise ValidationError(f"not a {what} id: {value!r} (ids are whole numbers from 1)")
+    return number
 
 
 def one_line(
@@ -64,7 +90,7 @@ def name_taken(
 def resolve_named(session: Session, *, model: type[M], column: Any, ref: str | int, what: str) -> M:
     """A row by its name (exactly, else ignoring case when that is unambiguous), or by id."""
     if isinstance(ref, int):
-        found = session.get(model, ref)
+        found = session.get(model, parse_id(ref, what=what))
         if found is None:
             raise NotFoundError(f"{what} with id", ref)
         return found
@@ -78,8 +104,9 @@ def resolve_named(session: Session, *, model: type[M], column: Any, ref: str | i
         found = session.get(model, ids[0])
         if found is not None:
             return found
-    if key.isdigit():
-        by_id = session.get(model, int(key))
+    number = id_or_none(key)
+    if number is not None:
+        by_id = session.get(model, number)
         if by_id is not None:
             return by_id
     raise NotFoundError(what, repr(ref))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from dispatcher.domain.enums import (
@@ -287,3 +291,106 @@ def test_the_sweep_reads_only_through_the_alert_index(store: Store, w: World) ->
 
 def test_ticket_model_keeps_alert_column() -> None:
     assert "next_alert_at" in Ticket.model_fields
+
+
+# --- two sweeps at once on PostgreSQL ---------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_two_sweeps_over_the_same_due_tickets_on_postgres_alert_once_without_deadlock(
+    pg_url: str, now: datetime
+) -> None:
+    """Two sweeps that read the same due tickets in different orders.
+
+    The orders are made to differ the way they do in life (a deadline changes between the
+    two sweeps' reads): sweep A has read the due tickets and inserted its first alert, then
+    the due order is reversed and committed, then sweep B reads and runs until it waits
+    for a lock (or is done), then A goes on. Taking the tickets in the order read, each
+    sweep ended up waiting for an alert key the other had inserted: a deadlock.
+    """
+    setup, one, two = Store.open(pg_url), Store.open(pg_url), Store.open(pg_url)
+    try:
+        w = world(setup)
+        ids = [new_ticket(setup, w, now=now, priority=Priority.high).id or 0 for _ in range(6)]
+        at = now + timedelta(hours=10)  # both deadlines of every ticket passed: all due
+        _set_due_order(setup, ids, at)
+        a_inserted, a_go = threading.Event(), threading.Event()
+
+        def pause_after_first_alert(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.startswith("INSERT INTO alert") and not a_inserted.is_set():
+                a_inserted.set()
+                assert a_go.wait(60), "the test never let sweep A go on"
+
+        event.listen(one.engine, "after_cursor_execute", pause_after_first_alert)
+        results: dict[str, alerts.SweepResult] = {}
+        errors: list[str] = []
+
+        def sweep(name: str, store: Store) -> None:
+            try:
+                results[name] = _sweep(store, at)
+            except Exception as exc:  # the deadlock, if it happens, surfaces here
+                errors.append(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0])
+
+        a = threading.Thread(target=sweep, args=("A", one))
+        a.start()
+        assert a_inserted.wait(60)
+        _set_due_order(setup, list(reversed(ids)), at, lock_timeout_ms=300)
+        b = threading.Thread(target=sweep, args=("B", two))
+        b.start()
+        _wait_until_blocked_or_done(setup, b)
+        a_go.set()
+        a.join(60)
+        b.join(60)
+        assert not a.is_alive()
+        assert not b.is_alive()
+
+        assert errors == []
+        fired = {name: set(result.fired) for name, result in results.items()}
+        assert not fired["A"] & fired["B"], "an alert fired in both sweeps"
+        raised = _alerts(setup)
+        assert {a.ticket_id for a in raised} == set(ids)
+        shown = {a.id for a in raised if a.acknowledged_at is None}
+        assert fired["A"] | fired["B"] == shown  # every alert fired, once
+        assert sorted(results["A"].breached + results["B"].breached) == sorted(ids * 2)
+    finally:
+        for store in (setup, one, two):
+            store.dispose()
+
+
+def _set_due_order(
+    store: Store, ids: list[int], at: datetime, *, lock_timeout_ms: int | None = None
+) -> None:
+    """Make `ids` come due in that order (one second apart, all before `at`).
+
+    With `lock_timeout_ms`, give up quietly when a sweep holds the tickets (as it should).
+    """
+    try:
+        with store.write() as session:
+            if lock_timeout_ms is not None:
+                session.execute(text(f"SET LOCAL lock_timeout = '{lock_timeout_ms}ms'"))
+            for n, ticket_id in enumerate(ids):
+                session.execute(
+                    text("UPDATE ticket SET next_alert_at = :due WHERE id = :id"),
+                    {"due": at - timedelta(minutes=30) + timedelta(seconds=n), "id": ticket_id},
+                )
+    except OperationalError as exc:
+        if lock_timeout_ms is None or "lock timeout" not in str(exc):
+            raise
+
+
+def _wait_until_blocked_or_done(store: Store, thread: threading.Thread) -> None:
+    """Until `thread` has finished, or some backend of this database waits for a lock."""
+    for _ in range(3000):
+        if not thread.is_alive():
+            return
+        with store.read() as session:
+            waiting = session.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        if waiting:
+            return
+        thread.join(0.01)
+    raise AssertionError("sweep B neither finished nor waited for a lock")

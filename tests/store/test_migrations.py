@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from dispatcher.domain.errors import ValidationError
-from dispatcher.store.db import migrate
+from dispatcher.store.db import backup, migrate
 from dispatcher.store.db.engine import Store, database_url, make_engine
 from dispatcher.store.models import Queue
 from dispatcher.store.models.knowledge import is_model_table
@@ -114,7 +114,7 @@ def test_backup_copies_a_live_database(sqlite_url: str, tmp_path: Path) -> None:
     source = Path(database_url(sqlite_url).database or "")
     target = tmp_path / "backup" / "copy.db"
     seen: list[tuple[int, int]] = []
-    migrate.backup_sqlite(source, target, progress=lambda done, total: seen.append((done, total)))
+    backup.backup_sqlite(source, target, progress=lambda done, total: seen.append((done, total)))
     store.dispose()
     copy = sqlite3.connect(target)
     assert copy.execute("SELECT name FROM queue").fetchall() == [("Support",)]

@@ -14,7 +14,7 @@ from dispatcher.domain.enums import ContactPointKind
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
 from dispatcher.store.clients.clients import get_client
 from dispatcher.store.clients.points import normalize_point
-from dispatcher.store.lookup import flush_or_conflict, fold, one_line
+from dispatcher.store.lookup import flush_or_conflict, fold, id_or_none, one_line
 from dispatcher.store.models import Contact, ContactPoint, Message, Rating, Ticket
 from dispatcher.store.tickets.writes import UNSET
 
@@ -48,7 +48,8 @@ def resolve_contact(session: Session, *, ref: str | int, client_id: int | None =
         found: Contact | None = get_contact(session, contact_id=ref)
     else:
         key = ref.strip()
-        found = session.get(Contact, int(key)) if key.isdigit() else None
+        number = id_or_none(key)
+        found = session.get(Contact, number) if number is not None else None
         if found is None:
             found = contact_by_point(session, value=key)
         if found is None and client_id is not None:

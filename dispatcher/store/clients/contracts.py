@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
 from dispatcher.store.clients.clients import get_client
 from dispatcher.store.clients.equipment import get_equipment
-from dispatcher.store.lookup import flush_or_conflict, one_line, resolve_named
+from dispatcher.store.lookup import flush_or_conflict, id_or_none, one_line, resolve_named
 from dispatcher.store.models import Contract, ContractEquipment, Equipment, SlaPlan, Ticket
 from dispatcher.store.tickets.writes import UNSET
 
@@ -178,8 +178,8 @@ def resolve_contract(session: Session, *, ref: str | int) -> Contract:
         return get_contract(session, contract_id=ref)
     key = ref.strip()
     found = session.exec(select(Contract).where(Contract.number == key)).first()
-    if found is None and key.isdigit():
-        found = session.get(Contract, int(key))
+    if found is None and (number := id_or_none(key)) is not None:
+        found = session.get(Contract, number)
     if found is None:
         raise NotFoundError("contract", repr(ref))
     return found

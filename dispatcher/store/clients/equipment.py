@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from dispatcher.domain.errors import ConflictError, NotFoundError
 from dispatcher.store.clients.clients import get_client
-from dispatcher.store.lookup import flush_or_conflict, one_line
+from dispatcher.store.lookup import flush_or_conflict, id_or_none, one_line
 from dispatcher.store.models import ContractEquipment, Equipment, Ticket
 from dispatcher.store.tickets.writes import UNSET
 
@@ -66,8 +66,8 @@ def resolve_equipment(session: Session, *, ref: str | int) -> Equipment:
         return get_equipment(session, equipment_id=ref)
     key = ref.strip()
     found = session.exec(select(Equipment).where(Equipment.serial == key)).first()
-    if found is None and key.isdigit():
-        found = session.get(Equipment, int(key))
+    if found is None and (number := id_or_none(key)) is not None:
+        found = session.get(Equipment, number)
     if found is None:
         raise NotFoundError("equipment item", repr(ref))
     return found

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -52,26 +49,11 @@ def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()
 
 
-def backup_sqlite(
-    source: Path, target: Path, *, progress: Callable[[int, int], None] | None = None
-) -> None:
-    """Copy a live SQLite database with the online backup API: consistent while in use."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(partial)
-    try:
-
-        def _step(_status: int, remaining: int, total: int) -> None:
-            if progress is not None:
-                progress(total - remaining, total)
-
-        src.backup(dst, pages=256, progress=_step)
-    finally:
-        dst.close()
-        src.close()
-    shutil.move(partial, target)  # only a complete copy takes the target's name
+def known_revisions() -> set[str]:
+    """Every schema revision this version of dispatcher has a migration for."""
+    return {
+        script.revision for script in ScriptDirectory.from_config(_bare_config()).walk_revisions()
+    }
 
 
 def _bare_config() -> Config:

@@ -7,7 +7,7 @@ import re
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
-from dispatcher.store.lookup import flush_or_conflict, one_line
+from dispatcher.store.lookup import flush_or_conflict, id_or_none, one_line
 from dispatcher.store.models import Category, Competence, UserCompetence
 from dispatcher.store.people.users import get_user
 
@@ -49,8 +49,8 @@ def resolve_competence(session: Session, *, ref: str | int) -> Competence:
         found = session.exec(
             select(Competence).where(Competence.code == ref.strip().lower())
         ).first()
-        if found is None and ref.strip().isdigit():
-            found = session.get(Competence, int(ref.strip()))
+        if found is None and (number := id_or_none(ref)) is not None:
+            found = session.get(Competence, number)
     if found is None:
         raise NotFoundError("competence", repr(ref))
     return found

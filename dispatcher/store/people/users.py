@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from dispatcher.domain import shifts as shift_rules
 from dispatcher.domain.enums import ACTIVE_STATUSES, Role
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
-from dispatcher.store.lookup import flush_or_conflict, one_line
+from dispatcher.store.lookup import flush_or_conflict, id_or_none, one_line
 from dispatcher.store.models import (
     Alert,
     Escalation,
@@ -118,8 +118,8 @@ def resolve_user(session: Session, *, ref: str | int) -> User:
     if isinstance(ref, int):
         return get_user(session, user_id=ref)
     user = session.exec(select(User).where(User.login == ref.strip())).first()
-    if user is None and ref.strip().isdigit():
-        user = session.get(User, int(ref.strip()))
+    if user is None and (number := id_or_none(ref)) is not None:
+        user = session.get(User, number)
     if user is None:
         raise NotFoundError("user", repr(ref))
     return user

@@ -53,6 +53,7 @@ from dispatcher.read_models.queue import (
     WindowKey,
     WindowRow,
 )
+from dispatcher.store.lookup import id_or_none
 from dispatcher.store.models import (
     ACTIVE_STATUS_SQL,
     Alert,
@@ -314,10 +315,11 @@ def find_tickets(session: Session, *, text: str, limit: int = 10) -> list[Ticket
     needle = text.strip()
     hits: list[TicketHit] = []
     ref = needle.strip("[]").lstrip("#")
-    if ref.isdigit() and len(ref) < 19:
+    number = id_or_none(ref)
+    if number is not None:
         row = session.execute(
             select(ticket.c.id, ticket.c.subject, type_coerce(ticket.c.status, String)).where(
-                ticket.c.id == int(ref)
+                ticket.c.id == number
             )
         ).first()
         if row is not None:

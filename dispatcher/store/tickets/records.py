@@ -76,6 +76,13 @@ def read_json(stream: TextIO, *, chunk_size: int = 1 << 16) -> Iterator[dict[str
             skip_space()
             try:
                 item, end = decoder.raw_decode(buf, pos)
+            except RecursionError:
+                # The decoder recurses once per level: a file of 100,000 `[` would otherwise
+                # end in a traceback. No ticket nests anywhere near that deep.
+                raise ValidationError(
+                    f"malformed JSON: item {number + 1} of the list is nested too deeply "
+                    f"({where()})"
+                ) from None
             except json.JSONDecodeError as exc:
                 if fill(len(buf)):
                     continue
@@ -103,8 +110,16 @@ def read_json(stream: TextIO, *, chunk_size: int = 1 << 16) -> Iterator[dict[str
 
 
 def read_csv(stream: TextIO) -> Iterator[dict[str, Any]]:
-    """Rows as dicts of the scalar columns; empty cells are null."""
+    """Rows as dicts of the scalar columns; empty cells are null. A cell over the csv
+    module's limit (128 KiB) and other malformed CSV are a ValidationError naming the line."""
     reader = csv.DictReader(stream)
+    try:
+        yield from _csv_rows(reader)
+    except csv.Error as exc:
+        raise ValidationError(f"malformed CSV after line {reader.line_num}: {exc}") from None
+
+
+def _csv_rows(reader: csv.DictReader[str]) -> Iterator[dict[str, Any]]:
     header = reader.fieldnames
     if not header:
         raise ValidationError("the CSV file is empty (no header row)")

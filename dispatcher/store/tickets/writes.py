@@ -9,6 +9,7 @@ act on the ticket as it is now rather than on a copy a person read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +34,7 @@ from dispatcher.domain.errors import (
     StaleVersionError,
     ValidationError,
 )
-from dispatcher.store.db.engine import READ_ENGINE
+from dispatcher.store.db.engine import READ_ENGINE, WHILE_WAITING
 from dispatcher.store.lookup import id_or_none
 from dispatcher.store.mail import notifications
 from dispatcher.store.mail.outbox import new_message_id
@@ -91,18 +92,25 @@ def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | 
 
     When this is the write's first statement, a plain read comes first: a version that is
     already stale is refused at once, without waiting for the write lock (or, on PostgreSQL,
-    the row lock) someone else holds. The version is checked again under the lock.
+    the row lock) someone else holds. While it waits for SQLite's write lock, the version is
+    read again between the waits (`WHILE_WAITING`): a ticket changed meanwhile is refused
+    then, not once the lock is won. Under the lock the version is checked once more.
     """
-    if expected_version is not None:
-        _refuse_if_already_stale(session, ticket_id=ticket_id, expected_version=expected_version)
-    # populate_existing: the row as the database has it now, even if this session holds
-    # an older copy of the ticket.
-    ticket = session.exec(
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    check = _version_check(session, ticket_id=ticket_id, expected_version=expected_version)
+    if check is not None:
+        check()
+    waiting = WHILE_WAITING.set(check)
+    try:
+        # populate_existing: the row as the database has it now, even if this session holds
+        # an older copy of the ticket.
+        ticket = session.exec(
+            select(Ticket)
+            .where(Ticket.id == ticket_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+    finally:
+        WHILE_WAITING.reset(waiting)
     if ticket is None:
         raise NotFoundError("ticket", f"#{ticket_id}")
     if expected_version is not None and ticket.version != expected_version:
@@ -110,15 +118,23 @@ def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | 
     return ticket
 
 
-def _refuse_if_already_stale(session: Session, *, ticket_id: int, expected_version: int) -> None:
-    """Before the write transaction begins: read the version on the store's read engine."""
+def _version_check(
+    session: Session, *, ticket_id: int, expected_version: int | None
+) -> Callable[[], None] | None:
+    """A plain read of the version on the store's read engine, refusing a stale one; None
+    when there is nothing to check or the write transaction has begun already (then the
+    check under the lock does it all)."""
     engine = session.info.get(READ_ENGINE)
-    if engine is None or session.in_transaction():
-        return  # not a fresh `Store.write()` session: the check under the lock does it all
-    with Session(engine) as peek:
-        ticket = peek.get(Ticket, ticket_id)
-        if ticket is not None and ticket.version != expected_version:
-            raise _stale(peek, ticket=ticket, expected_version=expected_version)
+    if expected_version is None or engine is None or session.in_transaction():
+        return None
+
+    def check() -> None:
+        with Session(engine) as peek:
+            ticket = peek.get(Ticket, ticket_id)
+            if ticket is not None and ticket.version != expected_version:
+                raise _stale(peek, ticket=ticket, expected_version=expected_version)
+
+    return check
 
 
 def _stale(session: Session, *, ticket: Ticket, expected_version: int) -> StaleVersionError:
