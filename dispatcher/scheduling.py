@@ -3,7 +3,7 @@ outbox sender and the IMAP poll.
 
 The same jobs run inside the console (on Textual's event loop) and in the headless
 `dispatcher watch`. Jobs are plain `def`s, so APScheduler runs them in the loop's default
-executor: database work never blocks the event loop (MEASURED.md, section 5).
+executor: database work never blocks the event loop.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every worker runs with `exit_on_error=False`, so a failure never takes the console down;
 `WorkerErrors` turns it into one line of text the screen shows where it shows its
-messages (`show_worker_error`), as harlequin's App does with its single handler.
+messages (`show_worker_error`): one handler for every screen.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The queue's table: a window of rows drawn line by line, only what is on screen.
 
 Textual's DataTable measures every cell through Rich and repaints its whole page on any
-change (≈0.15 ms a cell, MEASURED.md section 4). The queue changes every time anybody
+change (measured here at about 0.15 ms a cell). The queue changes every time anybody
 touches a ticket, so this widget draws each visible line straight into segments, cut to
 fixed column widths: a repaint of a full window costs a few milliseconds.
 

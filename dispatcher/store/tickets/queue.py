@@ -8,7 +8,7 @@ planner walks the partial index `ix_ticket_queue_due` (`ix_ticket_active_due` fo
 queue) and stops after one window:
 
 * the status filter is the literal `IN` list of the index's WHERE clause (a bound list
-  would not match the partial index, see MEASURED.md section 2);
+  would not match the partial index; the plan is checked by tests/store/test_queue_window.py);
 * paging compares the row value `(sort value, id)`, never OFFSET;
 * it selects plain columns through Core, not ORM objects (about half the time per window).
 
