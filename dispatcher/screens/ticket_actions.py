@@ -29,6 +29,7 @@ from dispatcher.screens.dialogs.merge import MergeDialog
 from dispatcher.screens.dialogs.pick_ticket import PickResult
 from dispatcher.screens.dialogs.status import StatusDialog, StatusResult
 from dispatcher.store.tickets import reading, writes
+from dispatcher.store.tickets.relations import escalate, link, merge
 from dispatcher.store.tickets.routing import suggest_assignee
 
 # Write = what a write does, given the session and the version the operator acted on.
@@ -165,7 +166,7 @@ class TicketActions(Screen[None]):
             actor = self.context.operator.id
 
             def change(session: Session, v: int) -> None:
-                writes.escalate(
+                escalate(
                     session,
                     ticket_id=self.ticket_id,
                     expected_version=v,
@@ -206,7 +207,7 @@ class TicketActions(Screen[None]):
             actor = self.context.operator.id
 
             def change(session: Session, v: int) -> None:
-                writes.merge(
+                merge(
                     session,
                     ticket_id=self.ticket_id,
                     into_id=result.other_id,
@@ -240,7 +241,7 @@ class TicketActions(Screen[None]):
                 # Linking changes no field, so the repository takes no version; refuse a
                 # stale view here all the same, so the preview the operator saw holds.
                 writes.lock_for_write(session, ticket_id=self.ticket_id, expected_version=v)
-                writes.link(
+                link(
                     session,
                     ticket_id=self.ticket_id,
                     other_id=result.other_id,

@@ -135,7 +135,7 @@ def test_a_reply_to_a_merged_ticket_goes_to_the_survivor(store: Store, now: date
     w = world(store)
     first = feed(store, "plain_utf8.eml", now=now)
     other = feed(store, "unknown_sender.eml", now=now)
-    from dispatcher.store.tickets.writes import merge
+    from dispatcher.store.tickets.relations import merge
 
     with store.write() as session:
         merge(

@@ -14,7 +14,8 @@ from dispatcher.store.clients.clients import add_client_domain
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import OutboxItem, TicketEvent
 from dispatcher.store.sla import alerts
-from dispatcher.store.tickets.writes import assign, change_status, merge
+from dispatcher.store.tickets.relations import merge
+from dispatcher.store.tickets.writes import assign, change_status
 from tests.factories import new_ticket, world
 from tests.intake.helpers import feed
 from tests.intake.make_trust_corpus import feed_trust, trust_mail

@@ -40,6 +40,7 @@ from dispatcher.store.reports.nps import record_nps_answer
 from dispatcher.store.sla import alerts
 from dispatcher.store.tickets import export, importing, records
 from dispatcher.store.tickets import writes as repo
+from dispatcher.store.tickets.relations import escalate
 from tests.conftest import BACKEND, PG_ADMIN_URL
 from tests.factories import World, new_ticket, world
 
@@ -127,7 +128,7 @@ def _life(store: Store, w: World) -> int:
     _status(store, w, tid, TicketStatus.in_progress, T0 + timedelta(minutes=80))
     _write(
         store,
-        lambda s: repo.escalate(
+        lambda s: escalate(
             s,
             ticket_id=tid,
             expected_version=None,

@@ -28,6 +28,7 @@ from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Message, SlaPlanTarget, Ticket, TicketEvent
 from dispatcher.store.sla.clock import CLOCK_EVENTS
 from dispatcher.store.tickets import writes as repo
+from dispatcher.store.tickets.relations import escalate, merge
 from tests.factories import World, new_ticket, world
 
 
@@ -327,7 +328,7 @@ def test_escalate_to_vendor_records_who_reference_and_promise(
     ticket = new_ticket(store, w, now=now)
     assert ticket.id is not None
     with store.write() as session:
-        repo.escalate(
+        escalate(
             session,
             ticket_id=ticket.id,
             expected_version=ticket.version,
@@ -343,7 +344,7 @@ def test_escalate_to_vendor_records_who_reference_and_promise(
     assert last.data["vendor"] == "Cisco TAC"
     assert last.data["vendor_ref"] == "SR-6891"
     with pytest.raises(ValidationError), store.write() as session:
-        repo.escalate(
+        escalate(
             session,
             ticket_id=ticket.id,
             expected_version=None,
@@ -358,7 +359,7 @@ def test_merge_moves_messages_and_records_both_sides(store: Store, w: World, now
     assert first.id is not None
     assert dup.id is not None
     with store.write() as session:
-        repo.merge(
+        merge(
             session,
             ticket_id=dup.id,
             into_id=first.id,
@@ -373,7 +374,7 @@ def test_merge_moves_messages_and_records_both_sides(store: Store, w: World, now
     assert "same thing" in bodies
     assert _events(store, first.id)[-1].data == {"from": dup.id, "messages": 1}
     with pytest.raises(ValidationError), store.write() as session:
-        repo.merge(session, ticket_id=first.id, into_id=first.id, expected_version=1, actor_id=None)
+        merge(session, ticket_id=first.id, into_id=first.id, expected_version=1, actor_id=None)
 
 
 def test_unknown_ticket_and_refs(store: Store, w: World) -> None:

@@ -38,13 +38,8 @@ from dispatcher.domain.ticket_ref import refs_in_subject
 from dispatcher.store.clients import clients, contacts
 from dispatcher.store.mail import answers, blobs, held, mail_contacts, quarantine, senders
 from dispatcher.store.models import Contact, ContactPoint, HeldMail, Message, OutboxItem, Ticket
-from dispatcher.store.tickets.writes import (
-    NewTicket,
-    add_message,
-    change_status,
-    create_ticket,
-    link,
-)
+from dispatcher.store.tickets.relations import link
+from dispatcher.store.tickets.writes import NewTicket, add_message, change_status, create_ticket
 
 MAX_MERGE_HOPS = 10
 BOUNCE_TEXT_BYTES = 200_000  # how much of a bounce is read for its delivery status
