@@ -1,7 +1,8 @@
 """Concurrent writers on one database: what people at several consoles see when they all
 change the same few tickets at once.
 
-    python bench/bench_writers.py [--writers 8,16] [--writes 300] [--backends sqlite,postgres]
+    python bench/bench_writers.py [--writers 8,16] [--writes 300] [--rate 10]
+                                  [--backends sqlite,postgres]
 
 For each backend and writer count it builds a fresh database (a SQLite file in a temporary
 directory, or a throwaway PostgreSQL database next to `--pg`'s), with a team, the example
@@ -9,7 +10,9 @@ SLA plans and `--tickets` shared tickets, then starts that many writer processes
 Each makes `--writes` console-like writes, as the ticket screen does: read the ticket's
 version, think a little (0 to `--think-ms`), then one `Store.write()` with that version as
 `expected_version` — an internal note, a (re)assignment or a priority change (which
-replans the SLA clock). It prints:
+replans the SLA clock). Writes arrive at `--rate` a second per writer (on average, 10 by
+default: 80 a second from 8 writers, above what 8 people at consoles make), so a faster
+refusal does not simply make room for more writes; `--rate 0` writes flat out. It prints:
 
 * accepted writes per second (all processes together, over the run's wall time);
 * accepted write latency p50 / p95 / max (the `Store.write()` block, lock wait included);
@@ -129,6 +132,7 @@ def writer(
     engineers: list[int],
     writes: int,
     think_ms: float,
+    rate: float,
     gate: Any,
     results: Any,
 ) -> None:
@@ -157,7 +161,13 @@ def writer(
     with store.read() as session:  # connect and warm up before the start
         session.exec(select(Ticket.id).limit(1)).all()
     gate.wait()
+    due = time.monotonic()
     for n in range(writes):
+        # Writes arrive at `rate` a second on average, whatever the last one cost (a person
+        # does not type faster because the database was slow); 0 is as fast as it goes.
+        if rate > 0:
+            due += rng.uniform(0.5, 1.5) / rate
+            time.sleep(max(0.0, due - time.monotonic()))
         ticket_id = rng.choice(tickets)
         with store.read() as session:
             version, priority = session.exec(
@@ -217,7 +227,9 @@ def writer(
 # --- one run --------------------------------------------------------------------------
 
 
-def run(url: str, *, writers: int, writes: int, tickets: int, think_ms: float) -> Outcome:
+def run(
+    url: str, *, writers: int, writes: int, tickets: int, think_ms: float, rate: float
+) -> Outcome:
     from sqlmodel import select
 
     from dispatcher.domain.enums import Role
@@ -235,7 +247,10 @@ def run(url: str, *, writers: int, writes: int, tickets: int, think_ms: float) -
     gate = ctx.Barrier(writers + 1)
     results = ctx.Queue()
     procs = [
-        ctx.Process(target=writer, args=(url, n, ids, engineers, writes, think_ms, gate, results))
+        ctx.Process(
+            target=writer,
+            args=(url, n, ids, engineers, writes, think_ms, rate, gate, results),
+        )
         for n in range(writers)
     ]
     for proc in procs:
@@ -297,7 +312,10 @@ def main() -> None:
     parser.add_argument("--writers", default="8,16", help="comma-separated process counts")
     parser.add_argument("--writes", type=int, default=300, help="writes per process")
     parser.add_argument("--tickets", type=int, default=20, help="shared tickets")
-    parser.add_argument("--think-ms", type=float, default=10.0)
+    parser.add_argument("--think-ms", type=float, default=10.0, help="read to write, at most")
+    parser.add_argument(
+        "--rate", type=float, default=10.0, help="writes a second per writer (0: flat out)"
+    )
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument(
         "--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="admin URL"
@@ -307,7 +325,11 @@ def main() -> None:
     failed = False
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         for count in counts:
-            print(f"{backend}, {count} writers x {args.writes} writes on {args.tickets} tickets")
+            pace = f"{args.rate:g}/s each" if args.rate > 0 else "flat out"
+            print(
+                f"{backend}, {count} writers x {args.writes} writes ({pace}) "
+                f"on {args.tickets} tickets"
+            )
             if backend == "sqlite":
                 workdir = Path(tempfile.mkdtemp(prefix="dispatcher-bench-writers-"))
                 url = f"sqlite:///{workdir / 'writers.db'}"
@@ -317,6 +339,7 @@ def main() -> None:
                     writes=args.writes,
                     tickets=args.tickets,
                     think_ms=args.think_ms,
+                    rate=args.rate,
                 )
                 for path in workdir.iterdir():
                     path.unlink()
@@ -330,6 +353,7 @@ def main() -> None:
                         writes=args.writes,
                         tickets=args.tickets,
                         think_ms=args.think_ms,
+                        rate=args.rate,
                     )
                 finally:
                     drop_pg(handle)

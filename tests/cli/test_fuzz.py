@@ -15,7 +15,6 @@ until it is stopped, so it is run with `--once` added: one sweep, then it exits.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +31,6 @@ from dispatcher.cli import app
 from dispatcher.store.db.engine import Store
 from tests.factories import new_ticket, world
 
-ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 HOSTILE = [
@@ -180,14 +178,13 @@ def helpdesk(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> st
     files = tmp_path / "files"
     files.mkdir()
     (files / "input.json").write_text("[]\n")
-    shutil.copy(ROOT / "config" / "sla.example.toml", files / "sla.toml")
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
     return db_url
 
 
-def _problem(args: list[str], result: Any) -> str | None:
+def _problem(result: Any) -> str | None:
     output = result.stdout + result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         return f"raised {type(result.exception).__name__}: {result.exception}"
@@ -225,7 +222,7 @@ def test_hostile_values_end_in_one_error_line_at_most(
         for value in HOSTILE:
             args = ["--db", helpdesk, *_args(command, param, value, files)]
             result = runner.invoke(app, args, env={"COLUMNS": "200"})
-            problem = _problem(args, result)
+            problem = _problem(result)
             if problem is not None:
                 shown = [a if len(a) < 40 else a[:20] + "..." for a in args[2:]]
                 problems.append(f"{shown} ({param.name}={value[:20]!r}): {problem}")
@@ -249,7 +246,7 @@ def test_hostile_database_urls(command: list[str], helpdesk: str) -> None:
     problems = []
     for value in HOSTILE:
         result = runner.invoke(app, ["--db", value, *command], env={"COLUMNS": "200"})
-        problem = _problem(command, result)
+        problem = _problem(result)
         if problem is not None:
             problems.append(f"--db {value[:20]!r}: {problem}")
     assert not problems, "\n".join(problems)

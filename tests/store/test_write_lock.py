@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
@@ -207,15 +207,16 @@ def test_the_store_keeps_the_timeouts_it_was_opened_with(tmp_path: Path) -> None
 def test_a_write_waiting_for_the_lock_gives_up_when_its_check_says_so(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Between two waits the store runs `WHILE_WAITING` (what `lock_for_write` sets: read
-    the version again); when that raises, the write stops waiting and fails with it."""
+    """Before the first wait and between two, the store runs `WHILE_WAITING` (what
+    `lock_for_write` sets: read the version); when it raises, the write stops waiting and
+    fails with it."""
     monkeypatch.setattr(engine, "BUSY_SLICE_MS", 5)
     store = Store.open(sqlite_url)
     calls: list[int] = []
 
-    def changed_after_two_waits() -> None:
+    def changed_after_two_waits(_conn: Connection) -> None:
         calls.append(store.busy_retries)
-        if len(calls) == 2:
+        if len(calls) == 3:  # before the first wait, after it, after the second
             raise StaleVersionError("#1", 1, 2, ["changed by somebody while we waited"])
 
     try:
@@ -226,6 +227,6 @@ def test_a_write_waiting_for_the_lock_gives_up_when_its_check_says_so(
                     _add_queue(store)
             finally:
                 engine.WHILE_WAITING.reset(token)
-        assert calls == [1, 2]
+        assert calls == [0, 1, 2]
     finally:
         store.dispose()

@@ -12,6 +12,9 @@ whole timeout (`bench/bench_writers.py`). The store therefore waits in short sli
 (`BUSY_SLICE_MS`) and retries, so every waiting writer keeps polling every few ms, up to
 `SQLITE_BUSY_TIMEOUT_MS` in all; only a write that waited all of that fails, with
 "database is locked", through SQLAlchemy's error handling like any other database error.
+Before the first wait and between two, a write may give up (`WHILE_WAITING`):
+`lock_for_write` reads the ticket's version there, on the write's own connection, so a
+write that is stale, or goes stale while it waits, is refused without waiting any longer.
 """
 
 from __future__ import annotations
@@ -36,14 +39,15 @@ from dispatcher.domain.errors import DatabaseUnavailableError, ValidationError
 _IMMEDIATE = "dispatcher_immediate"
 # `Session.info` key of the engine a write may read from before it takes the write lock.
 READ_ENGINE = "dispatcher_read_engine"
-# What a write waiting for SQLite's write lock runs between two waits; it may raise (a
-# `StaleVersionError`: what the write was about changed meanwhile) to give up waiting.
-WHILE_WAITING: ContextVar[Callable[[], None] | None] = ContextVar(
+# What a write runs on its own connection before it asks for SQLite's write lock, and again
+# between two waits for it; it may raise (a `StaleVersionError`: what the write is about has
+# changed) to give up. Set by `lock_for_write` around its first statement.
+WHILE_WAITING: ContextVar[Callable[[Connection], None] | None] = ContextVar(
     "dispatcher_while_waiting", default=None
 )
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # the longest any statement, or a write, waits for a lock
-BUSY_SLICE_MS = 20  # one wait for the write lock before the store tries again
-_BUSY_PAUSE_S = 0.002  # at most this long between two waits (random, so waiters spread out)
+BUSY_SLICE_MS = 50  # one wait for the write lock before the store tries again
+_BUSY_PAUSE_S = 0.001  # at most this long between two waits (random, so waiters spread out)
 
 
 def database_url(value: str) -> URL:
@@ -129,7 +133,8 @@ class _WriteLock:
     The first waits are made on the driver's connection, unseen by SQLAlchemy; the last,
     with whatever is left of `SQLITE_BUSY_TIMEOUT_MS`, goes through it, so a write that
     waited all that time fails as a DBAPIError (and `handle_error` listeners hear of it once).
-    Between two waits it runs `WHILE_WAITING`, which may end the wait by raising.
+    Before the first wait and between two waits it runs `WHILE_WAITING`, which may end the
+    wait by raising.
     """
 
     def __init__(self) -> None:
@@ -140,6 +145,9 @@ class _WriteLock:
     def begin(self, conn: Connection) -> None:
         dbapi_conn = conn.connection.dbapi_connection
         assert dbapi_conn is not None
+        still_wanted = WHILE_WAITING.get()
+        if still_wanted is not None:
+            still_wanted(conn)  # a plain read before the lock: outside any transaction yet
         cursor = dbapi_conn.cursor()
         deadline = time.monotonic() + self.total_ms / 1000
         try:
@@ -152,8 +160,8 @@ class _WriteLock:
                     if not _is_busy(exc):
                         break  # SQLAlchemy reports it, below
                 self.retries += 1
-                if (still_wanted := WHILE_WAITING.get()) is not None:
-                    still_wanted()
+                if still_wanted is not None:
+                    still_wanted(conn)
                 time.sleep(random.uniform(0, _BUSY_PAUSE_S))
             cursor.execute(f"PRAGMA busy_timeout={max(1, round(left_ms))}")
             conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Connection, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -96,9 +96,9 @@ def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | 
     then, not once the lock is won. Under the lock the version is checked once more.
     """
     check = _version_check(session, ticket_id=ticket_id, expected_version=expected_version)
-    if check is not None:
-        check()
-    waiting = WHILE_WAITING.set(check)
+    if check is not None and session.get_bind().dialect.name != "sqlite":
+        check(None)  # PostgreSQL: on a connection of its own, before the row lock
+    waiting = WHILE_WAITING.set(check)  # SQLite: the store runs it, before its lock and while
     try:
         # populate_existing: the row as the database has it now, even if this session holds
         # an older copy of the ticket.
@@ -119,19 +119,25 @@ def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | 
 
 def _version_check(
     session: Session, *, ticket_id: int, expected_version: int | None
-) -> Callable[[], None] | None:
-    """A plain read of the version on the store's read engine, refusing a stale one; None
-    when there is nothing to check or the write transaction has begun already (then the
-    check under the lock does it all)."""
+) -> Callable[[Connection | None], None] | None:
+    """A plain read of the version, refusing a stale one; None when there is nothing to check
+    or the write transaction has begun already (then the check under the lock does it all).
+
+    It reads on the connection it is given (on SQLite the write's own, before `BEGIN
+    IMMEDIATE`: no other connection, and its cache is warm for the write), or on one of its
+    own from the store's read engine. Only a stale version costs more: the message says what
+    changed, read in a session of its own.
+    """
     engine = session.info.get(READ_ENGINE)
     if expected_version is None or engine is None or session.in_transaction():
         return None
 
-    def check() -> None:
-        # The version alone, on a connection of its own (no ORM: this runs before every
-        # write, and again between the waits for the lock); the ticket only when stale.
-        with engine.connect() as conn:
+    def check(conn: Connection | None) -> None:
+        if conn is not None:
             version = conn.execute(_VERSION_OF, {"id": ticket_id}).scalar()
+        else:
+            with engine.connect() as own:
+                version = own.execute(_VERSION_OF, {"id": ticket_id}).scalar()
         if version is not None and version != expected_version:
             with Session(engine) as peek:
                 ticket = peek.get(Ticket, ticket_id)
