@@ -21,6 +21,10 @@ receipts ("понял", "noted") make an answer without a working or problem wor
 thanks alone confirm. A new topic ("ещё вопрос", "another issue", "could you also") or a
 question that says nothing about the fix is a question; what follows a new topic is about
 that topic, not about the fix.
+
+`read_nps` reads the answer to the NPS pulse ("how likely are you to recommend us, 0 to
+10?"): a bare number, "оценка 10", "I'd say 8 out of 10", "8/10", "девять"; none, or
+two different numbers, is no answer.
 """
 
 from __future__ import annotations
@@ -435,3 +439,49 @@ def read_answer(body: str, *, answered: str = "") -> Answer:
     if thanks:
         return answer(Verdict.confirmed, f"says {thanks.group(0)!r}", confirms=True)
     return answer(Verdict.unclear, "says neither that it works nor that it does not")
+
+
+# --- the NPS pulse: "how likely are you to recommend us, from 0 to 10?" ---------------
+
+_NPS_END = r"(?![.,:/]?\d)(?!\s*(?:%|минут|мин\b|час|дн|раз\b|hours?\b|minutes?\b|days?\b|times\b"
+_NPS_END += r"|x\b|шт|руб|rub|usd|\$|€))"
+_NPS_PATTERNS = (
+    # "8 out of 10", "8/10", "8 из 10", "9 из десяти"
+    re.compile(
+        r"(?<![\d/.,:])(10|[0-9])\s*(?:/|из|out of|of)\s*(?:10|десяти)(?![.,]?\d)", re.IGNORECASE
+    ),
+    # "оценка 10", "ставлю 9", "I'd say 8", "I'd give you a 9", "score: 7", "NPS 6"
+    re.compile(
+        r"(?:оценк\w*|оцениваю|ставлю|поставлю|даю|балл\w*|nps|rating|rate|score|grade"
+        r"|i(?:'d| would) say|i(?:'d| would)? give(?: you| it| this| the service)?|say)"
+        r"\s*(?:[:=—–-]\s*|на\s+|an?\s+|is\s+)?(10|[0-9])" + _NPS_END,
+        re.IGNORECASE,
+    ),
+    # a line that is the answer: "9", "10!", "0.", "9 - спасибо", "8, thanks"
+    re.compile(r"^\s*(10|[0-9])(?:\s*[!.)]*\s*$|\s*[-–—:,]\s+(?=[^\d\s]))", re.MULTILINE),
+)
+_NPS_WORDS = {
+    "ноль": 0, "zero": 0, "один": 1, "one": 1, "два": 2, "two": 2, "три": 3, "three": 3,
+    "четыре": 4, "four": 4, "пять": 5, "five": 5, "шесть": 6, "six": 6, "семь": 7,
+    "seven": 7, "восемь": 8, "eight": 8, "девять": 9, "nine": 9, "десять": 10, "ten": 10,
+}  # fmt: skip
+_NPS_WORD = re.compile(
+    r"(?:^\s*|(?:оценка|ставлю|поставлю|даю|score|say|give you a|rating)\s*[:—–-]?\s*)"
+    r"(" + "|".join(_NPS_WORDS) + r")\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def nps_scores(words: str) -> set[int]:
+    """Every 0-10 answer the words give (usually none or one)."""
+    found = {int(m.group(1)) for pattern in _NPS_PATTERNS for m in pattern.finditer(words)}
+    found |= {_NPS_WORDS[m.group(1).lower()] for m in _NPS_WORD.finditer(words)}
+    return found
+
+
+def read_nps(body: str, *, answered: str = "") -> int | None:
+    """The 0-10 answer to the NPS question in a reply ("9", "оценка 10", "I'd say 8 out
+    of 10", "0"), or None when the client's own words give none or more than one."""
+    words = client_words(body, answered=answered)
+    found = nps_scores(words)
+    return next(iter(found)) if len(found) == 1 else None

@@ -5,6 +5,12 @@ it reopens (reopens are counted). A rating is stored whichever it is. Unclear: t
 keeps its status and the message; its history says a dispatcher must read it, and the
 dispatchers get an `attention` alert. A new question becomes a ticket of its own (the
 intake opens it), and the resolved one closes if the same reply confirms the fix.
+
+A reply to the NPS pulse (`pulse_for`: it names the question's Message-ID) that gives a
+0-10 answer is stored as the client's NPS answer and shown in the ticket's history
+("NPS 9"); the intake lets only a sender who may write to the ticket get this far, and
+records the reply on the ticket without touching its status. A later answer to the same
+question replaces the earlier one.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import EventKind, RatingKind, TicketStatus
-from dispatcher.domain.feedback import Answer, Verdict
+from dispatcher.domain.feedback import Answer, Verdict, read_nps
 from dispatcher.domain.notification_templates import RESOLUTION
+from dispatcher.domain.quoting import client_words
 from dispatcher.store.mail import attention, notifications
-from dispatcher.store.models import OutboxItem, Rating, Ticket
+from dispatcher.store.models import NpsPulse, OutboxItem, Rating, Ticket
 from dispatcher.store.reports.facts import refresh_facts
 from dispatcher.store.tickets.history import record
 from dispatcher.store.tickets.writes import change_status
@@ -55,7 +62,7 @@ def rate(session: Session, *, ticket: Ticket, score: int, comment: str, now: dat
         kind=EventKind.rated,
         actor_id=None,
         now=now,
-        data={"score": score, "kind": RatingKind.csat.value},
+        data={"score": score, "kind": RatingKind.csat.value, "of": 5},
         reason=comment[:200],
     )
     session.flush()
@@ -152,3 +159,57 @@ def on_question(
         rate(session, ticket=ticket, score=answer.score, comment=_rating_comment(answer), now=now)
         notes.append(f"rated {ticket.ref} {answer.score}")
     return notes
+
+
+def pulse_for(session: Session, *, thread_ids: list[str]) -> NpsPulse | None:
+    """The NPS question a reply answers, by its thread headers."""
+    if not thread_ids:
+        return None
+    return session.exec(select(NpsPulse).where(col(NpsPulse.message_id).in_(thread_ids))).first()
+
+
+def nps_score(session: Session, *, pulse: NpsPulse, body: str) -> int | None:
+    """The 0-10 answer in the client's own words (the question quoted back is cut off)."""
+    asked = session.exec(
+        select(OutboxItem.body).where(OutboxItem.message_id == pulse.message_id)
+    ).first()
+    return read_nps(body, answered=asked or "")
+
+
+def record_pulse_answer(
+    session: Session, *, pulse: NpsPulse, ticket: Ticket, body: str, score: int, now: datetime
+) -> list[str]:
+    """Store the answer (or replace this question's earlier one) and note it on the ticket."""
+    from dispatcher.store.reports.nps import record_nps_answer
+
+    assert ticket.id is not None
+    comment = client_words(body)[:2000]
+    rating = session.get(Rating, pulse.rating_id) if pulse.rating_id else None
+    if rating is None:
+        if ticket.client_id is None:
+            return []
+        rating = record_nps_answer(
+            session,
+            client_id=ticket.client_id,
+            contact_id=pulse.contact_id,
+            score=score,
+            now=now,
+            comment=comment,
+        )
+        pulse.rating_id = rating.id
+        session.add(pulse)
+    else:
+        rating.score, rating.comment, rating.at = score, comment, now
+        session.add(rating)
+    record(
+        session,
+        ticket=ticket,
+        kind=EventKind.rated,
+        actor_id=None,
+        now=now,
+        data={"score": score, "kind": RatingKind.nps.value, "of": 10, "rating": rating.id},
+        reason=comment[:200],
+        bump=False,
+    )
+    session.flush()
+    return [f"NPS {score}"]

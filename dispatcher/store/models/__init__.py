@@ -14,6 +14,7 @@ from dispatcher.store.models.facts import TicketFact
 from dispatcher.store.models.knowledge import KbArticle, KbArticleTag, ReplyTemplate
 from dispatcher.store.models.notify import Alert, HeldMail, OutboxItem, QuarantinedMail
 from dispatcher.store.models.people import Competence, Leave, User, UserCompetence, WorkShift
+from dispatcher.store.models.reports import NpsPulse, ReportRun, ReportSchedule
 from dispatcher.store.models.sla import Calendar, SlaPlan, SlaPlanTarget
 from dispatcher.store.models.tickets import (
     ACTIVE_STATUS_SQL,
@@ -52,12 +53,15 @@ __all__ = [
     "KbArticleTag",
     "Leave",
     "Message",
+    "NpsPulse",
     "OutboxItem",
     "Presence",
     "QuarantinedMail",
     "Queue",
     "Rating",
     "ReplyTemplate",
+    "ReportRun",
+    "ReportSchedule",
     "SavedView",
     "SlaPlan",
     "SlaPlanTarget",

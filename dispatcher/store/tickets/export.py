@@ -26,9 +26,12 @@ from dispatcher.store.models import (
     Client,
     Contact,
     Message,
+    NpsPulse,
     Queue,
+    Rating,
     Ticket,
     TicketEvent,
+    TicketFact,
     User,
 )
 from dispatcher.store.tickets.writes import parse_ref
@@ -53,6 +56,20 @@ SCALAR_FIELDS = (
     "closed_at",
     "reopen_count",
 )
+# The CSV's figures of each ticket, from its KPI facts (minutes: calendar and business).
+FACT_FIELDS = (
+    "first_response_at",
+    "first_response_minutes",
+    "first_response_business_minutes",
+    "first_resolved_at",
+    "resolution_minutes",
+    "resolution_business_minutes",
+    "sla_first_response",
+    "sla_resolution",
+    "sla_update",
+    "csat",
+)
+CSV_FIELDS = SCALAR_FIELDS + FACT_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +142,13 @@ def _as_dicts(
     user_ids: set[int | None] = {t.assignee_id for t in tickets}
     messages: dict[int, list[Message]] = {}
     events: dict[int, list[TicketEvent]] = {}
+    ratings: dict[int, list[dict[str, Any]]] = {}
+    facts: dict[int, TicketFact] = {}
+    for chunk in in_chunks(ids):
+        for fact in session.exec(select(TicketFact).where(col(TicketFact.ticket_id).in_(chunk))):
+            facts[fact.ticket_id] = fact
     if with_history:
+        ratings = _ratings(session, ids)
         for chunk in in_chunks(ids):
             for message in session.exec(
                 select(Message)
@@ -160,8 +183,10 @@ def _as_dicts(
             "resolved_at": iso(ticket.resolved_at),
             "closed_at": iso(ticket.closed_at),
             "reopen_count": ticket.reopen_count,
+            **_fact_fields(facts.get(ticket.id or 0)),
         }
         if with_history:
+            item["ratings"] = ratings.get(ticket.id or 0, [])
             item["messages"] = [
                 {
                     "message_id": m.message_id,
@@ -232,14 +257,12 @@ def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> int:
 
 
 def write_csv(records: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """One row per ticket with the scalar fields; empty cells for nulls."""
-    writer = csv.DictWriter(
-        out, fieldnames=SCALAR_FIELDS, extrasaction="ignore", lineterminator="\n"
-    )
+    """One row per ticket with the scalar fields and its figures; empty cells for nulls."""
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     count = 0
     for item in records:
-        writer.writerow({k: "" if item.get(k) is None else item[k] for k in SCALAR_FIELDS})
+        writer.writerow({k: "" if item.get(k) is None else item[k] for k in CSV_FIELDS})
         count += 1
     return count
 
@@ -268,3 +291,50 @@ def in_chunks(values: Sequence[K] | set[K]) -> Iterator[list[K]]:
     items = list(values)
     for start in range(0, len(items), IN_CHUNK):
         yield items[start : start + IN_CHUNK]
+
+
+def _fact_fields(fact: TicketFact | None) -> dict[str, Any]:
+    """First response, resolution, SLA outcome per target and CSAT, as the reports count
+    them (`null` where the ticket has none yet)."""
+    if fact is None:
+        return dict.fromkeys(FACT_FIELDS)
+    return {
+        "first_response_at": iso(fact.first_response_at),
+        "first_response_minutes": fact.first_response_minutes,
+        "first_response_business_minutes": fact.first_response_business,
+        "first_resolved_at": iso(fact.first_resolved_at),
+        "resolution_minutes": fact.resolution_minutes,
+        "resolution_business_minutes": fact.resolution_business,
+        "sla_first_response": fact.first_response_outcome,
+        "sla_resolution": fact.resolution_outcome,
+        "sla_update": fact.update_outcome,
+        "csat": fact.csat_score,
+    }
+
+
+def _ratings(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each ticket's ratings: its CSAT ratings, and the NPS answers to questions asked
+    after it (an NPS answer is the client's; the ticket is where it was asked)."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    rows: list[tuple[int, Rating]] = []
+    for chunk in in_chunks(ids):
+        for rating in session.exec(select(Rating).where(col(Rating.ticket_id).in_(chunk))):
+            rows.append((rating.ticket_id or 0, rating))
+        for ticket_id, rating in session.exec(
+            select(NpsPulse.ticket_id, Rating)
+            .join(Rating, col(Rating.id) == col(NpsPulse.rating_id))
+            .where(col(NpsPulse.ticket_id).in_(chunk), col(Rating.ticket_id).is_(None))
+        ).all():
+            rows.append((ticket_id or 0, rating))
+    contacts = _names(session, Contact, Contact.name, {r.contact_id for _, r in rows})
+    for ticket_id, rating in sorted(rows, key=lambda row: (row[0], row[1].at, row[1].id or 0)):
+        found.setdefault(ticket_id, []).append(
+            {
+                "kind": rating.kind.value,
+                "score": rating.score,
+                "at": iso(rating.at),
+                "contact": contacts.get(rating.contact_id),
+                "comment": rating.comment,
+            }
+        )
+    return found

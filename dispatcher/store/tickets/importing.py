@@ -31,8 +31,10 @@ messages (with their Message-IDs) and their history; events that name a user unk
 keep the login in their data (`imported_actor`). Active tickets get a fresh SLA clock from
 their original creation time under the client's current contract; the source's own clock
 events are then left out so the two clocks never mix. Ids inside copied event data (message
-ids, user ids) are the source database's. Not exported: attachments, links, escalations,
-ratings, merge targets.
+ids, user ids) are the source database's. Ratings (`ratings`: CSAT of the ticket, and the
+NPS answers to questions asked after it) become rating rows again, with their contact
+(by name, at the ticket's client) and original time. Not exported yet: attachments,
+links, escalations (as rows: their events are in the history), merge targets.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from dispatcher.domain.enums import (
     ACTIVE_STATUSES,
     EventKind,
     MessageKind,
+    RatingKind,
     TicketStatus,
 )
 from dispatcher.domain.errors import DispatcherError, ValidationError
@@ -61,7 +64,9 @@ from dispatcher.store.models import (
     Client,
     Contact,
     Message,
+    NpsPulse,
     Queue,
+    Rating,
     Ticket,
     TicketEvent,
     User,
@@ -236,6 +241,7 @@ def import_tickets(
         imported_keys = _imported_keys(session)
     done = 0
     batch: list[TicketRecord] = []
+    batch_ratings: list[list[RatingRecord]] = []
 
     def flush_batch() -> None:
         nonlocal done
@@ -249,14 +255,17 @@ def import_tickets(
                 renumber=renumber,
                 now=now,
                 report=report,
+                ratings=batch_ratings,
             )
         done += len(batch)
         batch.clear()
+        batch_ratings.clear()
         if on_progress is not None:
             on_progress(done, report.total)
 
     for position, raw in enumerate(source(), start=1):
         batch.append(parse_record(raw, position=position))
+        batch_ratings.append(parse_ratings(raw, ref=batch[-1].ref))
         if len(batch) >= batch_size:
             flush_batch()
     if batch:
@@ -274,8 +283,10 @@ def import_batch(
     renumber: bool,
     now: datetime,
     report: ImportReport,
+    ratings: Sequence[Sequence[RatingRecord]] = (),
 ) -> None:
-    """Write one batch of tickets, skipping duplicates; `imported_keys` is kept up to date."""
+    """Write one batch of tickets, skipping duplicates; `imported_keys` is kept up to date.
+    `ratings[i]` are the ratings of `records[i]`."""
     message_ids = [m.message_id for r in records for m in r.messages]
     known_messages: set[str] = set()
     for chunk in in_chunks(message_ids):
@@ -290,7 +301,7 @@ def import_batch(
         ).all():
             taken[ticket_id or 0] = (created_at, subject)
 
-    for item in records:
+    for index, item in enumerate(records):
         if any(m.message_id in known_messages for m in item.messages):
             report.duplicates += 1
             continue
@@ -310,6 +321,8 @@ def import_batch(
             actor_id=actor_id,
             now=now,
         )
+        if index < len(ratings):
+            _insert_ratings(session, ticket=ticket, ref=item.ref, ratings=ratings[index])
         taken[ticket.id or 0] = (ticket.created_at, ticket.subject)
         known_messages.update(m.message_id for m in item.messages)
         imported_keys.add((item.ref, item.created_at))
@@ -497,3 +510,105 @@ def _ids_by(session: Session, model: type[M], column: Any, names: Iterable[str])
         for row_id, name in session.exec(select(pk, column).where(col(column).in_(chunk))).all():
             result[name] = row_id
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRecord:
+    kind: RatingKind
+    score: int
+    at: datetime
+    contact: str | None
+    comment: str
+
+
+def parse_ratings(raw: dict[str, Any], *, ref: str) -> list[RatingRecord]:
+    """A ticket's `ratings` of an import file: CSAT 1-5, NPS 0-10, each with its time."""
+    items = raw.get("ratings") or []
+    if not isinstance(items, list):
+        raise ValidationError(f"ticket {ref}: ratings must be a list")
+    found = []
+    for number, item in enumerate(items, start=1):
+        where = f"ticket {ref}: rating {number}"
+        if not isinstance(item, dict):
+            raise ValidationError(f"{where}: not an object")
+        try:
+            kind = RatingKind(str(item.get("kind")))
+        except ValueError:
+            raise ValidationError(f"{where}: kind must be csat or nps") from None
+        score = item.get("score")
+        top = 5 if kind == RatingKind.csat else 10
+        low = 1 if kind == RatingKind.csat else 0
+        if not isinstance(score, int) or isinstance(score, bool) or not low <= score <= top:
+            raise ValidationError(f"{where}: a {kind.value} score is {low} to {top}")
+        try:
+            at = datetime.fromisoformat(str(item.get("at")))
+        except ValueError:
+            raise ValidationError(f"{where}: at must be an ISO 8601 time") from None
+        if at.tzinfo is None:
+            raise ValidationError(f"{where}: at needs an offset (e.g. Z or +03:00)")
+        contact = item.get("contact")
+        comment = item.get("comment") or ""
+        found.append(
+            RatingRecord(
+                kind,
+                score,
+                at,
+                contact if isinstance(contact, str) and contact else None,
+                str(comment)[:2000],
+            )
+        )
+    return found
+
+
+def _insert_ratings(
+    session: Session, *, ticket: Ticket, ref: str, ratings: Sequence[RatingRecord]
+) -> None:
+    """The ticket's ratings as rows: CSAT on the ticket, NPS as the client's answer to a
+    question asked after the ticket (so a later export carries it again)."""
+    for number, item in enumerate(ratings, start=1):
+        contact_id = ticket.contact_id
+        if item.contact and ticket.client_id is not None:
+            contact_id = (
+                session.exec(
+                    select(Contact.id).where(
+                        Contact.client_id == ticket.client_id, Contact.name == item.contact
+                    )
+                ).first()
+                or contact_id
+            )
+        if item.kind == RatingKind.csat:
+            session.add(
+                Rating(
+                    ticket_id=ticket.id,
+                    client_id=ticket.client_id,
+                    contact_id=contact_id,
+                    kind=item.kind,
+                    score=item.score,
+                    comment=item.comment,
+                    at=item.at,
+                )
+            )
+            continue
+        if ticket.client_id is None:
+            continue  # an NPS answer is a client's: nothing to count it for
+        rating = Rating(
+            client_id=ticket.client_id,
+            contact_id=contact_id,
+            kind=item.kind,
+            score=item.score,
+            comment=item.comment,
+            at=item.at,
+        )
+        session.add(rating)
+        session.flush()
+        if contact_id is not None:
+            session.add(
+                NpsPulse(
+                    contact_id=contact_id,
+                    ticket_id=ticket.id,
+                    message_id=f"<imported-nps-{ticket.id}-{number}-{iso(item.at)}@dispatcher.local>",
+                    asked_at=item.at,
+                    rating_id=rating.id,
+                )
+            )
+    session.flush()
