@@ -1,5 +1,6 @@
 """Background jobs on APScheduler's AsyncIOScheduler: the SLA sweep and auto-close, the
-outbox sender and the IMAP poll.
+outbox sender, the IMAP poll, and the reports by mail (digests, client reports, the NPS
+pulse), which only queue mail: they run whether or not SMTP is configured.
 
 The same jobs run inside the console (on Textual's event loop) and in the headless
 `dispatcher watch`. Jobs are plain `def`s, so APScheduler runs them in the loop's default
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.store.db.engine import Store
+from dispatcher.store.reports import digests, nps
 from dispatcher.store.sla import alerts
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 15.0
+REPORT_SECONDS = 300.0  # how often due digests and NPS questions are looked for
 
 
 @dataclass
@@ -64,9 +67,37 @@ class SlaJobs:
         return result
 
 
+@dataclass(frozen=True, slots=True)
+class MailStatus:
+    """How reaching a mail server went, when that changed: `problem` ("login failed",
+    "connection failed", "fetch failed") is None once it works again."""
+
+    service: str  # "SMTP" or "IMAP"
+    problem: str | None
+    at: datetime
+
+
+def smtp_problem(error: BaseException) -> str:
+    from dispatcher.notify.sender import LoginFailed
+
+    return "login failed" if isinstance(error, LoginFailed) else "connection failed"
+
+
+def imap_problem(error: BaseException) -> str:
+    import imaplib
+
+    cause = error.__cause__
+    if isinstance(cause, imaplib.IMAP4.error) and not isinstance(cause, imaplib.IMAP4.abort):
+        return "login failed"  # the server said NO (connecting raises OSError or abort)
+    return "connection failed" if cause is not None else "fetch failed"
+
+
 @dataclass
 class MailJobs:
-    """The outbox sender and the IMAP poll; either is off when its server is not configured."""
+    """The outbox sender and the IMAP poll; either is off when its server is not configured.
+
+    `on_status` hears when a server stops (or starts again) taking our login or connection
+    (the console shows it to leads). It is called from the job's thread."""
 
     store: Store
     smtp: SmtpAccount | None = None
@@ -76,6 +107,16 @@ class MailJobs:
     send_seconds: float = 30.0
     poll_seconds: float = 60.0
     clock: Clock = utcnow
+    nps_pulse_days: int = 90
+    on_status: Callable[[MailStatus], None] | None = None
+    _problems: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
+
+    def _report(self, service: str, problem: str | None) -> None:
+        if self._problems.get(service) == problem:
+            return
+        self._problems[service] = problem
+        if self.on_status is not None:
+            self.on_status(MailStatus(service, problem, self.clock()))
 
     @classmethod
     def from_settings(cls, settings: Settings, *, store: Store) -> MailJobs:
@@ -131,17 +172,30 @@ class MailJobs:
             queue_id=queue_id,
             send_seconds=s.send_seconds,
             poll_seconds=i.poll_seconds,
+            nps_pulse_days=settings.nps_pulse_days,
         )
 
     def send_outbox(self) -> SendResult | None:
         if self.smtp is None:
             return None
         from dispatcher.domain.notification_templates import DEFAULT_TEMPLATES
-        from dispatcher.notify.sender import deliver_due
+        from dispatcher.notify.sender import ServerUnavailable, deliver_due, open_smtp
 
-        return deliver_due(
+        result = deliver_due(
             self.store, self.smtp, templates=self.templates or DEFAULT_TEMPLATES, clock=self.clock
         )
+        if result.unavailable is not None:
+            self._report("SMTP", smtp_problem(result.unavailable))
+        elif result.connected:
+            self._report("SMTP", None)
+        elif self._problems.get("SMTP"):  # nothing was due: is the server back?
+            try:
+                open_smtp(self.smtp).close()
+            except ServerUnavailable as exc:
+                self._report("SMTP", smtp_problem(exc))
+            else:
+                self._report("SMTP", None)
+        return result
 
     def poll_imap(self) -> Summary | None:
         if self.imap is None:
@@ -149,10 +203,31 @@ class MailJobs:
         from dispatcher.intake.imap import ImapError, poll
 
         try:
-            return poll(self.store, self.imap, clock=self.clock, queue_id=self.queue_id)
+            summary = poll(self.store, self.imap, clock=self.clock, queue_id=self.queue_id)
         except ImapError as exc:
             log.warning("%s", exc)  # the next poll tries again
+            self._report("IMAP", imap_problem(exc))
             return None
+        self._report("IMAP", None)
+        return summary
+
+
+@dataclass
+class ReportJobs:
+    """The scheduled reports (`store.reports.digests`) and the NPS pulse
+    (`store.reports.nps`): each run queues what fell due by the clock, once."""
+
+    store: Store
+    clock: Clock = utcnow
+    nps_pulse_days: int = 90
+
+    def run(self) -> tuple[digests.RunResult, list[int]]:
+        now = self.clock()
+        with self.store.write() as session:
+            queued = digests.run_due(session, now=now)
+        with self.store.write() as session:
+            pulses = nps.pulse_due(session, now=now, every_days=self.nps_pulse_days)
+        return queued, pulses
 
 
 def make_scheduler(
@@ -161,8 +236,11 @@ def make_scheduler(
     event_loop: asyncio.AbstractEventLoop | None = None,
     sweep_seconds: float = SWEEP_SECONDS,
     mail: MailJobs | None = None,
+    reports: ReportJobs | None = None,
+    report_seconds: float = REPORT_SECONDS,
 ) -> AsyncIOScheduler:
-    """A scheduler whose first sweep runs at once (catching up on what was missed)."""
+    """A scheduler whose first sweep runs at once (catching up on what was missed). The
+    reports run on the sweep's store and clock unless `reports` is given."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     scheduler = AsyncIOScheduler(event_loop=event_loop, timezone=UTC)
@@ -187,6 +265,19 @@ def make_scheduler(
             max_instances=1,
             misfire_grace_time=None,
         )
+    if reports is None:
+        days = mail.nps_pulse_days if mail is not None else ReportJobs.nps_pulse_days
+        reports = ReportJobs(store=jobs.store, clock=jobs.clock, nps_pulse_days=days)
+    scheduler.add_job(
+        reports.run,
+        "interval",
+        seconds=report_seconds,
+        id="reports",
+        next_run_time=jobs.clock(),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+    )
     if mail is not None and mail.imap is not None:
         scheduler.add_job(
             mail.poll_imap,

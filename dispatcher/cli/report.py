@@ -1,5 +1,6 @@
 """`dispatcher report kpi|tickets`: the lead's numbers for a period, and the tickets behind
-any of them; `dispatcher admin report rebuild-facts`: the facts they are computed from."""
+any of them; `dispatcher admin report rebuild-facts`: the facts they are computed from;
+`dispatcher admin report schedule list|add|remove`: reports by mail."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import typer
 from dispatcher.cli._common import (
     DbOption,
     fail,
+    id_parser,
     parse_instant,
     print_json,
     print_table,
@@ -415,3 +417,140 @@ def rebuild_facts(
         print_json({"tickets": count, "seconds": round(seconds, 2)})
     else:
         typer.echo(f"facts of {count} tickets rebuilt in {seconds:.1f} s")
+
+
+schedule_app = typer.Typer(
+    help="Reports by mail: the weekly KPI digest to leads, a client's monthly report.",
+    no_args_is_help=True,
+)
+admin_app.add_typer(schedule_app, name="schedule")
+
+
+def _zone_name(name: str | None) -> str:
+    """The --tz given (checked), else this computer's zone by name, else UTC."""
+    if name is not None:
+        _zone(name)
+        return name.strip()
+    key = getattr(_local_zone(), "key", None)
+    return key if isinstance(key, str) and key and key != "localtime" else "UTC"
+
+
+def _schedule_rows(views: list[Any]) -> list[list[str]]:
+    return [
+        [
+            str(v.id),
+            v.kind,
+            v.client or "",
+            ", ".join(v.recipients) or "(the client's contacts)",
+            f"{v.at} {v.timezone}",
+            v.language,
+            v.last_period or "",
+        ]
+        for v in views
+    ]
+
+
+_SCHEDULE_HEADERS = ["id", "report", "client", "to", "when", "language", "last sent"]
+
+
+@schedule_app.command("list")
+def schedule_list(ctx: typer.Context, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """What is mailed, to whom and when, and the last period each one sent."""
+    set_db(ctx, db)
+    from dispatcher.store.reports.digests import list_schedules
+
+    with state(ctx).store().read() as session:
+        views = list_schedules(session)
+    if as_json:
+        print_json([v.to_json() for v in views])
+    else:
+        print_table(_SCHEDULE_HEADERS, _schedule_rows(views), title="report schedules")
+
+
+@schedule_app.command("add")
+def schedule_add(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="weekly-digest or client-report")],
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at",
+            help="When: a weekday and time for the digest ('mon 08:00'), a day of the month "
+            "(1 to 28) and time for a client report ('1st 09:00'), local time of --tz",
+        ),
+    ],
+    to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            help="Recipients, repeatable or comma-separated: 'leads' or addresses for the "
+            "digest (default: leads); addresses of the client's contacts for a client report "
+            "(default: each of its contacts with a working address)",
+        ),
+    ] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", help="The client of a client report")
+    ] = None,
+    tz: TzOption = None,
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="auto (each recipient's: the language of their name and, for a client, of "
+            "its mail), ru or en",
+        ),
+    ] = "auto",
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Mail a report every week or month through the outbox (the console's scheduler and
+    `dispatcher watch` send it; once per period however many run)."""
+    set_db(ctx, db)
+    from dispatcher.domain.clock import utcnow
+    from dispatcher.store.reports.digests import add_schedule, describe_schedule
+
+    zone_name = _zone_name(tz)
+    with state(ctx).store().write() as session:
+        schedule = add_schedule(
+            session,
+            kind=kind.strip().lower(),
+            at=at,
+            now=utcnow(),
+            to=to,
+            client=client,
+            timezone=zone_name,
+            language=lang.strip().lower(),
+        )
+        view = describe_schedule(session, schedule=schedule)
+    if as_json:
+        print_json(view.to_json())
+        return
+    typer.echo(
+        sanitize(
+            f"added report schedule {view.id}: {view.kind}"
+            + (f" for {view.client}" if view.client else "")
+            + f", {view.at} {view.timezone}, to "
+            + (", ".join(view.recipients) or "the client's contacts")
+        )
+    )
+
+
+@schedule_app.command("remove")
+def schedule_remove(
+    ctx: typer.Context,
+    schedule_id: Annotated[
+        int, typer.Argument(help="The schedule's id (see list)", parser=id_parser)
+    ],
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Stop mailing a report (what is already in the outbox still goes)."""
+    set_db(ctx, db)
+    from dispatcher.store.reports.digests import remove_schedule
+
+    with state(ctx).store().write() as session:
+        removed = remove_schedule(session, schedule_id=schedule_id)
+    if as_json:
+        print_json({"removed": removed.id, "kind": removed.kind})
+    else:
+        typer.echo(f"removed report schedule {removed.id} ({removed.kind})")
