@@ -169,7 +169,7 @@ def main() -> None:
         sys.exit("error: tmux is needed for the first-screen timing")
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="dispatcher-console-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    os.environ["DISPATCHER_CONFIG_FILE"] = str(workdir / "no-config.toml")
+    os.environ["DISPATCHER_CONFIG_FILE"] = os.devnull  # an empty config
     try:
         print("where start-up goes (ms, cumulative per top-level import):")
         for ms, name in import_profile():

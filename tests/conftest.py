@@ -43,7 +43,7 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
             "DISPATCHER_TEST_PG_URL",
         }:
             monkeypatch.delenv(name)
-    monkeypatch.setenv("DISPATCHER_CONFIG_FILE", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("DISPATCHER_CONFIG_FILE", os.devnull)  # an empty config
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 

@@ -61,6 +61,7 @@ def import_(
     run again: what was stored is counted as duplicates.
     """
     from dispatcher.intake import sources
+    from dispatcher.intake.parse import IntakeLimits
     from dispatcher.intake.pipeline import ingest_all
     from dispatcher.intake.sources import RawMail
     from dispatcher.store.mail.inbound import InboundResult
@@ -76,7 +77,10 @@ def import_(
         def step(_mail: RawMail, _result: InboundResult) -> None:
             bar.advance(task)
 
-        summary = ingest_all(store, sources.iter_path(path), queue_id=queue_id, on_each=step)
+        limits = IntakeLimits.from_settings(state(ctx).settings().intake)
+        summary = ingest_all(
+            store, sources.iter_path(path), queue_id=queue_id, on_each=step, limits=limits
+        )
     if as_json:
         print_json(summary.counts())
     else:

@@ -1,4 +1,5 @@
-"""`dispatcher admin tickets ...`: create, list, show, import and export tickets."""
+"""`dispatcher admin tickets ...`: create, list, show, import and export tickets; list and
+save their attachments."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from dispatcher.cli._common import (
     checked_path,
     echo,
     fail,
+    id_parser,
     parse_instant,
     path_parser,
     print_json,
@@ -27,9 +29,15 @@ from dispatcher.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from dispatcher.store.models import Ticket
 
 app = typer.Typer(help="Tickets: create, import, export.", no_args_is_help=True)
+attachment_app = typer.Typer(
+    help="The attachments of a ticket's messages: list them, save one.", no_args_is_help=True
+)
+app.add_typer(attachment_app, name="attachment")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 AsOption = Annotated[
@@ -194,19 +202,67 @@ def list_(
     )
 
 
+def _rating(session: Session, *, ticket_id: int) -> dict[str, Any] | None:
+    """The ticket's latest CSAT rating (1-5), or None."""
+    from sqlmodel import col, select
+
+    from dispatcher.domain.enums import RatingKind
+    from dispatcher.store.models import Rating
+    from dispatcher.store.tickets.export import iso
+
+    rating = session.exec(
+        select(Rating)
+        .where(Rating.ticket_id == ticket_id, Rating.kind == RatingKind.csat)
+        .order_by(col(Rating.at).desc(), col(Rating.id).desc())
+    ).first()
+    if rating is None:
+        return None
+    return {"score": rating.score, "of": 5, "at": iso(rating.at), "comment": rating.comment}
+
+
+def _with_attachments(session: Session, item: dict[str, Any], *, ticket_id: int) -> None:
+    """Each message's row id and attachments, the ticket's attachments and its rating."""
+    from sqlmodel import select
+
+    from dispatcher.store.mail.attachments import ticket_attachments
+    from dispatcher.store.models import Message
+
+    row_ids = dict(
+        session.exec(
+            select(Message.message_id, Message.id).where(Message.ticket_id == ticket_id)
+        ).all()
+    )
+    listed = [
+        {"message": a.message_id, "name": a.name, "content_type": a.content_type, "size": a.size}
+        for a in ticket_attachments(session, ticket_id=ticket_id)
+    ]
+    for message in item["messages"]:
+        message["id"] = row_ids.get(message["message_id"])
+        message["attachments"] = [
+            {k: v for k, v in a.items() if k != "message"}
+            for a in listed
+            if a["message"] == message["id"]
+        ]
+    item["attachments"] = listed
+    item["rating"] = _rating(session, ticket_id=ticket_id)
+
+
 @app.command("show")
 def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="The ticket's reference, like #1042")],
     as_json: JsonOption = False,
 ) -> None:
-    """One ticket: its fields, messages and history."""
+    """One ticket: its fields, rating, messages (with their attachments) and history."""
+    from dispatcher.store.mail.attachments import human_size
     from dispatcher.store.tickets import export
     from dispatcher.store.tickets.history import describe
     from dispatcher.store.tickets.writes import parse_ref
 
+    ticket_id = parse_ref(ref)
     with state(ctx).store().read() as session:
-        item = export.ticket_dict(session, ticket_id=parse_ref(ref))
+        item = export.ticket_dict(session, ticket_id=ticket_id)
+        _with_attachments(session, item, ticket_id=ticket_id)
     if as_json:
         print_json(item)
         return
@@ -228,12 +284,20 @@ def show(
     ]
     lines = [f"{item['ref']}  {item['subject']}"]
     lines += [f"  {name}: {item[name]}" for name in fields if item.get(name) is not None]
+    if item["rating"] is not None:
+        rating = item["rating"]
+        lines.append(f"  rating: {rating['score']} of 5 ({rating['at']})")
     lines.append("")
     lines.append(f"messages ({len(item['messages'])}):")
     for message in item["messages"]:
         who = message["from"] or message["author"] or ""
-        lines.append(f"  [{message['created_at']}] {message['kind']} {who}".rstrip())
+        head = f"  [{message['created_at']}] {message['kind']} {who}".rstrip()
+        lines.append(f"{head}  (message {message['id']})")
         lines += [f"    {line}" for line in message["body"].splitlines()]
+        for a in message["attachments"]:
+            lines.append(
+                f"    attachment: {a['name']} ({a['content_type']}, {human_size(a['size'])})"
+            )
     lines.append("")
     lines.append("history:")
     for event in item["events"]:
@@ -243,6 +307,70 @@ def show(
             line += f" ({event['reason']})"
         lines.append(line)
     typer.echo(sanitize("\n".join(lines)))
+
+
+@attachment_app.command("list")
+def attachment_list(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The ticket's reference, like #1042")],
+    as_json: JsonOption = False,
+) -> None:
+    """The ticket's attachments in message order: message id, name, type and size."""
+    from dispatcher.store.mail.attachments import human_size, ticket_attachments
+    from dispatcher.store.tickets.writes import parse_ref
+
+    with state(ctx).store().read() as session:
+        listed = ticket_attachments(session, ticket_id=parse_ref(ref))
+    if as_json:
+        print_json(
+            [
+                {
+                    "message": a.message_id,
+                    "name": a.name,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                }
+                for a in listed
+            ]
+        )
+        return
+    print_table(
+        ["message", "name", "type", "size"],
+        [[a.message_id, a.name, a.content_type, human_size(a.size)] for a in listed],
+    )
+
+
+@attachment_app.command("save")
+def attachment_save(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The ticket's reference, like #1042")],
+    name: Annotated[str, typer.Argument(help="The attachment's name, as 'tickets show' lists it")],
+    to: Annotated[
+        Path,
+        typer.Option("--to", help="The folder to save it in (it must exist)", parser=path_parser),
+    ],
+    message: Annotated[
+        int | None,
+        typer.Option(
+            "--message",
+            help="The message's id ('tickets show' lists it), when several have that name",
+            parser=id_parser,
+        ),
+    ] = None,
+) -> None:
+    """Save one attachment into a folder; prints the file written (never over another file)."""
+    from dispatcher.store.mail.attachments import save_attachment
+    from dispatcher.store.tickets.writes import parse_ref
+
+    ticket_id = parse_ref(ref)
+    with state(ctx).store().read() as session:
+        try:
+            path = save_attachment(
+                session, ticket_id=ticket_id, name=name, to_dir=to, message_id=message
+            )
+        except OSError as exc:
+            fail(f"cannot write into {to}: {exc.strerror or exc}")
+    echo(str(path))
 
 
 @app.command("export")

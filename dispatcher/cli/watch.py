@@ -1,15 +1,63 @@
 """`dispatcher watch`: the background jobs without a console (SLA sweep, auto-close, the
-outbox sender, the IMAP poll)."""
+outbox sender, the IMAP poll, the reports by mail and the NPS pulse).
+
+It logs one line per mail sent (INFO), retried (WARNING) and failed (ERROR), per fetch
+(INFO), and whatever else the jobs warn about, on stdout, with the time in local time and
+its zone; `--quiet` keeps the warnings and errors only. The lines come from the
+`dispatcher.*` loggers (`dispatcher.mail.send`, `dispatcher.mail.fetch`, this command's
+`dispatcher.watch`); only this command shows them, the console never does.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
-from typing import Annotated
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from dispatcher.cli._common import set_db, state
+from dispatcher.cli._common import sanitize, set_db, state
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from dispatcher.scheduling import MailJobs, ReportJobs, SlaJobs
+
+watch_log = logging.getLogger("dispatcher.watch")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class LocalTimeFormatter(logging.Formatter):
+    """`2026-11-18 10:30:00+03:00 WARNING dispatcher.mail.send: ...`; control characters
+    removed (a line may quote what a mail server said)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        at = datetime.fromtimestamp(record.created).astimezone()
+        return at.isoformat(sep=" ", timespec="seconds")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return sanitize(super().format(record))
+
+
+@contextmanager
+def logging_to(stream: TextIO, *, quiet: bool) -> Iterator[None]:
+    """The `dispatcher.*` log lines on `stream` while the block runs, and only then."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(LocalTimeFormatter(LOG_FORMAT))
+    root = logging.getLogger("dispatcher")
+    level = root.level
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def watch(
@@ -24,10 +72,13 @@ def watch(
     mail: Annotated[
         bool, typer.Option("--mail/--no-mail", help="Send the outbox and poll IMAP (as configured)")
     ] = True,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Log only warnings and errors")
+    ] = False,
 ) -> None:
     """Raise SLA alerts, close timed-out tickets, send and fetch mail while no console is open."""
     set_db(ctx, db)
-    from dispatcher.scheduling import MailJobs, SlaJobs, make_scheduler
+    from dispatcher.scheduling import MailJobs, ReportJobs, SlaJobs
     from dispatcher.store.sla.alerts import SweepResult
 
     store = state(ctx).store()
@@ -35,35 +86,59 @@ def watch(
 
     def report(result: SweepResult) -> None:
         if result.fired or result.closed:
-            typer.echo(
-                f"sweep: {len(result.fired)} alerts, {len(result.breached)} breaches, "
-                f"{len(result.closed)} auto-closed"
+            watch_log.info(
+                "sweep: %s alerts, %s breaches, %s auto-closed",
+                len(result.fired),
+                len(result.breached),
+                len(result.closed),
             )
 
     jobs = SlaJobs(store=store, on_sweep=report)
-    if once:
-        jobs.sweep()
-        if mail_jobs is not None:
-            sent = mail_jobs.send_outbox()
-            if sent is not None and (sent.sent or sent.retrying or sent.failed):
-                typer.echo(
-                    f"outbox: {len(sent.sent)} sent, {len(sent.retrying)} to retry, "
-                    f"{len(sent.failed)} failed"
-                )
-            polled = mail_jobs.poll_imap()
-            if polled is not None and polled.read:
-                typer.echo("imap: " + ", ".join(f"{v} {k}" for k, v in polled.counts().items()))
+    days = mail_jobs.nps_pulse_days if mail_jobs else state(ctx).settings().nps_pulse_days
+    reports = ReportJobs(store=store, nps_pulse_days=days)
+    with logging_to(sys.stdout, quiet=quiet):
+        if once:
+            _once(jobs, reports, mail_jobs)
+            return
+        asyncio.run(_run(jobs, reports, mail_jobs, interval=interval, url=store.url))
+
+
+def _once(jobs: SlaJobs, reports: ReportJobs, mail_jobs: MailJobs | None) -> None:
+    jobs.sweep()
+    queued, pulses = reports.run()
+    if queued.queued or pulses:
+        watch_log.info("reports: %s queued, %s NPS questions", len(queued.queued), len(pulses))
+    if mail_jobs is None:
         return
+    sent = mail_jobs.send_outbox()  # a line per message sent, retried or failed
+    if sent is not None and (sent.sent or sent.retrying or sent.failed):
+        watch_log.info(
+            "outbox: %s sent, %s to retry, %s failed",
+            len(sent.sent),
+            len(sent.retrying),
+            len(sent.failed),
+        )
+    mail_jobs.poll_imap()  # the fetch logs its own line
 
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        scheduler = make_scheduler(jobs, event_loop=loop, sweep_seconds=interval, mail=mail_jobs)
-        scheduler.start()
-        typer.echo(f"watching {store.url.render_as_string(hide_password=True)}; Ctrl+C stops")
-        await stop.wait()
-        scheduler.shutdown(wait=True)
 
-    asyncio.run(run())
+async def _run(
+    jobs: SlaJobs,
+    reports: ReportJobs,
+    mail_jobs: MailJobs | None,
+    *,
+    interval: float,
+    url: URL,
+) -> None:
+    from dispatcher.scheduling import make_scheduler
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    scheduler = make_scheduler(
+        jobs, event_loop=loop, sweep_seconds=interval, mail=mail_jobs, reports=reports
+    )
+    scheduler.start()
+    watch_log.info("watching %s; Ctrl+C stops", url.render_as_string(hide_password=True))
+    await stop.wait()
+    scheduler.shutdown(wait=True)

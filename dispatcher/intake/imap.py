@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.errors import DispatcherError
-from dispatcher.intake.pipeline import RetryLater, Summary, ingest
+from dispatcher.intake.pipeline import RetryLater, Summary, ingest, log_fetch
 from dispatcher.intake.sources import RawMail
 from dispatcher.store.db.engine import Store
 
@@ -134,6 +134,7 @@ def poll(
             conn.logout()
         except (OSError, imaplib.IMAP4.error):
             pass
+    log_fetch(f"imap://{account.host}/{account.folder}", summary)
     return summary
 
 

@@ -3,6 +3,10 @@
 `parse_message(raw)` returns an `InboundMail` (the store's input) or raises `Unreadable`
 with the reason; nothing in a message's content makes it raise anything else.
 
+Attachments are kept up to `IntakeLimits` (configured in `[intake]`): one over the size
+limit, or beyond the count, is dropped and the message says so in its `notes`
+("attachment x.iso (80 MB) not kept: over 25 MB"), which the store adds to its text.
+
 Headers are read with `compat32`, except that a header with raw 8-bit bytes stays a string
 (its bytes as surrogate escapes) instead of becoming a `Header`, which the `Message`
 methods that split parameters (`get_filename`, `get_param`) cannot take. Those bytes are
@@ -20,19 +24,24 @@ import mimetypes
 import quopri
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header, decode_header
 from email.message import Message
 from email.policy import Compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dispatcher.intake.charset import body_charset, codec_for, decode_bytes, decode_header_bytes
 from dispatcher.intake.html import html_to_text
+from dispatcher.store.mail.attachments import human_size
 from dispatcher.store.mail.inbound import InboundAttachment, InboundMail
 
-MAX_BYTES = 50 * 1024 * 1024
+if TYPE_CHECKING:
+    from dispatcher.config import IntakeSettings
+
+MB = 1024 * 1024
 MAX_HEADER_CHARS = 4000
 _MSGID = re.compile(r"<[^<>\s]+>")
 _CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
@@ -54,6 +63,33 @@ _BOUNCE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster|mail-daemon)@", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeLimits:
+    """What a message may bring in, in bytes and attachments."""
+
+    max_message: int = 128 * MB  # larger is not read at all: it goes to the quarantine
+    max_attachment: int = 25 * MB
+    max_attachments: int = 20
+
+    @classmethod
+    def from_settings(cls, settings: IntakeSettings) -> IntakeLimits:
+        return cls(
+            max_message=int(settings.max_message_mb * MB),
+            max_attachment=int(settings.max_attachment_mb * MB),
+            max_attachments=settings.max_attachments,
+        )
+
+
+DEFAULT_LIMITS = IntakeLimits()
+MAX_BYTES = DEFAULT_LIMITS.max_message
+
+
+def _limit_text(size: int) -> str:
+    """A limit as configured: 25 MB, 0.5 MB."""
+    mb = size / MB
+    return f"{mb:g} MB" if mb >= 0.01 else human_size(size)
 
 
 class Unreadable(Exception):
@@ -229,11 +265,14 @@ def _filename(part: Message, index: int, charset: str | None = None) -> str | No
 
 
 class _Walk:
-    def __init__(self, charset: str | None = None) -> None:
+    def __init__(self, charset: str | None = None, limits: IntakeLimits = DEFAULT_LIMITS) -> None:
         self.charset = charset  # of the message's text, for raw 8-bit file names
+        self.limits = limits
         self.plain: list[str] = []
         self.html: list[str] = []
         self.attachments: list[InboundAttachment] = []
+        self.dropped = 0  # attachments not kept (counted for the names of unnamed ones)
+        self.notes: list[str] = []
         self.failed_recipients: list[str] = []
         self.original_ids: list[str] = []
         self.has_report = False
@@ -272,7 +311,7 @@ def _walk(part: Message, acc: _Walk, *, in_alternative: bool = False) -> None:
             _walk(child, acc)
         return
     disposition = _disposition(part)
-    name = _filename(part, len(acc.attachments) + 1, acc.charset)
+    name = _filename(part, len(acc.attachments) + acc.dropped + 1, acc.charset)
     if ctype == "text/rfc822-headers":
         original = email.message_from_bytes(_payload(part), policy=_POLICY)
         acc.original_ids += message_ids(str(original.get("Message-ID", "")))
@@ -290,8 +329,24 @@ def _walk(part: Message, acc: _Walk, *, in_alternative: bool = False) -> None:
     data = _payload(part)
     if name is None:
         extension = mimetypes.guess_extension(ctype) or ".bin"
-        name = f"attachment-{len(acc.attachments) + 1}{extension}"
-    acc.attachments.append(InboundAttachment(filename=name, content_type=ctype[:255], data=data))
+        name = f"attachment-{len(acc.attachments) + acc.dropped + 1}{extension}"
+    _keep(acc, InboundAttachment(filename=name, content_type=ctype[:255], data=data))
+
+
+def _keep(acc: _Walk, attachment: InboundAttachment) -> None:
+    """Keep the attachment, or note why it is not kept (too large, one too many)."""
+    limits, size = acc.limits, len(attachment.data)
+    why = None
+    if size > limits.max_attachment:
+        why = f"over {_limit_text(limits.max_attachment)}"
+    elif len(acc.attachments) >= limits.max_attachments:
+        many = limits.max_attachments
+        why = f"over {many} attachment{'s' if many != 1 else ''} per message"
+    if why is None:
+        acc.attachments.append(attachment)
+        return
+    acc.dropped += 1
+    acc.notes.append(f"attachment {attachment.filename} ({human_size(size)}) not kept: {why}")
 
 
 def _original(msg: Message, acc: _Walk) -> None:
@@ -334,12 +389,15 @@ def is_auto_reply(msg: Message, subject: str) -> bool:
     )
 
 
-def parse_message(raw: bytes) -> InboundMail:
+def parse_message(raw: bytes, *, limits: IntakeLimits = DEFAULT_LIMITS) -> InboundMail:
     """The message as the store takes it, or `Unreadable` with the reason."""
     if not raw.strip():
         raise Unreadable("empty message")
-    if len(raw) > MAX_BYTES:
-        raise Unreadable(f"message of {len(raw)} bytes is over the {MAX_BYTES} byte limit")
+    if len(raw) > limits.max_message:
+        raise Unreadable(
+            f"message of {len(raw)} bytes ({human_size(len(raw))}) is over the "
+            f"{_limit_text(limits.max_message)} limit"
+        )
     try:
         msg = email.message_from_bytes(raw, policy=_POLICY)
     except Exception as exc:  # noqa: BLE001
@@ -347,14 +405,14 @@ def parse_message(raw: bytes) -> InboundMail:
     if not msg.keys():
         raise Unreadable("not a mail message: no header lines")
     try:
-        return _to_inbound(msg, raw)
+        return _to_inbound(msg, raw, limits)
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message
         raise Unreadable(f"could not be parsed: {type(exc).__name__}: {exc}") from exc
 
 
-def _to_inbound(msg: Message, raw: bytes) -> InboundMail:
+def _to_inbound(msg: Message, raw: bytes, limits: IntakeLimits) -> InboundMail:
     charset = _text_charset(msg)
     from_name, from_address = _address(_header(msg, "From", charset))
     if not from_address:
@@ -366,7 +424,7 @@ def _to_inbound(msg: Message, raw: bytes) -> InboundMail:
     subject = _header(msg, "Subject", charset)
     if not from_address and not (subject or msg.get_payload()):
         raise Unreadable("not a mail message: no sender, no subject, no body")
-    acc = _Walk(charset)
+    acc = _Walk(charset, limits)
     _walk(msg, acc)
     body = "\n\n".join(t.strip("\n") for t in acc.plain if t.strip())
     if not body and acc.html:
@@ -409,4 +467,5 @@ def _to_inbound(msg: Message, raw: bytes) -> InboundMail:
         bounce=bounce,
         bounced_recipients=tuple(dict.fromkeys(a for a in failed if "@" in a)),
         original_message_ids=tuple(dict.fromkeys(acc.original_ids)),
+        notes=tuple(acc.notes),
     )

@@ -24,13 +24,17 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.errors import DatabaseUnavailableError, DispatcherError
 from dispatcher.intake.charset import decode_bytes
-from dispatcher.intake.parse import Unreadable, parse_message
+from dispatcher.intake.parse import DEFAULT_LIMITS, IntakeLimits, Unreadable, parse_message
 from dispatcher.intake.sources import RawMail
 from dispatcher.store.db.engine import Store
 from dispatcher.store.mail import inbound, quarantine
 from dispatcher.store.mail.inbound import InboundMail, InboundResult, Outcome
 
 log = logging.getLogger(__name__)
+# One line per fetch (`log_fetch`), for `dispatcher watch` to show; nothing is shown
+# unless a command configures logging (the console never does).
+fetch_log = logging.getLogger("dispatcher.mail.fetch")
+logging.getLogger("dispatcher.mail").addHandler(logging.NullHandler())
 
 
 class RetryLater(DatabaseUnavailableError):
@@ -68,6 +72,24 @@ class Summary:
         return data
 
 
+def log_fetch(source: str, summary: Summary) -> None:
+    """The fetch's line: where from, how many messages, what became of them (INFO; a fetch
+    that stopped short is a WARNING, one that found nothing only DEBUG)."""
+    counts = summary.counts()
+    read = counts.pop("read")
+    always = ("new_tickets", "threaded", "held", "quarantined")
+    outcomes = ", ".join(
+        f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n or name in always
+    )
+    line = f"fetched {source}: {read} message{'s' if read != 1 else ''} ({outcomes})"
+    if summary.stopped:
+        fetch_log.warning("%s; stopped: %s", line, summary.stopped)
+    elif read:
+        fetch_log.info("%s", line)
+    else:
+        fetch_log.debug("%s", line)
+
+
 def _quarantine(store: Store, mail: RawMail, reason: str, now: datetime) -> InboundResult:
     try:
         with store.write() as session:
@@ -85,6 +107,7 @@ def ingest(
     *,
     now: datetime | None = None,
     queue_id: int | None = None,
+    limits: IntakeLimits = DEFAULT_LIMITS,
 ) -> InboundResult:
     """Parse and store one message in its own transaction; never raises for its content.
 
@@ -92,7 +115,7 @@ def ingest(
     """
     now = now or utcnow()
     try:
-        parsed = parse_message(mail.data)
+        parsed = parse_message(mail.data, limits=limits)
     except Unreadable as exc:
         return _quarantine(store, mail, str(exc), now)
     try:
@@ -132,22 +155,24 @@ def ingest_all(
     clock: Clock = utcnow,
     queue_id: int | None = None,
     on_each: Callable[[RawMail, InboundResult], None] | None = None,
+    limits: IntakeLimits = DEFAULT_LIMITS,
 ) -> Summary:
     """Ingest each message in turn; `RetryLater` stops the run at the first the store cannot
     take (what came before it is stored; run it again for the rest)."""
     summary = Summary()
     for mail in mails:
-        result = ingest(store, mail, now=clock(), queue_id=queue_id)
+        result = ingest(store, mail, now=clock(), queue_id=queue_id, limits=limits)
         summary.add(result)
         if on_each is not None:
             on_each(mail, result)
     return summary
 
 
-def salvage(raw: bytes) -> InboundMail:
+def salvage(raw: bytes, *, limits: IntakeLimits = DEFAULT_LIMITS) -> InboundMail:
     """An unreadable message as a ticket can still take it: its bytes as best-effort text."""
     try:
-        return dataclasses.replace(parse_message(raw), auto_reply=False, bounce=False)
+        parsed = parse_message(raw, limits=limits)
+        return dataclasses.replace(parsed, auto_reply=False, bounce=False)
     except Unreadable:
         pass
     digest = hashlib.sha256(raw).hexdigest()

@@ -30,6 +30,10 @@ from dispatcher.store.mail import outbox
 from dispatcher.store.mail.notifications import TEMPLATE_KEY
 
 log = logging.getLogger(__name__)
+# One line per send, retry and failure, for `dispatcher watch` to show (ids, the ticket and
+# how many recipients; never the text). Shown only where a command configures logging.
+send_log = logging.getLogger("dispatcher.mail.send")
+logging.getLogger("dispatcher.mail").addHandler(logging.NullHandler())
 TIMEOUT_SECONDS = 30.0
 # Headers the outbox row may set; anything else in its headers is ignored.
 _PASSED_HEADERS = ("In-Reply-To", "References", "Auto-Submitted", "X-Dispatcher-Ticket", "Reply-To")
@@ -60,12 +64,15 @@ def build(
     """The mail for an outbox row; notifications re-rendered with the configured templates."""
     subject, body = item.subject, item.body
     template = item.headers.get(TEMPLATE_KEY)
-    if isinstance(template, dict) and templates is not DEFAULT_TEMPLATES:
-        try:
-            rendered = templates.render(str(template["kind"]), dict(template["context"]))
+    if isinstance(template, dict):  # a notification: its text is rendered now, once
+        for chosen in dict.fromkeys((templates, DEFAULT_TEMPLATES)):
+            try:
+                rendered = chosen.render(str(template["kind"]), dict(template["context"]))
+            except (DispatcherError, KeyError, TypeError) as exc:
+                log.warning("outbox %s: template failed, trying the default: %s", item.id, exc)
+                continue
             subject, body = rendered.subject, rendered.body
-        except (DispatcherError, KeyError, TypeError) as exc:
-            log.warning("outbox %s: template failed, sending the default text: %s", item.id, exc)
+            break
     if item.ticket_id is not None:
         subject = subject_with_ref(subject, item.ticket_id)
     message = EmailMessage()
@@ -97,6 +104,10 @@ class ServerUnavailable(Exception):
     the fault of no message, so the messages waiting wait without using an attempt."""
 
 
+class LoginFailed(ServerUnavailable):
+    """The server refused the account's user name or password."""
+
+
 class Disconnected(ServerUnavailable):
     """The connection broke during a message: the rest wait, that one is tried again."""
 
@@ -125,6 +136,8 @@ def open_smtp(account: SmtpAccount) -> smtplib.SMTP:
         except BaseException:
             smtp.close()
             raise
+    except smtplib.SMTPAuthenticationError as exc:
+        raise LoginFailed(f"{account.host}:{account.port}: login refused: {exc}") from exc
     except OSError as exc:  # smtplib.SMTPException is an OSError too
         raise ServerUnavailable(
             f"{account.host}:{account.port}: {type(exc).__name__}: {exc}"
@@ -181,6 +194,8 @@ class SendResult:
     retrying: list[int] = field(default_factory=list)  # refused for now, or server unreachable
     failed: list[int] = field(default_factory=list)
     taken_over: list[int] = field(default_factory=list)  # another sender's before we sent it
+    connected: bool = False  # a session was opened (and logged in)
+    unavailable: ServerUnavailable | None = None  # why the server could not take mail
 
 
 @dataclass
@@ -195,12 +210,17 @@ class _Run:
 
     def defer(self, items: list[outbox.Claimed], error: str) -> None:
         """The server is unreachable: these wait, their attempts untouched."""
+        deferred = []
         with self.store.write() as session:
             for item in items:
                 if outbox.defer(
                     session, item_id=item.id, owner=self.owner, error=error, now=self.clock()
                 ):
                     self.result.retrying.append(item.id)
+                    deferred.append(item)
+        for item in deferred:
+            attempt = max(item.attempts - 1, 0)  # the claim's attempt is given back
+            _log_retry(item, attempt=attempt, at=self.clock() + outbox.DEFER, why=error)
 
     def failed(self, item: outbox.Claimed, error: str, *, permanent: bool = False) -> None:
         with self.store.write() as session:
@@ -214,8 +234,18 @@ class _Run:
             )
         if status == OutboxStatus.failed:
             self.result.failed.append(item.id)
+            send_log.error(
+                "failed outbox %s%s after %s attempt%s: %s",
+                item.id,
+                _for(item),
+                item.attempts,
+                "s" if item.attempts != 1 else "",
+                _one_line(error),
+            )
         elif status is not None:
             self.result.retrying.append(item.id)
+            at = self.clock() + outbox.backoff(item.attempts)
+            _log_retry(item, attempt=item.attempts, at=at, why=error)
         else:  # taken over by another sender while the server answered
             self.result.taken_over.append(item.id)
 
@@ -247,6 +277,7 @@ class _Run:
                 self.defer(claimed[index + 1 :], str(exc))
                 return False
             except ServerUnavailable as exc:
+                self.result.unavailable = exc
                 self.defer(claimed[index:], str(exc))
                 return False
             with self.store.write() as session:
@@ -260,10 +291,42 @@ class _Run:
                 )
             if marked:
                 self.result.sent.append(item.id)
+                count = len(_recipients(outgoing.message))
+                send_log.info(
+                    "sent outbox %s%s to %s recipient%s",
+                    item.id,
+                    _for(item),
+                    count,
+                    "s" if count != 1 else "",
+                )
             else:  # the lease ran out during the send: the new owner may send it again
                 log.warning("outbox %s: sent, but its claim was taken over meanwhile", item.id)
                 self.result.taken_over.append(item.id)
         return True
+
+
+def _for(item: outbox.Claimed) -> str:
+    return f" for #{item.ticket_id}" if item.ticket_id is not None else ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:500]
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    return [a for _, a in getaddresses([message["To"] or "", message["Cc"] or ""]) if a]
+
+
+def _log_retry(item: outbox.Claimed, *, attempt: int, at: datetime, why: str) -> None:
+    """A WARNING: the message waits; `attempt` is how many tries it has used."""
+    send_log.warning(
+        "retry outbox %s%s: attempt %s, next try %s: %s",
+        item.id,
+        _for(item),
+        attempt,
+        at.astimezone().isoformat(sep=" ", timespec="seconds"),
+        _one_line(why),
+    )
 
 
 def deliver_due(
@@ -293,8 +356,10 @@ def deliver_due(
         try:
             smtp = connect(account)
         except ServerUnavailable as exc:
+            run.result.unavailable = exc
             run.defer(claimed, str(exc))
             return run.result
+        run.result.connected = True
         try:
             reachable = run.deliver(smtp, claimed)
         finally:

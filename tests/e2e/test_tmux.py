@@ -40,7 +40,7 @@ class Tmux:
         self.socket = f"dsp-{uuid.uuid4().hex[:8]}"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("DISPATCHER_")},
-            "DISPATCHER_CONFIG_FILE": str(tmp / "no-config.toml"),
+            "DISPATCHER_CONFIG_FILE": os.devnull,  # an empty config
             "TERM": "xterm-256color",
         }
 
@@ -131,6 +131,8 @@ def test_two_consoles_on_one_database_see_each_other_within_a_second(
 
     for name, login in (("one", "olga"), ("two", "lena")):
         tmux.start(name, f"{DISPATCHER} --db {path} --as {login}")
+    tmux.wait("two", lambda s: "Lead's dashboard" in s)
+    tmux.keys("two", "F2")  # the lead starts on the dashboard: to the queue
     for name in ("one", "two"):
         tmux.wait(
             name, lambda s: "Mail server down" in s and "normal" in _row(s, "Mail server down")

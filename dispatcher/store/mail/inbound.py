@@ -82,10 +82,18 @@ class InboundMail:
     bounce: bool = False
     bounced_recipients: tuple[str, ...] = ()
     original_message_ids: tuple[str, ...] = ()
+    # What the intake left out, for the message to say: "attachment x.iso (80 MB) not
+    # kept: over 25 MB". Not the client's words: kept out of what answers are read from.
+    notes: tuple[str, ...] = ()
 
     def thread_ids(self) -> list[str]:
         ids = [self.in_reply_to] if self.in_reply_to else []
         return list(dict.fromkeys([*ids, *reversed(self.references), *self.original_message_ids]))
+
+    def stored_body(self) -> str:
+        """The body as the ticket keeps it: the text, then the intake's notes in brackets."""
+        notes = "\n".join(f"[{note}]" for note in self.notes)
+        return f"{self.body}\n\n{notes}".strip() if notes else self.body
 
     def to_json(self) -> dict[str, Any]:
         """The message as JSON; attachments by the SHA-256 their content is stored under."""
@@ -105,7 +113,7 @@ class InboundMail:
     def from_json(cls, data: dict[str, Any], *, blobs: dict[str, bytes]) -> InboundMail:
         values = dict(data)
         values["date"] = datetime.fromisoformat(data["date"]) if data.get("date") else None
-        for name in ("references", "bounced_recipients", "original_message_ids"):
+        for name in ("references", "bounced_recipients", "original_message_ids", "notes"):
             values[name] = tuple(data.get(name) or ())
         values["attachments"] = tuple(
             InboundAttachment(a["filename"], a["content_type"], blobs.get(a["sha256"], b""))
@@ -174,7 +182,9 @@ def _message_row(session: Session, message_id: str) -> Message:
     return row
 
 
-def _flag_bounced(session: Session, recipients: tuple[str, ...]) -> list[str]:
+def _flag_bounced(
+    session: Session, recipients: tuple[str, ...], *, reason: str, now: datetime
+) -> list[str]:
     flagged = []
     for address in recipients:
         points = session.exec(
@@ -182,7 +192,8 @@ def _flag_bounced(session: Session, recipients: tuple[str, ...]) -> list[str]:
         ).all()
         for point in points:
             if not point.bouncing:
-                point.bouncing = True
+                point.bouncing, point.bouncing_since = True, now
+                point.bounce_reason = reason[:200]
                 session.add(point)
                 flagged.append(point.value)
     return flagged
@@ -226,6 +237,15 @@ def receive(
         trusted = who.allowed
     if mail.auto_reply or mail.bounce:
         return _noise(session, mail=mail, raw=raw, source=source, ticket=ticket, now=now)
+    pulse = answers.pulse_for(session, thread_ids=mail.thread_ids()) if ticket else None
+    score = answers.nps_score(session, pulse=pulse, body=mail.body) if pulse and trusted else None
+    if ticket is not None and pulse is not None and score is not None:
+        # The answer to the NPS question: kept on the ticket, its status left alone.
+        message = _add_inbound(session, mail=mail, ticket=ticket, contact=None, now=now)
+        notes = answers.record_pulse_answer(
+            session, pulse=pulse, ticket=ticket, body=mail.body, score=score, now=now
+        )
+        return InboundResult(Outcome.threaded, ticket.id, message.id, notes)
     if ticket is not None and ticket.status not in (TicketStatus.closed, TicketStatus.spam):
         return _threaded(
             session, mail=mail, ticket=ticket, now=now, queue_id=queue_id, trusted=trusted
@@ -252,7 +272,10 @@ def _noise(
         result.notes.append(label)
         if bounce.permanent:
             result.notes += [
-                f"flagged {a}" for a in _flag_bounced(session, mail.bounced_recipients)
+                f"flagged {a}"
+                for a in _flag_bounced(
+                    session, mail.bounced_recipients, reason=bounce.reason, now=now
+                )
             ]
     if ticket is None or ticket.id is None:
         # Nothing to hang it on: kept with its bytes for a look, never a ticket.
@@ -282,7 +305,7 @@ def _add_inbound(
         session,
         ticket_id=ticket.id,
         kind=MessageKind.inbound,
-        body=mail.body,
+        body=mail.stored_body(),
         actor_id=None,
         contact_id=contact.id if contact else None,
         from_address=mail.from_address,
@@ -420,7 +443,7 @@ def _new_ticket(
         session,
         data=NewTicket(
             subject=subject[:500] or "(no subject)",
-            body=mail.body,
+            body=mail.stored_body(),
             client_id=client_id,
             contact_id=contact.id if contact else None,
             channel=Channel.email,
