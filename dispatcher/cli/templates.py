@@ -57,7 +57,8 @@ def add(
     channel: Annotated[str | None, typer.Option("--channel", help="email, phone, ...")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add a template from a file; unknown placeholders are refused by name."""
+    """Add a template from a file; it is tried against a sample ticket first, and one that
+    fails or names an unknown placeholder is refused with the reason."""
     from dispatcher.domain.clock import utcnow
     from dispatcher.domain.enums import Channel
     from dispatcher.store.replies import templates
@@ -66,12 +67,14 @@ def add(
     file_subject, body = _read(file)
     if channel is not None and channel not in {c.value for c in Channel}:
         fail(f"channel must be one of {', '.join(c.value for c in Channel)}, not {channel!r}")
+    subject = subject if subject is not None else (file_subject or "")
+    templates.check_template(subject=subject, body=body)  # rendered before the write opens
     with state(ctx).store().write() as session:
         category_id = resolve_category(session, ref=category).id if category else None
         info = templates.add_template(
             session,
             name=name,
-            subject=subject if subject is not None else (file_subject or ""),
+            subject=subject,
             body=body,
             category_id=category_id,
             channel=channel,
@@ -146,9 +149,10 @@ def preview(
             placeholders.article_link(a.slug, a.title, kb_url=state(ctx).settings().kb_url)
             for a in (articles.get_article(session, slug=slug) for slug in article or [])
         ]
-        rendered = templates.preview(
+        source = templates.preview_source(
             session, name=name, ticket_id=ticket_id, sender_id=sender_id, articles=links
         )
+    rendered = source.render()
     if as_json:
         print_json({"subject": rendered.subject, "body": rendered.body})
         return
@@ -179,6 +183,7 @@ def edit(
         subject = subject if subject is not None else file_subject
     if body is None and subject is None and rename is None and active is None:
         fail("nothing to change: give --file, --subject, --rename or --active/--inactive")
+    templates.check_template(subject=subject, body=body)  # rendered before the write opens
     with state(ctx).store().write() as session:
         info = templates.edit_template(
             session,

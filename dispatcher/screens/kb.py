@@ -53,7 +53,8 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """What the editor opens with: an existing article, a new one, or one from a ticket."""
+    """What the editor opens with: an existing article (at `version`), a new one (version
+    0), or one from a ticket."""
 
     slug: str = ""
     title: str = ""
@@ -62,6 +63,8 @@ class Draft:
     visibility: Visibility = Visibility.internal
     status: ArticleStatus = ArticleStatus.published
     source_ticket: int | None = None
+    groups: tuple[str, ...] = ()
+    version: int = 0
 
 
 class KbScreen(WorkerErrors, Screen[None]):
@@ -311,7 +314,18 @@ class KbScreen(WorkerErrors, Screen[None]):
         if not self._lead_only() or self.current is None:
             return
         a = self.current
-        self._edit(Draft(a.slug, a.title, a.body, a.tags, a.visibility, a.status))
+        self._edit(
+            Draft(
+                a.slug,
+                a.title,
+                a.body,
+                a.tags,
+                a.visibility,
+                a.status,
+                groups=a.groups,
+                version=a.version,
+            )
+        )
 
     def action_draft(self) -> None:
         if self._lead_only():
@@ -374,7 +388,12 @@ class TicketPrompt(ModalScreen[str | None]):
 
 
 def article_editor(context: ScreenContext, draft: Draft) -> EditorScreen:
-    """The editor form for an article; dismisses with its slug once saved."""
+    """The editor form for an article; dismisses with its slug once saved.
+
+    A save names the version the editor opened: an article somebody else saved since is
+    refused with what changed, and the form keeps the text. The groups an article is
+    limited to are shown and kept (blank: everyone may see it).
+    """
     store, author, clock = context.store, context.operator.id, context.clock
     source_ticket = draft.source_ticket
 
@@ -385,7 +404,10 @@ def article_editor(context: ScreenContext, draft: Draft) -> EditorScreen:
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
         slug, title = values["slug"].strip(), values["title"]
+        if draft.version and slug != draft.slug:
+            raise ValidationError(f"the slug of {draft.slug!r} cannot be changed here")
         tags = [t for t in (part.strip() for part in values["tags"].split(",")) if t]
+        groups = [g for g in (part.strip() for part in values["groups"].split(",")) if g]
         now = clock()
         with store.write() as session:
             if source_ticket is not None:
@@ -407,10 +429,11 @@ def article_editor(context: ScreenContext, draft: Draft) -> EditorScreen:
                     body=body,
                     tags=tags,
                     visibility=visibility,
-                    groups=(),
+                    groups=groups,
                     status=status,
                     author_id=author,
                     now=now,
+                    expected_version=draft.version,
                 )
         return slug
 
@@ -425,6 +448,7 @@ def article_editor(context: ScreenContext, draft: Draft) -> EditorScreen:
         FormField("tags", ", ".join(d.tags), "tags, comma separated"),
         FormField("visibility", d.visibility.value, "internal or public"),
         FormField("status", d.status.value, "draft, published or archived"),
+        FormField("groups", ", ".join(d.groups), "groups who may see it, comma separated"),
     )
     return EditorScreen(heading=heading, fields=fields, body=d.body, save=save)
 

@@ -190,6 +190,7 @@ class TemplatesScreen(WorkerErrors, Screen[None]):
     def preview(self, template: TemplateInfo, ticket_ref: str | None) -> None:
         rendered: Rendered | None = None
         error: str | None = None
+        context: dict[str, Any] | None = None
         with self.context.store.read() as session:
             ticket_id = (
                 parse_ref(ticket_ref) if ticket_ref else placeholders.latest_active_ticket(session)
@@ -200,14 +201,15 @@ class TemplatesScreen(WorkerErrors, Screen[None]):
                 context = placeholders.ticket_context(
                     session, ticket_id=ticket_id, sender_id=self.context.operator.id
                 )
-                try:
-                    rendered = render_pair(
-                        template.subject, template.body, context, known=placeholders.KNOWN
-                    )
-                except UnknownPlaceholderError as exc:
-                    error = f"#{ticket_id}: {exc}"
-                except DispatcherError as exc:
-                    error = str(exc)
+        if context is not None:  # rendered once the session is closed, within the limits
+            try:
+                rendered = render_pair(
+                    template.subject, template.body, context, known=placeholders.KNOWN
+                )
+            except UnknownPlaceholderError as exc:
+                error = f"#{ticket_id}: {exc}"
+            except DispatcherError as exc:
+                error = str(exc)
         ref = f"#{ticket_id}" if ticket_id is not None else None
         self.post_message(self.Previewed(template.id, ref, rendered, error))
 
@@ -307,6 +309,9 @@ def template_editor(context: ScreenContext, original: TemplateInfo | None) -> Ed
     def save(values: dict[str, str], body: str) -> str:
         now = clock()
         channel = values["channel"].strip().lower() or None
+        # Tried against a sample ticket before the write opens: one that fails is refused
+        # with the reason, and the editor keeps the text.
+        templates.check_template(subject=values["subject"], body=body)
         with store.write() as session:
             category = values["category"].strip()
             category_id = resolve_category(session, ref=category).id if category else None

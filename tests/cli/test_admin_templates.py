@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dispatcher.store.db.engine import Store
+from dispatcher.store.replies import templates
 from tests.cli.helpers import as_json, error, ok
 from tests.factories import new_ticket, world
 
@@ -78,3 +79,30 @@ def test_bad_input_is_one_error_line(db_url: str, tmp_path: Path) -> None:
     assert error(db_url, "templates", "preview", "dup", "--ticket", "abc")
     assert error(db_url, "templates", "preview", "dup", "--ticket", "#999")
     assert error(db_url, "templates", "add", "y", "--file", good, "--category", "Nope")
+
+
+def test_a_template_that_fails_is_refused_with_the_reason(
+    db_url: str, store: Store, now: datetime, tmp_path: Path
+) -> None:
+    cases = {
+        "{{ 10**(10**10) }}": "body: a number too large",
+        "{{ 1/0 }}": "body: division by zero",
+        "{% for a in range(10**9) %}x{% endfor %}": "body: a range too long",
+    }
+    for index, (body, reason) in enumerate(cases.items()):
+        path = _file(tmp_path, body, f"{index}.txt")
+        assert reason in error(db_url, "templates", "add", "bad", "--file", path)
+        ok(db_url, "templates", "add", f"good{index}", "--file", _file(tmp_path, "ok", "ok.txt"))
+        assert reason in error(db_url, "templates", "edit", f"good{index}", "--file", path)
+    assert "subject: division by zero" in error(
+        db_url, "templates", "add", "bad", "--file", _file(tmp_path, "x"), "--subject", "{{ 1/0 }}"
+    )
+    assert [r["body"] for r in (as_json(db_url, "templates", "show", "good0"),)] == ["ok"]
+    # One stored before templates were tried (the store itself renders nothing): the
+    # preview refuses it with the reason.
+    w = world(store)
+    ticket = new_ticket(store, w, now=now)
+    with store.write() as session:
+        templates.add_template(session, name="old", body="{{ 10**(10**10) }}", now=now)
+    line = error(db_url, "templates", "preview", "old", "--ticket", f"#{ticket.id}")
+    assert "body: a number too large" in line

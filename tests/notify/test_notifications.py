@@ -8,10 +8,13 @@ import pytest
 from sqlmodel import select
 
 from dispatcher.domain.enums import EventKind, TicketStatus
+from dispatcher.domain.notification_templates import DEFAULT_TEMPLATES
+from dispatcher.domain.templating import Rendered
 from dispatcher.intake.pipeline import ingest
 from dispatcher.intake.sources import RawMail
 from dispatcher.store.clients.clients import add_client_domain
 from dispatcher.store.db.engine import Store
+from dispatcher.store.mail.notifications import TEMPLATE_KEY
 from dispatcher.store.models import OutboxItem, TicketEvent
 from dispatcher.store.sla import alerts
 from dispatcher.store.tickets.relations import merge
@@ -24,6 +27,12 @@ from tests.intake.make_trust_corpus import feed_trust, trust_mail
 def _outbox(store: Store) -> list[OutboxItem]:
     with store.read() as session:
         return list(session.exec(select(OutboxItem).order_by(OutboxItem.id)).all())  # type: ignore[arg-type]
+
+
+def _text(item: OutboxItem) -> Rendered:
+    """What the sender makes of the row with the default templates."""
+    template = item.headers[TEMPLATE_KEY]
+    return DEFAULT_TEMPLATES.render(template["kind"], template["context"])
 
 
 def test_acknowledgement_names_the_ticket_and_the_first_response_time_in_local_time(
@@ -42,9 +51,12 @@ def test_acknowledgement_names_the_ticket_and_the_first_response_time_in_local_t
         "anna@acme.example",
         ticket.id,
     )
-    assert item.subject == f"[#{ticket.id}] We have your request: VPN is down"
-    assert f"ticket #{ticket.id}" in item.body
-    assert "by Wed 18 Nov 2026 11:30 MSK" in item.body
+    # Nothing is rendered in the write: the row holds the values, the sender the text.
+    assert (item.subject, item.body) == (f"[#{ticket.id}] VPN is down", "")
+    text = _text(item)
+    assert text.subject == f"[#{ticket.id}] We have your request: VPN is down"
+    assert f"ticket #{ticket.id}" in text.body
+    assert "by Wed 18 Nov 2026 11:30 MSK" in text.body
     assert item.headers["X-Dispatcher-Ticket"] == str(ticket.id)
     with store.read() as session:
         events = session.exec(
@@ -96,8 +108,8 @@ def test_resolution_and_auto_close_go_to_the_client(store: Store, now: datetime)
     assert closed == [ticket.id]
     items = _outbox(store)
     assert [i.kind for i in items] == ["acknowledgement", "resolution", "auto_close"]
-    assert "confirm" in items[1].body
-    assert "1 (poor) to 5" in items[1].body
+    assert "confirm" in _text(items[1]).body
+    assert "1 (poor) to 5" in _text(items[1]).body
     assert all(i.to_addresses == "anna@acme.example" for i in items)
     assert all(i.headers["In-Reply-To"] for i in items)  # the ticket's first message
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from dispatcher.cli import app
 from dispatcher.config import ConfigError, load_settings
 from dispatcher.domain.errors import ValidationError
 from dispatcher.domain.notification_templates import (
@@ -17,6 +19,8 @@ from dispatcher.domain.notification_templates import (
     NotificationTemplates,
 )
 from dispatcher.domain.templating import check_pair
+from dispatcher.store.db.engine import Store
+from tests.factories import world
 
 
 def test_defaults_carry_the_reference_and_the_promise() -> None:
@@ -75,6 +79,18 @@ def test_the_config_file_overrides_a_text_and_the_reference_is_kept(
         ('[notifications.acknowledgement]\nsubject = "{{ ticket "\n', "notifications"),
         ('[notifications.acknowledgement]\nbody = "{{ no_such_name }}"\n', "no_such_name"),
         ('[notifications.greeting]\nbody = "hi"\n', "unknown notification 'greeting'"),
+        (
+            '[notifications.resolution]\nbody = "{{ 10**(10**10) }}"\n',
+            "notification template 'resolution': body: a number too large",
+        ),
+        (
+            '[notifications.assignment]\nsubject = "{{ 1/0 }}"\n',
+            "notification template 'assignment': subject: division by zero",
+        ),
+        (
+            '[notifications.auto_close]\nbody = "{% for a in range(10**9) %}{{ a }}{% endfor %}"\n',
+            "notification template 'auto_close': body: a range too long",
+        ),
     ],
 )
 def test_bad_templates_are_refused_when_the_config_loads(
@@ -92,3 +108,18 @@ def test_the_sandbox_refuses_unsafe_attribute_access() -> None:
         NotificationTemplates(
             {"assignment": {"body": "{{ subject.__class__.__mro__[1].__subclasses__() }}"}}
         )
+
+
+@pytest.mark.parametrize("args", [["watch", "--once"], []], ids=["watch", "console"])
+def test_a_broken_notification_template_stops_the_start_naming_it(
+    db_url: str, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    world(store)
+    config = tmp_path / "dispatcher.toml"
+    config.write_text('[notifications.resolution]\nbody = "Done. {{ 10**(10**10) }}"\n')
+    monkeypatch.setenv("DISPATCHER_CONFIG_FILE", str(config))
+    result = CliRunner().invoke(app, ["--db", db_url, "--as", "olga", *args])
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("error: ")
+    assert "notification template 'resolution': body: a number too large" in line

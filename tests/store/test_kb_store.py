@@ -9,7 +9,12 @@ import pytest
 from sqlmodel import col, func, select
 
 from dispatcher.domain.enums import ArticleStatus, Visibility
-from dispatcher.domain.errors import NotFoundError, ValidationError
+from dispatcher.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    StaleVersionError,
+    ValidationError,
+)
 from dispatcher.store.db.engine import Store
 from dispatcher.store.knowledge import articles
 from dispatcher.store.models import KbArticle, KbArticleTag
@@ -137,3 +142,34 @@ def test_import_folder_reports_bad_files_and_imports_the_rest(
 def test_import_missing_folder(store: Store, now: datetime, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="no folder"):
         articles.import_folder(store, folder=tmp_path / "nope", author_id=None, now=now)
+
+
+def test_an_edit_from_a_stale_version_is_refused_and_writes_nothing(
+    store: Store, now: datetime
+) -> None:
+    opened = _upsert(store, now, groups=["second-line"]).article  # both leads open version 1
+    first = _upsert(store, now, body="Lead one's fix.", groups=["second-line"], expected_version=1)
+    assert first.article.version == 2
+    with pytest.raises(StaleVersionError, match="article network/vpn was changed") as caught:
+        _upsert(store, now, body="Lead two's fix.", groups=[], expected_version=opened.version)
+    assert "version 2" in str(caught.value)
+    with store.read() as session:
+        kept = articles.get_article(session, slug="network/vpn")
+    assert (kept.body, kept.groups, kept.version) == ("Lead one's fix.", ("second-line",), 2)
+    # A new article (version 0) may not take a slug in use; a missing one is not there.
+    with pytest.raises(ConflictError, match="exists already"):
+        _upsert(store, now, title="Other", expected_version=0)
+    with pytest.raises(NotFoundError):
+        _upsert(store, now, slug="gone", expected_version=3)
+    assert _upsert(store, now, slug="fresh", expected_version=0).article.version == 1
+
+
+def test_a_draft_never_overwrites_an_article(store: Store, now: datetime) -> None:
+    _upsert(store, now, slug="from-ticket-7", groups=["leads"])
+    draft = articles.DraftSource(7, "from-ticket-7", "Draft", "Text")
+    with store.write() as session, pytest.raises(ConflictError):
+        articles.save_draft(
+            session, draft=draft, title="Draft", body="Text", author_id=None, now=now
+        )
+    with store.read() as session:
+        assert articles.get_article(session, slug="from-ticket-7").groups == ("leads",)

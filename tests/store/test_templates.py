@@ -8,7 +8,7 @@ import pytest
 
 from dispatcher.domain.enums import EscalationTarget
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
-from dispatcher.domain.templating import UnknownPlaceholderError, render
+from dispatcher.domain.templating import TemplateError, UnknownPlaceholderError, render
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Escalation, Ticket
 from dispatcher.store.replies import placeholders, templates
@@ -195,18 +195,39 @@ def test_edit_refuses_a_stale_save_and_changes_category_and_channel(
             templates.edit_template(session, name="greeting", channel="pigeon", now=now)
 
 
-def test_a_field_unknown_in_a_known_namespace_is_refused_when_saved(
+def test_a_field_unknown_in_a_known_namespace_is_refused_before_the_save(
     store: Store, now: datetime
 ) -> None:
+    with pytest.raises(UnknownPlaceholderError, match=r"ticket\.nope"):
+        templates.check_template(body="{{ ticket.nope }}")
+    everything = (
+        "{{ ticket.ref }} {{ client.name }} {{ contact.email }} {{ engineer.name }} "
+        "{{ sender.name }} {{ article.url }} {{ escalation.vendor_ref }}"
+        "{% for a in articles %}{{ a.title }}{% endfor %}"
+    )
+    templates.check_template(subject="{{ ticket.subject }}", body=everything)
     with store.write() as session:
-        with pytest.raises(UnknownPlaceholderError, match=r"ticket\.nope"):
-            templates.add_template(session, name="x", body="{{ ticket.nope }}", now=now)
-        everything = (
-            "{{ ticket.ref }} {{ client.name }} {{ contact.email }} {{ engineer.name }} "
-            "{{ sender.name }} {{ article.url }} {{ escalation.vendor_ref }}"
-            "{% for a in articles %}{{ a.title }}{% endfor %}"
-        )
         assert templates.add_template(session, name="all", body=everything, now=now).active
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("{{ 10**(10**10) }}", "a number too large"),
+        ("{% for a in range(10**9) %}x{% endfor %}", "a range too long"),
+        ("{% for a in range(9999) %}{% for b in range(9999) %}{% endfor %}{% endfor %}", "work"),
+        ("{{ 'x' * 10**8 }}", "a text too long"),
+        ("{{ 1/0 }}", "division by zero"),
+    ],
+)
+def test_a_template_that_fails_is_refused_with_the_reason_within_the_budget(
+    body: str, reason: str
+) -> None:
+    with pytest.raises(TemplateError) as caught:
+        templates.check_template(body=body)
+    assert str(caught.value).startswith("body: ")
+    assert reason in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_latest_active_ticket(store: Store, now: datetime) -> None:

@@ -218,3 +218,110 @@ async def test_a_draft_from_a_resolved_ticket_is_prefilled(store: Store, w: Worl
     with store.read() as session:
         article = articles.get_article(session, slug=f"from-ticket-{ticket.id}")
     assert article.status == ArticleStatus.draft
+
+
+async def test_a_second_lead_saving_a_stale_article_is_refused_and_keeps_the_text(
+    store: Store, w: World
+) -> None:
+    now = datetime.now(UTC)
+    add_filler(store, now)
+    with store.write() as session:
+        articles.upsert_article(
+            session,
+            slug="net/vpn",
+            title="VPN token",
+            body="Reset the token.",
+            tags=["vpn"],
+            visibility=Visibility.internal,
+            groups=["second-line"],
+            now=now,
+        )
+    app = _host(store, "lena")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KbScreen)
+        await pilot.press(*"vpn")
+        screen.typing.flush()
+        await settle(pilot)
+        assert screen.current is not None
+        assert screen.current.slug == "net/vpn"
+        screen.query_one("#kb-results", OptionList).focus()
+        await pilot.press("e")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        assert editor.query_one("#field-groups", Input).value == "second-line"
+        # The other lead saves first, from the same version.
+        with store.write() as session:
+            articles.upsert_article(
+                session,
+                slug="net/vpn",
+                title="VPN token",
+                body="Lead one's fix.",
+                tags=["vpn"],
+                visibility=Visibility.internal,
+                groups=["second-line"],
+                now=now,
+                expected_version=1,
+            )
+        editor.query_one("#editor-body", TextArea).text = "Lead two's fix."
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is editor  # refused: the form stays, the text with it
+        message = str(editor.query_one("#editor-message", Static).render())
+        assert "was changed by someone else" in message
+        assert editor.query_one("#editor-body", TextArea).text == "Lead two's fix."
+    with store.read() as session:
+        article = articles.get_article(session, slug="net/vpn")
+    assert (article.body, article.groups, article.version) == (
+        "Lead one's fix.",
+        ("second-line",),
+        2,
+    )
+
+
+async def test_the_editor_keeps_and_edits_the_groups(store: Store, w: World) -> None:
+    now = datetime.now(UTC)
+    add_filler(store, now)
+    with store.write() as session:
+        articles.upsert_article(
+            session,
+            slug="net/vpn",
+            title="VPN token",
+            body="Reset the token.",
+            tags=["vpn"],
+            visibility=Visibility.internal,
+            groups=["second-line"],
+            now=now,
+        )
+    app = _host(store, "lena")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KbScreen)
+        await pilot.press(*"vpn")
+        screen.typing.flush()
+        await settle(pilot)
+        screen.query_one("#kb-results", OptionList).focus()
+        await pilot.press("e")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        editor.query_one("#editor-body", TextArea).text = "Reset the token twice."
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, KbScreen)
+        await pilot.press("e")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, EditorScreen)
+        again.query_one("#field-groups", Input).value = "second-line, leads"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, KbScreen)
+    with store.read() as session:
+        article = articles.get_article(session, slug="net/vpn")
+    assert (article.body, article.groups, article.version) == (
+        "Reset the token twice.",
+        ("second-line", "leads"),
+        3,
+    )

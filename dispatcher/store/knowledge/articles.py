@@ -19,7 +19,12 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, select
 
 from dispatcher.domain.enums import ArticleStatus, MessageKind, TicketStatus, Visibility
-from dispatcher.domain.errors import NotFoundError, ValidationError
+from dispatcher.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    StaleVersionError,
+    ValidationError,
+)
 from dispatcher.domain.frontmatter import (
     MAX_TAG,
     MAX_TITLE,
@@ -82,8 +87,15 @@ def upsert_article(
     status: ArticleStatus | str = ArticleStatus.published,
     author_id: int | None = None,
     now: datetime,
+    expected_version: int | None = None,
 ) -> UpsertResult:
-    """Create the article with this slug, or update it if anything differs."""
+    """Create the article with this slug, or update it if anything differs.
+
+    `expected_version` is the version the editor opened (0: a new article): an article
+    saved by somebody else since is refused (`StaleVersionError`), as is a new one whose
+    slug is taken (`ConflictError`); nothing is written. None (an import) checks nothing.
+    The groups are kept as given: an empty list makes the article visible to everyone.
+    """
     slug = slug.strip()
     if not valid_slug(slug):
         raise ValidationError(f"not a usable slug: {slug!r}")
@@ -104,6 +116,7 @@ def upsert_article(
     clean_groups = _unique(g.strip() for g in groups)
 
     article = session.exec(select(KbArticle).where(KbArticle.slug == slug)).one_or_none()
+    _check_version(slug, article, expected_version)
     if article is None:
         article = KbArticle(
             slug=slug,
@@ -149,6 +162,25 @@ def upsert_article(
     session.flush()
     search.reindex(session, article_id=_id(article), title=title, body=body)
     return UpsertResult(_article(article, clean_tags), Outcome.updated)
+
+
+def _check_version(slug: str, article: KbArticle | None, expected: int | None) -> None:
+    if expected is None:
+        return
+    if article is None:
+        if expected:
+            raise NotFoundError("article", slug)
+        return
+    if expected == 0:
+        raise ConflictError(f"an article {slug!r} exists already: open it to edit it")
+    if article.version != expected:
+        changed = article.updated_at.strftime("%Y-%m-%d %H:%M")
+        raise StaleVersionError(
+            f"article {slug}",
+            expected,
+            article.version,
+            [f"it was saved again at {changed} UTC (version {article.version})"],
+        )
 
 
 def get_article(session: Session, *, slug: str) -> Article:
@@ -271,7 +303,8 @@ def save_draft(
     author_id: int | None,
     now: datetime,
 ) -> int:
-    """Store the draft article (status draft, linked to its ticket); its id."""
+    """Store the draft article (status draft, linked to its ticket); its id. A new
+    article: a slug already taken is refused, never overwritten."""
     result = upsert_article(
         session,
         slug=draft.slug,
@@ -283,6 +316,7 @@ def save_draft(
         status=ArticleStatus.draft,
         author_id=author_id,
         now=now,
+        expected_version=0,
     )
     article = session.get(KbArticle, result.article.id)
     assert article is not None

@@ -1,14 +1,16 @@
 """What to queue on which change: the acknowledgement, assignment, resolution, auto-close.
 
 Called from the ticket repository inside the transaction of the change, so the outbox
-row commits (or rolls back) with it. The row is rendered with the default templates; the
-sender renders it again with the configured ones (`_template` in its headers holds the
-kind and the context), so the texts come from the config file of whoever sends.
+row commits (or rolls back) with it: nothing is lost. Nothing is rendered in that
+transaction: the row holds the kind and the plain values the text is made from
+(`_template` in its headers) and a plain subject; the sender renders the text once,
+outside any transaction, with the configured templates of whoever sends (checked when
+the config was loaded), and records what it sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -18,13 +20,17 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from dispatcher.domain.enums import MessageKind, TicketStatus
+from dispatcher.domain.errors import DispatcherError
 from dispatcher.domain.notification_templates import (
     ACKNOWLEDGEMENT,
     ASSIGNMENT,
     AUTO_CLOSE,
     DEFAULT_TEMPLATES,
     RESOLUTION,
+    NotificationTemplates,
 )
+from dispatcher.domain.templating import Rendered
+from dispatcher.domain.ticket_ref import subject_with_ref
 from dispatcher.store.mail import outbox, senders
 from dispatcher.store.models import (
     Client,
@@ -147,9 +153,9 @@ def queue_notification(
     now: datetime,
     thread: dict[str, str] | None = None,
 ) -> OutboxItem:
-    """Render `kind` with the defaults and put it in the outbox (recorded in the history)."""
+    """Put `kind` in the outbox with the values its text is made from (recorded in the
+    history); the sender renders the text when it sends."""
     ctx = context(session, ticket=ticket)
-    rendered = DEFAULT_TEMPLATES.render(kind, ctx)
     if thread is None:
         thread = _thread(session, ticket=ticket).headers
     headers: dict[str, Any] = {
@@ -161,12 +167,26 @@ def queue_notification(
         session,
         kind=kind,
         to_addresses=to,
-        subject=rendered.subject,
-        body=rendered.body,
+        subject=subject_with_ref(ticket.subject, ticket.id) if ticket.id else ticket.subject,
+        body="",
         now=now,
         ticket=ticket,
         headers=headers,
     )
+
+
+def text_of(
+    headers: Mapping[str, Any], templates: NotificationTemplates = DEFAULT_TEMPLATES
+) -> Rendered | None:
+    """A queued notification's text, as the sender makes it (not in a write, please);
+    None for a row that is no notification or whose values do not render."""
+    template = headers.get(TEMPLATE_KEY)
+    if not isinstance(template, dict):
+        return None
+    try:
+        return templates.render(str(template["kind"]), dict(template["context"]))
+    except (DispatcherError, KeyError, TypeError):
+        return None
 
 
 def on_created(session: Session, *, ticket: Ticket, now: datetime) -> None:

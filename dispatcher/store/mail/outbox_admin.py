@@ -10,7 +10,7 @@ history records a cancellation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import EventKind, OutboxStatus
 from dispatcher.domain.errors import ConflictError, NotFoundError
+from dispatcher.store.mail import notifications
 from dispatcher.store.mail.outbox import CLAIM_KEY
 from dispatcher.store.models import OutboxItem, Ticket
 from dispatcher.store.tickets.history import record
@@ -86,7 +87,11 @@ def show(session: Session, *, item_id: int) -> OutboxView:
     item = session.get(OutboxItem, item_id)
     if item is None:
         raise NotFoundError("outbox item", item_id)
-    return OutboxView.of(item)
+    view = OutboxView.of(item)
+    text = notifications.text_of(item.headers) if item.sent_at is None else None
+    if text is not None:  # a notification not sent yet: its text is made when it is
+        view = replace(view, subject=text.subject, body=text.body)
+    return view
 
 
 def _locked(session: Session, item_id: int, now: datetime) -> OutboxItem:

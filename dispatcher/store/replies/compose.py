@@ -12,14 +12,11 @@ from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import EventKind, MessageKind
 from dispatcher.domain.errors import NotFoundError, ValidationError
-from dispatcher.domain.templating import render_pair
 from dispatcher.domain.ticket_ref import subject_with_ref
-from dispatcher.store.mail import outbox
+from dispatcher.store.mail import outbox, senders
 from dispatcher.store.models import Contact, Ticket, TicketEvent
 from dispatcher.store.replies.placeholders import (
-    KNOWN,
     ArticleLink,
-    email_of_contact,
     ticket_context,
 )
 from dispatcher.store.replies.templates import TemplateInfo, list_templates, record_use
@@ -28,10 +25,10 @@ from dispatcher.store.tickets.history import changes_since
 
 
 def contact_email(session: Session, *, contact_id: int | None) -> str | None:
-    """The address a reply goes to: the contact's first email that does not bounce."""
-    if contact_id is None:
-        return None
-    return email_of_contact(session, contact_id=contact_id).get("email")
+    """The address a reply goes to: the contact's first email that does not bounce, else
+    the first that does (the composer shows it as failing, and sending is allowed)."""
+    emails = senders.contact_emails(session, contact_id=contact_id)
+    return emails[0] if emails else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,33 +100,35 @@ def send(
     template_name: str | None = None,
     now: datetime,
 ) -> int:
-    """Render and store a reply or a note; a reply is queued for mail in the same transaction.
+    """Store a reply or a note; a reply is queued for mail in the same transaction.
 
-    The subject and body are templates themselves: a placeholder without a value refuses
-    the whole message. A reply goes to the contact's email (there must be one), meets the
+    The subject and body are stored and sent exactly as typed: they are text, never a
+    template (a template the operator picked was rendered into them when inserted, before
+    this write). `articles` are the KB articles inserted (their text or links are in the
+    body already). A reply goes to the contact's email (there must be one), meets the
     first-response target, and carries `[#N]` in its subject. A note is never queued.
     Returns the new message's id.
     """
     kind = MessageKind(kind)
     if kind == MessageKind.inbound:
         raise ValidationError("the composer writes replies and notes only")
-    context = ticket_context(session, ticket_id=ticket_id, sender_id=sender_id, articles=articles)
-    rendered = render_pair(subject, body, context, known=KNOWN)
-    if not rendered.body.strip():
+    subject = " ".join(subject.split())
+    if not body.strip():
         raise ValidationError(f"an empty {kind.value} cannot be sent")
     ticket = session.get(Ticket, ticket_id)
-    assert ticket is not None
+    if ticket is None:
+        raise NotFoundError("ticket", f"#{ticket_id}")
     to_address = ""
     if kind == MessageKind.reply:
         to_address = contact_email(session, contact_id=ticket.contact_id) or ""
         if not to_address:
             raise ValidationError(f"#{ticket_id} has no contact email: a reply cannot be sent")
-    full_subject = subject_with_ref(rendered.subject or f"Re: {ticket.subject}", ticket_id)
+    full_subject = subject_with_ref(subject or f"Re: {ticket.subject}", ticket_id)
     message = writes.add_message(
         session,
         ticket_id=ticket_id,
         kind=kind,
-        body=rendered.body,
+        body=body,
         actor_id=sender_id,
         expected_version=expected_version,
         contact_id=ticket.contact_id if kind == MessageKind.reply else None,
@@ -144,7 +143,7 @@ def send(
             kind="reply",
             to_addresses=to_address,
             subject=full_subject,
-            body=rendered.body,
+            body=body,
             now=now,
             ticket=session.get(Ticket, ticket_id),
             message_row_id=message.id,

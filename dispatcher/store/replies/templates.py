@@ -1,4 +1,9 @@
-"""Reply templates: named texts per category or channel, managed by leads and admins."""
+"""Reply templates: named texts per category or channel, managed by leads and admins.
+
+A template is tried against a sample ticket (`check_template`) before the write that
+saves it opens: rendering never runs inside a write transaction. The save itself checks
+only what needs no rendering (it parses, names only known placeholders, has a body).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -51,6 +57,19 @@ class TemplateInfo:
     updated_at: datetime
 
 
+def check_template(*, subject: str | None = None, body: str | None = None) -> None:
+    """Render what is given against a sample ticket, within the sandbox's limits: refuses
+    (`ValidationError`, the reason in one line) a template that fails, goes over a
+    limit, or names a placeholder a ticket does not have (`{{ ticket.nope }}`). Pure:
+    call it before opening the write that saves the template."""
+    if subject is not None and len(" ".join(subject.split())) > MAX_SUBJECT:
+        raise ValidationError(f"the subject is longer than {MAX_SUBJECT} characters")
+    if body is not None and not body.strip():
+        raise ValidationError("the template's body is empty")
+    check_pair(subject or "", body or "", known=KNOWN)
+    render_pair(subject or "", body or "", sample_context(), known=KNOWN)
+
+
 def add_template(
     session: Session,
     *,
@@ -91,8 +110,9 @@ def edit_template(
     channel: Channel | str | None | _Keep = KEEP,
     expected_updated_at: datetime | None = None,
 ) -> TemplateInfo:
-    """Change the named template. With `expected_updated_at` (when the editor read it),
-    a template changed since then is refused (`StaleVersionError`), nothing written."""
+    """Change the named template (`check_template` the new texts first). With
+    `expected_updated_at` (when the editor read it), a template changed since then is
+    refused (`StaleVersionError`), nothing written."""
     row = _get(session, name)
     if expected_updated_at is not None and _utc(row.updated_at) != _utc(expected_updated_at):
         changed = _utc(row.updated_at).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -183,13 +203,12 @@ def _fuzzy(needle: str, hay: str) -> int:
 
 
 def _check(*, subject: str, body: str) -> None:
+    """What a save checks without rendering (`check_template` renders, before the write)."""
     if len(" ".join(subject.split())) > MAX_SUBJECT:
         raise ValidationError(f"the subject is longer than {MAX_SUBJECT} characters")
     if not body.strip():
         raise ValidationError("the template's body is empty")
     check_pair(subject, body, known=KNOWN)
-    # `{{ ticket.nope }}` parses and names a known namespace: rendering finds it.
-    render_pair(subject, body, sample_context(), known=KNOWN)
 
 
 def _channel(channel: Channel | str | None) -> Channel | None:
@@ -252,6 +271,33 @@ def _info(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PreviewSource:
+    """A template and the placeholders of a ticket: `render()` it once the session is closed."""
+
+    subject: str
+    body: str
+    context: dict[str, Any]
+
+    def render(self) -> Rendered:
+        """What would be sent; refused (`ValidationError`) as `check_template` refuses."""
+        return render_pair(self.subject, self.body, self.context, known=KNOWN)
+
+
+def preview_source(
+    session: Session,
+    *,
+    name: str,
+    ticket_id: int,
+    sender_id: int | None,
+    articles: Sequence[ArticleLink] = (),
+) -> PreviewSource:
+    """The named template and the ticket's placeholders, to render outside the session."""
+    template = _get(session, name)
+    context = ticket_context(session, ticket_id=ticket_id, sender_id=sender_id, articles=articles)
+    return PreviewSource(template.subject, template.body, context)
+
+
 def preview(
     session: Session,
     *,
@@ -261,6 +307,7 @@ def preview(
     articles: Sequence[ArticleLink] = (),
 ) -> Rendered:
     """The template rendered against the ticket: what would be sent."""
-    template = _get(session, name)
-    context = ticket_context(session, ticket_id=ticket_id, sender_id=sender_id, articles=articles)
-    return render_pair(template.subject, template.body, context, known=KNOWN)
+    source = preview_source(
+        session, name=name, ticket_id=ticket_id, sender_id=sender_id, articles=articles
+    )
+    return source.render()
