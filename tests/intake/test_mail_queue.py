@@ -30,3 +30,15 @@ def test_a_configured_queue_that_does_not_exist_is_one_error(
     world(store)
     monkeypatch.setenv("DISPATCHER_MAIL_QUEUE", "Nowhere")
     assert "Nowhere" in error(db_url, "intake", "import", str(CORPUS / "plain_utf8.eml"))
+
+
+def test_without_a_configured_queue_a_first_mail_lands_in_the_first_queue(
+    db_url: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = world(store)
+    monkeypatch.delenv("DISPATCHER_MAIL_QUEUE", raising=False)
+    summary = as_json(db_url, "intake", "import", str(CORPUS / "plain_utf8.eml"))
+    assert summary["new_tickets"] == 1
+    with store.read() as session:
+        [ticket] = session.exec(select(Ticket)).all()
+        assert ticket.queue_id == w.queue.id

@@ -247,5 +247,5 @@ def test_article_links_follow_the_public_kb_address(monkeypatch: pytest.MonkeyPa
     assert link.url == "https://help.example.com/kb/net/vpn%20token"
     assert load_settings().kb_url is None
     monkeypatch.setenv("DISPATCHER_KB_URL", "ftp://nope")
-    with pytest.raises(ConfigError, match="kb_url"):
+    with pytest.raises(ConfigError, match="DISPATCHER_KB_URL"):
         load_settings()

@@ -37,7 +37,15 @@ from dispatcher.domain.feedback import Verdict, read_answer
 from dispatcher.domain.ticket_ref import refs_in_subject
 from dispatcher.store.clients import clients, contacts
 from dispatcher.store.mail import answers, blobs, held, mail_contacts, quarantine, senders
-from dispatcher.store.models import Contact, ContactPoint, HeldMail, Message, OutboxItem, Ticket
+from dispatcher.store.models import (
+    Contact,
+    ContactPoint,
+    HeldMail,
+    Message,
+    OutboxItem,
+    Queue,
+    Ticket,
+)
 from dispatcher.store.tickets.relations import link
 from dispatcher.store.tickets.writes import NewTicket, add_message, change_status, create_ticket
 
@@ -411,18 +419,21 @@ def _queue_for(
     session: Session, *, queue_id: int | None, follows: Ticket | None, client_id: int | None
 ) -> int | None:
     """The queue of a new mail ticket: the one given (the configured default), else the
-    queue of the ticket it follows up, else of the client's latest ticket with one."""
+    queue of the ticket it follows up, else of the client's latest ticket with one, else
+    the team's first queue, so that no mail ticket sits outside every view."""
     if queue_id is not None:
         return queue_id
     if follows is not None and follows.queue_id is not None:
         return follows.queue_id
-    if client_id is None:
-        return None
-    return session.exec(
-        select(Ticket.queue_id)
-        .where(Ticket.client_id == client_id, col(Ticket.queue_id).is_not(None))
-        .order_by(col(Ticket.id).desc())
-    ).first()
+    if client_id is not None:
+        latest = session.exec(
+            select(Ticket.queue_id)
+            .where(Ticket.client_id == client_id, col(Ticket.queue_id).is_not(None))
+            .order_by(col(Ticket.id).desc())
+        ).first()
+        if latest is not None:
+            return latest
+    return session.exec(select(Queue.id).order_by(col(Queue.id))).first()
 
 
 def _new_ticket(
