@@ -3,7 +3,8 @@ the alert poll). Each screen is its own controller, handed the one `ScreenContex
 here: the store, the operator, the clock, the settings and the intervals.
 
 Modes by role: a dispatcher works in the queue; an engineer starts in "my work" and has
-the queue of their competences; a lead has all of it plus the alerts panel.
+the queue of their competences; a lead has all of it plus the alerts panel and starts
+on the dashboard (an admin has the dashboard too).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dispatcher.store.db.engine import Store
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from dispatcher.scheduling import MailStatus
     from dispatcher.store.sla.alerts import AlertView, SweepResult
 
 
@@ -88,6 +90,22 @@ class DispatcherApp(App[None]):
             tooltip="Reply templates: browse, preview; leads edit",
         ),
         Binding(
+            "f7",
+            "switch_mode('dashboard')",
+            "Dashboard",
+            id="app.dashboard",
+            show=False,  # in help (F1) and the palette; the lead starts on it
+            tooltip="The lead's dashboard: KPIs, SLA at risk, per engineer and queue",
+        ),
+        Binding(
+            "f9",
+            "review",
+            "Needs review",
+            id="app.review",
+            show=False,  # in help (F1) and the palette; the header counts what waits
+            tooltip="Mail held for review: accept, reject, open its ticket",
+        ),
+        Binding(
             "exclamation_mark",
             "show_alerts",
             "Alerts",
@@ -97,12 +115,25 @@ class DispatcherApp(App[None]):
     ]
 
     open_alerts: reactive[int] = reactive(0)
+    held_mail: reactive[int] = reactive(0)  # mail waiting for review (dispatchers, leads)
 
     class AlertsPolled(Message):
         def __init__(self, alerts: list[AlertView], asked: int) -> None:
             super().__init__()
             self.alerts = alerts
             self.asked = asked  # which poll this answers: only the latest one counts
+
+    class HeldPolled(Message):
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
+    class MailChanged(Message):
+        """A mail server stopped or started taking our login (from the job's thread)."""
+
+        def __init__(self, status: MailStatus) -> None:
+            super().__init__()
+            self.status = status
 
     class Swept(Message):
         """The scheduler's SLA sweep ran (in its thread): the alerts may have changed."""
@@ -135,6 +166,7 @@ class DispatcherApp(App[None]):
         self.run_scheduler = run_scheduler
         self.scheduler: AsyncIOScheduler | None = None
         self._seen_alerts: set[int] | None = None
+        self.mail_trouble: dict[str, MailStatus] = {}  # by service, while it fails
         self._alert_polls = 0
 
     @property
@@ -157,13 +189,25 @@ class DispatcherApp(App[None]):
 
         return AlertsScreen(self.context)
 
+    def _dashboard(self) -> Screen[Any]:
+        from dispatcher.screens.dashboard import DashboardScreen
+
+        return DashboardScreen(self.context)
+
     def modes_for(self, role: Role) -> dict[str, Callable[[], Screen[Any]]]:
         modes: dict[str, Callable[[], Screen[Any]]] = {"queue": self._queue}
         if role in (Role.engineer, Role.lead):
             modes["my_work"] = self._my_work
         if role == Role.lead:
             modes["alerts"] = self._alerts
+        if role in (Role.lead, Role.admin):
+            modes["dashboard"] = self._dashboard
         return modes
+
+    def start_mode(self, role: Role) -> str:
+        """Where each role starts: engineers in their own work, the lead on the dashboard,
+        everybody else in the queue."""
+        return {Role.engineer: "my_work", Role.lead: "dashboard"}.get(role, "queue")
 
     def on_mount(self) -> None:
         settings = self.context.settings
@@ -175,12 +219,19 @@ class DispatcherApp(App[None]):
         modes = self.modes_for(self.operator.role)
         for name, make in modes.items():
             self.add_mode(name, make)
-        self.switch_mode("my_work" if self.operator.role == Role.engineer else "queue")
+        self.switch_mode(self.start_mode(self.operator.role))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "switch_mode" and parameters:
             return str(parameters[0]) in self.modes_for(self.operator.role)
+        if action == "review":
+            return self.reviews
         return True
+
+    @property
+    def reviews(self) -> bool:
+        """Dispatchers, leads and admins decide on held mail; engineers do not."""
+        return self.operator.role != Role.engineer
 
     def on_ready(self) -> None:
         if self.run_scheduler:
@@ -198,8 +249,19 @@ class DispatcherApp(App[None]):
 
         store, clock = self.context.store, self.context.clock
         mail = MailJobs.from_settings(self.context.settings, store=store)
+        mail.on_status = self.mail_status
         sla = SlaJobs(store=store, clock=clock, on_sweep=self._swept)
         self.call_from_thread(self._start_scheduler, make_scheduler(sla, mail=mail))
+
+    def mail_status(self, status: MailStatus) -> None:
+        self.post_message(self.MailChanged(status))  # from the mail job's thread
+
+    def on_dispatcher_app_mail_changed(self, event: MailChanged) -> None:
+        if event.status.problem is None:
+            self.mail_trouble.pop(event.status.service, None)
+        else:
+            self.mail_trouble[event.status.service] = event.status
+        self._show_identity()
 
     def _swept(self, result: SweepResult) -> None:
         self.post_message(self.Swept(result))  # from the scheduler's thread
@@ -215,8 +277,11 @@ class DispatcherApp(App[None]):
     # --- alerts --------------------------------------------------------------------
 
     def poll_alerts(self) -> None:
-        """Read the operator's open alerts (every `Intervals.alerts`, and after a sweep)."""
+        """Read the operator's open alerts (every `Intervals.alerts`, and after a sweep),
+        and how much mail waits for review."""
         self._alert_polls += 1
+        if self.reviews:
+            self._poll_held()
         self._poll_alerts(self._alert_polls)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="alert-poll")
@@ -228,7 +293,22 @@ class DispatcherApp(App[None]):
             found = alerts.open_alerts(session, user_id=me.id, role=me.role, now=now)
         self.post_message(self.AlertsPolled(found, asked))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="held-poll")
+    def _poll_held(self) -> None:
+        from dispatcher.store.mail import review
+
+        with self.context.store.read() as session:
+            count, _ = review.waiting(session)
+        self.post_message(self.HeldPolled(count))
+
+    def on_dispatcher_app_held_polled(self, event: HeldPolled) -> None:
+        self.held_mail = event.count
+
     def on_dispatcher_app_swept(self, event: Swept) -> None:
+        self.poll_alerts()
+
+    def on_alerts_screen_changed(self, event: Message) -> None:
+        """An alert was acknowledged or snoozed on the alerts panel: the count follows."""
         self.poll_alerts()
 
     def on_dispatcher_app_alerts_polled(self, event: AlertsPolled) -> None:
@@ -253,8 +333,17 @@ class DispatcherApp(App[None]):
     def watch_open_alerts(self) -> None:
         self._show_identity()
 
+    def watch_held_mail(self) -> None:
+        self._show_identity()
+
     def _show_identity(self) -> None:
         count = f" · {self.open_alerts} alerts" if self.open_alerts else ""
+        if self.held_mail:
+            count += f" · {self.held_mail} mail to review (F9)"
+        if self.context.is_lead:
+            zone = self.context.operator.zone
+            for s in sorted(self.mail_trouble.values(), key=lambda s: s.service):
+                count += f" · mail: {s.service} {s.problem} {s.at.astimezone(zone):%H:%M}"
         self.sub_title = f"{self.operator.name} · {self.operator.role}{count}"
 
     # --- actions -------------------------------------------------------------------
@@ -273,6 +362,12 @@ class DispatcherApp(App[None]):
 
         if not isinstance(self.screen, KbScreen):
             self.push_screen(KbScreen(self.context))
+
+    def action_review(self) -> None:
+        from dispatcher.screens.review import ReviewScreen
+
+        if not isinstance(self.screen, ReviewScreen):
+            self.push_screen(ReviewScreen(self.context))
 
     def action_templates(self) -> None:
         from dispatcher.screens.templates import TemplatesScreen

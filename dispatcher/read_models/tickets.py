@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from dispatcher.domain.enums import (
@@ -43,6 +43,26 @@ class LinkView:
 
 
 @dataclass(frozen=True, slots=True)
+class AddressView:
+    """One email address of a contact; `failing` once mail to it bounced for good."""
+
+    address: str
+    failing: bool = False
+    failing_since: datetime | None = None
+    reason: str = ""  # what the bounce said: "address rejected", "mailbox full", ...
+
+    def describe(self, zone: tzinfo = UTC) -> str:
+        """`a@b.c`, or `a@b.c — failing since 2026-11-18 10:30 MSK: address rejected`."""
+        if not self.failing:
+            return self.address
+        since = ""
+        if self.failing_since is not None:
+            since = f" since {self.failing_since.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+        reason = f": {self.reason}" if self.reason else ""
+        return f"{self.address} — failing{since}{reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class TicketDetail:
     id: int
     subject: str
@@ -73,6 +93,7 @@ class TicketDetail:
     merged_into_id: int | None
     escalations: tuple[EscalationView, ...] = ()
     links: tuple[LinkView, ...] = ()
+    contact_addresses: tuple[AddressView, ...] = ()  # the contact's email addresses
 
     @property
     def ref(self) -> str:
@@ -92,6 +113,22 @@ class ThreadMessage:
     created_at: datetime
     subject: str
     body: str
+    label: str = ""  # what the intake made of it: "auto-reply", "bounce: address rejected"
+    attachments: tuple[AttachmentView, ...] = ()
+
+    @property
+    def automatic(self) -> bool:
+        """An auto-reply or a bounce: nobody wrote it."""
+        return bool(self.label)
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    """One attachment of a message, as the thread lists it."""
+
+    name: str
+    content_type: str
+    size: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 A reply goes to the client and a note stays in the team: they open from different keys,
 are framed in different colours (`-reply` / `-note`), and the header names who will read
-it before anything is sent. The body is a template itself: placeholders are rendered in
-the preview and when sending; one without a value blocks sending, by name. If the ticket
+it before anything is sent. What is typed is sent as typed, never evaluated; a template
+picked from the list is rendered against the ticket (and the articles inserted so far)
+into the subject and body, once, and one that fails is refused with the reason. If the ticket
 moved on since the composer opened, the first send only shows what changed ("2 new
 messages since you opened"); review it, then send anyway.
 """
@@ -27,6 +28,7 @@ from textual.worker import Worker
 from dispatcher.domain import templating
 from dispatcher.domain.enums import MessageKind, Visibility
 from dispatcher.domain.errors import DispatcherError
+from dispatcher.read_models.tickets import AddressView
 from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.knowledge import articles, search
@@ -35,6 +37,7 @@ from dispatcher.store.replies import compose, placeholders, templates
 from dispatcher.store.replies.compose import ComposeInfo, NewSince
 from dispatcher.store.replies.placeholders import ArticleLink
 from dispatcher.store.replies.templates import TemplateInfo
+from dispatcher.store.tickets import reading
 from dispatcher.text import plain
 from dispatcher.widgets.debounce import Debounce
 
@@ -91,6 +94,7 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
     class Loaded(Message):
         info: ComposeInfo
         suggestions: list[SearchHit]
+        addresses: list[AddressView]
 
     @dataclass
     class Found(Message):
@@ -108,6 +112,11 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
     @dataclass
     class Sent(Message):
         message_id: int
+
+    @dataclass
+    class TemplateRendered(Message):
+        template: TemplateInfo
+        rendered: templating.Rendered
 
     def __init__(
         self,
@@ -173,7 +182,8 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
             suggestions = search.suggest_for_ticket(
                 session, ticket_id=self.ticket_id, visibility=self._article_visibility()
             )
-        self.post_message(self.Loaded(info, suggestions))
+            addresses = reading.recipient_addresses(session, ticket_id=self.ticket_id)
+        self.post_message(self.Loaded(info, suggestions, addresses))
 
     def on_composer_screen_loaded(self, message: Loaded) -> None:
         self.info = message.info
@@ -182,13 +192,25 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
         if self.is_reply:
             if message.info.recipient_email:
                 who = f"{message.info.recipient_name} <{message.info.recipient_email}>"
-                header.update(Text(plain(f"Reply to the client — To: {who} — {ref}")))
+                line = Text(plain(f"Reply to the client — To: {who} — {ref}"))
+                failing = self._failing(message.info.recipient_email, message.addresses)
+                if failing is not None:
+                    warning = failing.describe(self.context.operator.zone)
+                    line.append(f"\n⚠ to: {plain(warning)}", style="bold")
+                    line.append(" — the reply may not arrive")
+                header.set_class(failing is not None, "-failing")
+                header.update(line)
             else:
                 header.update(Text(plain(f"Reply — no contact email: cannot send — {ref}")))
         else:
             header.update(Text(plain(f"Internal note — only the team sees it — {ref}")))
         self._show_templates("")
         self._show_articles(message.suggestions)
+
+    @staticmethod
+    def _failing(address: str, addresses: list[AddressView]) -> AddressView | None:
+        """The recipient's address, when mail to it bounces (sending is still allowed)."""
+        return next((a for a in addresses if a.address == address and a.failing), None)
 
     # --- templates --------------------------------------------------------------------
 
@@ -219,12 +241,26 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
         self._apply_template(event.option_index)
 
     def _apply_template(self, index: int) -> None:
-        if not 0 <= index < len(self.shown_templates):
+        if not 0 <= index < len(self.shown_templates) or self.info is None:
             return
-        self.template = self.shown_templates[index]
-        self.query_one(TextArea).text = self.template.body
-        if self.template.subject:
-            self.query_one("#subject", Input).value = self.template.subject
+        context = dict(self.info.context)
+        context.update(placeholders.ticket_context_articles(self.links))
+        self.render_template(self.shown_templates[index], context)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="composer-template")
+    def render_template(self, template: TemplateInfo, context: dict[str, Any]) -> None:
+        """Render the template once, in the sandbox (within its limits), off the UI thread;
+        a missing placeholder or a failure is shown as the status, the body left alone."""
+        rendered = templating.render_pair(
+            template.subject, template.body, context, known=placeholders.KNOWN
+        )
+        self.post_message(self.TemplateRendered(template, rendered))
+
+    def on_composer_screen_template_rendered(self, message: TemplateRendered) -> None:
+        self.template = message.template
+        self.query_one(TextArea).text = message.rendered.body
+        if message.rendered.subject:
+            self.query_one("#subject", Input).value = message.rendered.subject
         self._status(f"template {self.template.name} — F2 to preview")
         self.query_one(TextArea).focus()
         self._refresh_preview()
@@ -319,14 +355,11 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
         self._refresh_preview()
 
     def _rendered(self) -> templating.Rendered:
-        """The subject and body as they would be sent (raises for a missing placeholder)."""
+        """The subject and body as they will be sent: as typed, never evaluated."""
         if self.info is None:
             raise DispatcherError("still loading the ticket")
-        context = dict(self.info.context)
-        context.update(placeholders.ticket_context_articles(self.links))
         subject = self.query_one("#subject", Input).value if self.is_reply else ""
-        body = self.query_one(TextArea).text
-        return templating.render_pair(subject, body, context, known=placeholders.KNOWN)
+        return templating.Rendered(" ".join(subject.split()), self.query_one(TextArea).text)
 
     def _refresh_preview(self) -> None:
         preview = self.query_one("#preview", Static)
@@ -348,11 +381,6 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
 
     def action_send(self) -> None:
         if self.sending or self.info is None:
-            return
-        try:
-            self._rendered()  # a missing placeholder blocks sending, by name
-        except DispatcherError as exc:
-            self._status(str(exc), error=True)
             return
         if self.is_reply and not self.info.recipient_email:
             self._status("the contact has no email: a reply cannot be sent", error=True)

@@ -27,18 +27,22 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
+from dispatcher import vocabulary
 from dispatcher.domain.enums import MessageKind, TicketStatus
 from dispatcher.domain.errors import DispatcherError, StaleVersionError
 from dispatcher.read_models.presence import Viewer
-from dispatcher.read_models.tickets import TicketDetail, TicketView
+from dispatcher.read_models.tickets import ThreadMessage, TicketDetail, TicketView
 from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.ticket_actions import TicketActions, Write
 from dispatcher.screens.workers import WorkerErrors
+from dispatcher.store.mail import attachments
 from dispatcher.store.tickets import presence, reading, taking
-from dispatcher.text import plain
+from dispatcher.store.tickets.history import changed_by_others
+from dispatcher.text import plain, when
+from dispatcher.widgets.folder_dialog import FolderDialog, default_folder
 from dispatcher.widgets.presence_bar import PresenceBar
 from dispatcher.widgets.sla_panel import SlaPanel
-from dispatcher.widgets.thread import ThreadView
+from dispatcher.widgets.thread import MessageView, ThreadView
 from dispatcher.widgets.ticket_fields import TicketFields
 
 WRITE = "ticket-write"  # the worker group of the one write path
@@ -57,7 +61,16 @@ class TicketScreen(WorkerErrors, TicketActions):
         Binding("e", "escalate", "Escalate", id="ticket.escalate", tooltip="Colleague or vendor"),
         Binding("m", "merge", "Merge", id="ticket.merge", show=False, tooltip="Merge into another"),
         Binding("l", "link", "Link", id="ticket.link", show=False, tooltip="Link to another"),
+        Binding("p", "log_call", "Call", id="ticket.call", show=False, tooltip="Log a phone call"),
         Binding("z", "fold", "Quotes", id="ticket.fold", show=False, tooltip="Fold quoted text"),
+        Binding(
+            "d",
+            "save_attachments",
+            "Save files",
+            id="ticket.save_attachments",
+            show=False,
+            tooltip="Save the focused message's attachments to a folder",
+        ),
         Binding("g", "reload", "Reload", id="ticket.reload", show=False, tooltip="Read again"),
         Binding("1", "tab('thread')", "Thread", id="ticket.tab.thread", show=False),
         Binding("2", "tab('history')", "History", id="ticket.tab.history", show=False),
@@ -72,6 +85,7 @@ class TicketScreen(WorkerErrors, TicketActions):
     @dataclass
     class Polled(Message):
         version: int
+        by_others: bool = True  # a version after the one shown was made by someone else
 
     @dataclass
     class Viewers(Message):
@@ -85,6 +99,11 @@ class TicketScreen(WorkerErrors, TicketActions):
     class Refused(Message):
         text: str
         stale: bool
+
+    @dataclass
+    class Saved(Message):
+        paths: list[Path]
+        folder: Path
 
     def __init__(self, context: ScreenContext, *, ticket_id: int, live: bool = True) -> None:
         super().__init__()
@@ -116,7 +135,7 @@ class TicketScreen(WorkerErrors, TicketActions):
 
     def on_mount(self) -> None:
         table = self.query_one("#ticket-history", DataTable)
-        for label, width in (("When", 16), ("Who", 10), ("What", 48), ("Why", 30), ("v", 4)):
+        for label, width in (("When", 20), ("Who", 10), ("What", 48), ("Why", 30), ("v", 4)):
             table.add_column(label, key=label.lower(), width=width)
         self.load()
         if self.live:
@@ -149,9 +168,17 @@ class TicketScreen(WorkerErrors, TicketActions):
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-poll")
     def poll(self) -> None:
         """Has anybody changed the ticket? (every `ticket_poll` seconds, or by hand)"""
+        seen = self.view.detail.version if self.view is not None else None
         with self.context.store.read() as session:
             version = reading.ticket_version(session, ticket_id=self.ticket_id)
-        self.post_message(self.Polled(version))
+            by_others = seen is not None and changed_by_others(
+                session,
+                ticket_id=self.ticket_id,
+                seen=seen,
+                current=version,
+                user_id=self.context.operator.id,
+            )
+        self.post_message(self.Polled(version, by_others))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-presence")
     def beat(self) -> None:
@@ -173,17 +200,18 @@ class TicketScreen(WorkerErrors, TicketActions):
         zone = self.context.operator.zone
         title = Text(f"{d.ref} ", style="bold")
         title.append(plain(d.subject))
-        title.append(f"  [{d.status.value} · {d.priority.value}]", style="dim")
+        status, priority = vocabulary.status(d.status), vocabulary.priority(d.priority)
+        title.append(f"  [{status} · {priority}]", style="dim")
         self.query_one("#ticket-title", Static).update(title)
         self.sub_title = f"{d.ref} · v{d.version}"
         self.query_one(TicketFields).show(d, event.at, zone)
         self.query_one(ThreadView).show(view.messages, expand=self.expand_quotes, zone=zone)
-        self.query_one(SlaPanel).show(view.sla)
+        self.query_one(SlaPanel).show(view.sla, zone)
         table = self.query_one("#ticket-history", DataTable)
         table.clear()
         for n, h in enumerate(view.history):
             table.add_row(
-                Text(f"{h.at:%Y-%m-%d %H:%M}"),
+                Text(when(h.at, zone)),
                 Text(plain(h.actor)),
                 Text(plain(h.text)),
                 Text(plain(h.reason)),
@@ -196,7 +224,8 @@ class TicketScreen(WorkerErrors, TicketActions):
     def on_ticket_screen_polled(self, event: Polled) -> None:
         if self.view is None or self.writing or event.version <= self.view.detail.version:
             return  # nothing new (or an older answer that arrived late)
-        self._say("the ticket was changed by someone else; shown as it is now", error=False)
+        if event.by_others:
+            self._say("the ticket was changed by someone else; shown as it is now", error=False)
         self.load()
 
     def on_ticket_screen_viewers(self, event: Viewers) -> None:
@@ -271,6 +300,52 @@ class TicketScreen(WorkerErrors, TicketActions):
             self.query_one(ThreadView).show(
                 self.view.messages, expand=self.expand_quotes, zone=self.context.operator.zone
             )
+
+    # --- attachments --------------------------------------------------------------------
+
+    def _attachments_message(self) -> ThreadMessage | None:
+        """The focused message, else the latest one with attachments."""
+        focused = self.focused
+        if isinstance(focused, MessageView):
+            return focused.message
+        if self.view is None:
+            return None
+        return next((m for m in reversed(self.view.messages) if m.attachments), None)
+
+    def action_save_attachments(self) -> None:
+        message = self._attachments_message()
+        if message is None or not message.attachments:
+            self._say("no attachments on this message", error=True)
+            return
+        names = [a.name for a in message.attachments]
+
+        def chosen(folder: Path | None) -> None:
+            if folder is not None:
+                self.save_attachments(message.id, names, folder)
+
+        self.app.push_screen(FolderDialog(names=names, folder=default_folder()), chosen)
+
+    @work(thread=True, exit_on_error=False, group="ticket-save")
+    def save_attachments(self, message_id: int, names: list[str], folder: Path) -> None:
+        saved: list[Path] = []
+        with self.context.store.read() as session:
+            for name in dict.fromkeys(names):
+                saved.append(
+                    attachments.save_attachment(
+                        session,
+                        ticket_id=self.ticket_id,
+                        name=name,
+                        to_dir=folder,
+                        message_id=message_id,
+                    )
+                )
+        self.post_message(self.Saved(saved, folder))
+
+    def on_ticket_screen_saved(self, event: Saved) -> None:
+        count = len(event.paths)
+        noun = "attachment" if count == 1 else "attachments"
+        names = ", ".join(p.name for p in event.paths)
+        self._say(f"saved {count} {noun} to {event.folder}: {names}", error=False)
 
     def _compose_message(self, kind: MessageKind) -> None:
         from dispatcher.screens.composer import ComposerScreen

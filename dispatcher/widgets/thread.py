@@ -1,5 +1,9 @@
 """A ticket's thread: inbound messages, public replies and internal notes, each looking
-different, with long quoted text folded to a line that says how much is hidden."""
+different, with long quoted text folded to a line that says how much is hidden.
+
+Mail nobody wrote (an auto-reply, a bounce) is dimmed (`-automatic`) and headed by what
+the intake made of it ("auto-reply", "bounce: address rejected"). Each message lists its
+attachments by name, type and size; a message takes focus, so the screen can act on it."""
 
 from __future__ import annotations
 
@@ -12,15 +16,17 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from dispatcher import vocabulary
 from dispatcher.domain.enums import MessageKind
-from dispatcher.read_models.tickets import ThreadMessage
-from dispatcher.text import plain
+from dispatcher.read_models.tickets import AttachmentView, ThreadMessage
+from dispatcher.text import plain, when
 
 QUOTE_KEEP = 2  # quoted lines shown before the fold
 _LABEL = {
     MessageKind.inbound: "from client",
     MessageKind.reply: "reply (public)",
     MessageKind.note: "internal note",
+    MessageKind.call: "call",
 }
 
 
@@ -69,17 +75,49 @@ def render_body(body: str, *, expand: bool) -> Text:
     return text
 
 
-class MessageView(Static):
-    """One message; its kind is a CSS class (`-inbound`, `-reply`, `-note`)."""
+def human_size(size: int) -> str:
+    """`512 B`, `12.3 kB`, `4.0 MB` (powers of 1000, as file managers show them)."""
+    if size < 1000:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("kB", "MB"):
+        value /= 1000
+        if value < 999.95:
+            return f"{value:.1f} {unit}"
+    return f"{value / 1000:.1f} GB"
+
+
+def render_attachments(files: Sequence[AttachmentView]) -> Text:
+    """One line per attachment: its name (as text, whatever it holds), type and size."""
+    text = Text()
+    for n, f in enumerate(files):
+        if n:
+            text.append("\n")
+        text.append("attached: ", style="dim")
+        text.append(plain(f.name), style="bold")
+        text.append(f" · {plain(f.content_type)} · {human_size(f.size)}", style="dim")
+    return text
+
+
+class MessageView(Static, can_focus=True):
+    """One message; its kind is a CSS class (`-inbound`, `-reply`, `-note`), and mail
+    nobody wrote (an auto-reply, a bounce) is `-automatic` too, headed by its label."""
 
     def __init__(self, message: ThreadMessage, *, expand: bool, zone: tzinfo = UTC) -> None:
         head = Text()
-        head.append(_LABEL[message.kind], style="bold")
-        at = message.created_at.astimezone(zone)
-        head.append(f" · {plain(message.author)} · {at:%Y-%m-%d %H:%M %Z}")
-        head.append(f" · {message.channel.value}", style="dim")
+        kind = plain(message.label) if message.automatic else _LABEL[message.kind]
+        head.append(kind, style="bold")
+        head.append(f" · {plain(message.author)} · {when(message.created_at, zone, year=True)}")
+        if message.kind in (MessageKind.inbound, MessageKind.reply):  # a note goes nowhere
+            head.append(f" · via {vocabulary.channel(message.channel)}", style="dim")
+        if message.kind == MessageKind.call:  # the subject says who, which way, how long
+            head.append(f"\n{plain(message.subject)}", style="italic")
         body = render_body(message.body, expand=expand) if message.body else Text("(empty)")
-        super().__init__(Text.assemble(head, "\n", body), classes=f"message -{message.kind}")
+        parts: list[Text | str] = [head, "\n", body]
+        if message.attachments:
+            parts += ["\n", render_attachments(message.attachments)]
+        classes = f"message -{message.kind}" + (" -automatic" if message.automatic else "")
+        super().__init__(Text.assemble(*parts), classes=classes)
         self.message = message
 
 

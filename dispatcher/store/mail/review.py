@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from dispatcher.domain.enums import ReviewDecision
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
@@ -70,6 +70,15 @@ def held_mail(
     if ticket_id is not None:
         query = query.where(HeldMail.ticket_id == ticket_id)
     return [HeldView.of(row) for row in session.exec(query).all()]
+
+
+def waiting(session: Session) -> tuple[int, int]:
+    """How many held messages wait for a decision, and the newest one's id (0 without
+    any): one indexed read, cheap enough for the console to poll."""
+    count, newest = session.exec(
+        select(func.count(), func.max(HeldMail.id)).where(col(HeldMail.decided_at).is_(None))
+    ).one()
+    return int(count), int(newest or 0)
 
 
 def get_held(session: Session, *, held_id: int) -> HeldMail:

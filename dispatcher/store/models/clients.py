@@ -54,6 +54,8 @@ class ContactPoint(SQLModel, table=True):
     value: str = Field(max_length=320, index=True)  # lower-cased email, or digits of a phone
     display: str = Field(max_length=320)  # as the admin typed it
     bouncing: bool = False  # mail to it bounced; flagged for the dispatcher
+    bouncing_since: datetime | None = None  # when the first permanent bounce came in
+    bounce_reason: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
 
 
 class Equipment(SQLModel, table=True):

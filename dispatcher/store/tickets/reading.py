@@ -12,6 +12,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import (
+    ContactPointKind,
     LinkKind,
     MessageKind,
     Priority,
@@ -21,6 +22,8 @@ from dispatcher.domain.enums import (
 from dispatcher.domain.errors import NotFoundError
 from dispatcher.read_models.queue import QueueNames
 from dispatcher.read_models.tickets import (
+    AddressView,
+    AttachmentView,
     ClassifyChoices,
     DeadlinePreview,
     EscalationView,
@@ -33,10 +36,12 @@ from dispatcher.read_models.tickets import (
     TicketView,
 )
 from dispatcher.store.clients import contracts
+from dispatcher.store.mail.attachments import ticket_attachments
 from dispatcher.store.models import (
     Category,
     Client,
     Contact,
+    ContactPoint,
     Contract,
     Equipment,
     Escalation,
@@ -51,13 +56,43 @@ from dispatcher.store.models import (
 from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.sla.explain import explain
 from dispatcher.store.tickets import writes
-from dispatcher.store.tickets.history import describe, history
+from dispatcher.store.tickets.history import describe, history, names_for
 
 
 def _named(row: Any, label: str) -> Named | None:
     if row is None or row.id is None:
         return None
     return Named(row.id, getattr(row, label))
+
+
+def contact_addresses(session: Session, *, contact_id: int | None) -> list[AddressView]:
+    """The contact's email addresses, working ones first, each saying whether (since when,
+    and why) mail to it bounces."""
+    if contact_id is None:
+        return []
+    points = session.exec(
+        select(ContactPoint)
+        .where(
+            ContactPoint.contact_id == contact_id,
+            ContactPoint.kind == ContactPointKind.email,
+        )
+        .order_by(col(ContactPoint.bouncing), col(ContactPoint.id))
+    ).all()
+    return [
+        AddressView(
+            address=p.value,
+            failing=p.bouncing,
+            failing_since=p.bouncing_since,
+            reason=p.bounce_reason,
+        )
+        for p in points
+    ]
+
+
+def recipient_addresses(session: Session, *, ticket_id: int) -> list[AddressView]:
+    """The email addresses of the ticket's contact (see `contact_addresses`)."""
+    ticket = writes.get_ticket(session, ticket_id=ticket_id)
+    return contact_addresses(session, contact_id=ticket.contact_id)
 
 
 def ticket_detail(session: Session, *, ticket_id: int) -> TicketDetail:
@@ -126,6 +161,7 @@ def ticket_detail(session: Session, *, ticket_id: int) -> TicketDetail:
             LinkView(other, LinkKind(kind), subject, TicketStatus(status))
             for other, kind, subject, status in links
         ),
+        contact_addresses=tuple(contact_addresses(session, contact_id=t.contact_id)),
     )
 
 
@@ -137,6 +173,9 @@ def thread(session: Session, *, ticket_id: int) -> list[ThreadMessage]:
         .where(Message.ticket_id == ticket_id)
         .order_by(col(Message.created_at), col(Message.id))
     ).all()
+    files: dict[int, list[AttachmentView]] = {}
+    for a in ticket_attachments(session, ticket_id=ticket_id):
+        files.setdefault(a.message_id, []).append(AttachmentView(a.name, a.content_type, a.size))
     result = []
     for message, login, contact in rows:
         if message.kind == MessageKind.inbound:
@@ -152,6 +191,8 @@ def thread(session: Session, *, ticket_id: int) -> list[ThreadMessage]:
                 created_at=message.created_at,
                 subject=message.subject,
                 body=message.body,
+                label=message.label,
+                attachments=tuple(files.get(message.id or 0, ())),
             )
         )
     return result
@@ -160,6 +201,8 @@ def thread(session: Session, *, ticket_id: int) -> list[ThreadMessage]:
 def ticket_view(session: Session, *, ticket_id: int, now: datetime) -> TicketView:
     detail = ticket_detail(session, ticket_id=ticket_id)
     ticket = writes.get_ticket(session, ticket_id=ticket_id)
+    events = history(session, ticket_id=ticket_id)
+    names = names_for(session, (event for event, _ in events))
     return TicketView(
         detail=detail,
         messages=tuple(thread(session, ticket_id=ticket_id)),
@@ -168,11 +211,11 @@ def ticket_view(session: Session, *, ticket_id: int, now: datetime) -> TicketVie
                 at=event.at,
                 actor=login or "the system",
                 kind=event.kind.value,
-                text=describe(event.kind, event.data),
+                text=describe(event.kind, event.data, names),
                 reason=event.reason,
                 version=event.version,
             )
-            for event, login in history(session, ticket_id=ticket_id)
+            for event, login in events
         ),
         sla=explain(session, ticket=ticket, now=now),
     )
