@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from dispatcher.config import Settings
     from dispatcher.domain.notification_templates import NotificationTemplates
     from dispatcher.intake.imap import ImapAccount
+    from dispatcher.intake.parse import IntakeLimits
     from dispatcher.intake.pipeline import Summary
     from dispatcher.notify.sender import SendResult, SmtpAccount
 
@@ -108,6 +109,7 @@ class MailJobs:
     poll_seconds: float = 60.0
     clock: Clock = utcnow
     nps_pulse_days: int = 90
+    limits: IntakeLimits | None = None  # per-attachment size and count; the defaults if None
     on_status: Callable[[MailStatus], None] | None = None
     _problems: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
 
@@ -164,6 +166,8 @@ class MailJobs:
         templates = NotificationTemplates(
             {k: v.model_dump(exclude_none=True) for k, v in settings.notifications.items()}
         )
+        from dispatcher.intake.parse import IntakeLimits
+
         return cls(
             store=store,
             smtp=smtp,
@@ -173,6 +177,7 @@ class MailJobs:
             send_seconds=s.send_seconds,
             poll_seconds=i.poll_seconds,
             nps_pulse_days=settings.nps_pulse_days,
+            limits=IntakeLimits.from_settings(settings.intake),
         )
 
     def send_outbox(self) -> SendResult | None:
@@ -203,7 +208,13 @@ class MailJobs:
         from dispatcher.intake.imap import ImapError, poll
 
         try:
-            summary = poll(self.store, self.imap, clock=self.clock, queue_id=self.queue_id)
+            summary = poll(
+                self.store,
+                self.imap,
+                clock=self.clock,
+                queue_id=self.queue_id,
+                limits=self.limits,
+            )
         except ImapError as exc:
             log.warning("%s", exc)  # the next poll tries again
             self._report("IMAP", imap_problem(exc))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.errors import DispatcherError
+from dispatcher.intake.parse import DEFAULT_LIMITS, IntakeLimits
 from dispatcher.intake.pipeline import RetryLater, Summary, ingest, log_fetch
 from dispatcher.intake.sources import RawMail
 from dispatcher.store.db.engine import Store
@@ -98,6 +99,7 @@ def poll(
     clock: Clock = utcnow,
     queue_id: int | None = None,
     limit: int = 500,
+    limits: IntakeLimits | None = None,
 ) -> Summary:
     """Ingest the folder's unseen messages (up to `limit`), marking each after its commit."""
     summary = Summary()
@@ -117,7 +119,11 @@ def poll(
             source = f"imap://{account.host}/{account.folder};UID={uid.decode()}"
             try:
                 result = ingest(
-                    store, RawMail(source=source, data=raw), now=clock(), queue_id=queue_id
+                    store,
+                    RawMail(source=source, data=raw),
+                    now=clock(),
+                    queue_id=queue_id,
+                    limits=limits or DEFAULT_LIMITS,
                 )
             except RetryLater as exc:
                 log.warning("imap: %s; the poll stops, the rest stays unseen", exc)

@@ -158,3 +158,19 @@ def test_a_locked_database_leaves_the_mail_unseen_and_quarantines_none(
         assert all(b"\\Seen" in f for f in _flags(account.folder))
     finally:
         store.dispose()
+
+
+def test_the_poll_keeps_the_configured_attachment_limits(
+    store: Store, now: datetime, account: ImapAccount
+) -> None:
+    from dispatcher.intake.parse import IntakeLimits
+    from dispatcher.store.models import Attachment
+
+    world(store)
+    _append(account, "attachments.eml")
+    summary = poll(store, account, clock=lambda: now, limits=IntakeLimits(max_attachments=0))
+    assert summary.new_tickets == 1
+    with store.read() as session:
+        assert session.exec(select(Attachment)).all() == []
+        [message] = session.exec(select(Message)).all()
+        assert "not kept" in message.body
