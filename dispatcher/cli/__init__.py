@@ -11,6 +11,7 @@ from dispatcher.cli._common import DispatcherGroup, state
 from dispatcher.cli.admin import admin_app
 from dispatcher.cli.kb_search import app as kb_app
 from dispatcher.cli.report import app as report_app
+from dispatcher.cli.ticket import app as ticket_app
 from dispatcher.cli.watch import watch
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(admin_app, name="admin")
 app.add_typer(kb_app, name="kb")
 app.add_typer(report_app, name="report")
+app.add_typer(ticket_app, name="ticket")
 app.command("watch")(watch)
 
 

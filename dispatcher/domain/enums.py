@@ -146,6 +146,7 @@ class MessageKind(StrEnum):
     inbound = "inbound"  # from the client (or a vendor)
     reply = "reply"  # public: goes to the client
     note = "note"  # internal: never leaves the team
+    call = "call"  # a phone call to or from the client, logged: public like a reply
 
 
 class ContactPointKind(StrEnum):

@@ -1,11 +1,12 @@
 """New ticket for phone and walk-in requests: find the client as you type (name, email or
-phone), see the contract and the deadlines the ticket will get, be told before saving when
-the contract has expired, save in one keystroke."""
+phone), pick the caller (found as you type by name, email or phone in any format, or added
+on the spot with a name, a phone and an email if they have one), see the contract and the
+deadlines the ticket will get, be told before saving when the contract has expired, save in
+one keystroke. A caller with an email can be answered by mail."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -13,7 +14,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, TextArea
@@ -23,13 +24,34 @@ from textual.worker import Worker
 from dispatcher.domain.enums import Channel, Priority
 from dispatcher.read_models.tickets import DeadlinePreview, Named
 from dispatcher.screens.context import ScreenContext
+from dispatcher.screens.dialogs.call import describe_contact
 from dispatcher.screens.workers import WorkerErrors
-from dispatcher.store.clients import clients
+from dispatcher.store.clients import clients, contacts
 from dispatcher.store.tickets import reading, writes
-from dispatcher.text import plain
+from dispatcher.text import plain, when
 from dispatcher.widgets.debounce import Debounce
 
 MAX_MATCHES = 8
+NEW_CALLER = "new"  # the option that adds the typed caller as a new contact
+
+
+@dataclass(frozen=True, slots=True)
+class NewCaller:
+    """A caller to add as a contact of the chosen client, with the ticket."""
+
+    name: str
+    phone: str
+    email: str
+
+
+def _guess(text: str) -> NewCaller:
+    """The typed search as the new caller's name, phone or email."""
+    text = " ".join(text.split())
+    if "@" in text:
+        return NewCaller("", "", text)
+    if contacts.phone_key(text):
+        return NewCaller("", text, "")
+    return NewCaller(text, "", "")
 
 
 def describe_match(match: clients.ClientMatch) -> str:
@@ -60,6 +82,12 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
         matches: list[clients.ClientMatch]
 
     @dataclass
+    class CallersFound(Message):
+        text: str
+        client_id: int | None
+        matches: list[contacts.ContactMatch]
+
+    @dataclass
     class Choices(Message):
         categories: list[Named]
 
@@ -80,15 +108,27 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
         self.chosen: clients.ClientMatch | None = None
         self.preview: DeadlinePreview | None = None
         self.confirm_expired = False
-        # The client search runs once typing pauses (`Intervals.client_search`).
+        self.callers: list[contacts.ContactMatch] = []
+        self.caller_id: int | None = None  # the contact who called, once chosen
+        self.caller_client_id: int | None = None
+        self.adding_caller = False  # the caller is new: added with the ticket
+        # The client and caller searches run once typing pauses (`Intervals.client_search`).
         self.client_search = Debounce(self, context.intervals.client_search)
+        self.caller_search = Debounce(self, context.intervals.client_search)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog"):
+        with VerticalScroll(id="dialog", classes="dialog"):
             yield Label(Text("New ticket (phone or walk-in)", style="bold"))
             yield Input(placeholder="client: name, email or phone", id="new-client-search")
             yield OptionList(id="new-matches")
             yield Label(Text("no client chosen"), id="new-client")
+            yield Input(placeholder="caller: name, email or phone", id="new-caller-search")
+            yield OptionList(id="new-callers")
+            with Horizontal(id="new-caller-new"):
+                yield Input(placeholder="new caller's name", id="new-caller-name")
+                yield Input(placeholder="phone", id="new-caller-phone")
+                yield Input(placeholder="email (optional)", id="new-caller-email")
+            yield Label(Text("no caller chosen"), id="new-caller")
             yield Label(Text(""), id="new-contract")
             yield Label(Text(""), id="new-deadlines")
             yield Select(
@@ -111,6 +151,13 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         self.query_one("#new-client-search", Input).focus()
+        self.query_one("#new-caller-new").display = False
+        callers = self.query_one("#new-callers", OptionList)
+        callers.styles.max_height = MAX_MATCHES + 2
+        callers.styles.height = "auto"
+        for box in ("#new-caller-name", "#new-caller-phone", "#new-caller-email"):
+            self.query_one(box, Input).styles.width = "1fr"
+        self.query_one("#new-caller-new").styles.height = "auto"
         self.load_choices()
         self.refresh_preview()
 
@@ -128,10 +175,12 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id != "new-client-search":
-            return
         text = event.value
-        self.client_search(lambda: self.search(text))
+        if event.input.id == "new-client-search":
+            self.client_search(lambda: self.search(text))
+        elif event.input.id == "new-caller-search":
+            client_id = self.chosen.client_id if self.chosen else None
+            self.caller_search(lambda: self.search_callers(text, client_id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-search")
     def search(self, text: str) -> None:
@@ -157,21 +206,128 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
             options = self.query_one("#new-matches", OptionList)
             if options.highlighted is not None and self.matches:
                 self._choose(self.matches[options.highlighted])
-                self.query_one("#new-subject", Input).focus()
+                self._focus_after_client()
             else:
                 options.focus()
+        elif event.input.id == "new-caller-search":
+            event.stop()
+            callers = self.query_one("#new-callers", OptionList)
+            if callers.highlighted is not None and callers.option_count:
+                option = callers.get_option_at_index(callers.highlighted)
+                self._caller_option(option.id)
+            else:
+                callers.focus()
+        elif event.input.id in ("new-caller-name", "new-caller-phone", "new-caller-email"):
+            event.stop()
+            self.focus_next()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is not None:
+        if event.option_list.id == "new-callers":
+            self._caller_option(event.option.id)
+        elif event.option.id is not None:
             self._choose(self.matches[int(event.option.id)])
-            self.query_one("#new-subject", Input).focus()
+            self._focus_after_client()
 
     def _choose(self, match: clients.ClientMatch) -> None:
         self.chosen = match
         self.confirm_expired = False
         self.query_one("#new-client", Label).update(Text("client: " + describe_match(match)))
+        if match.contact_id is not None:  # a contact of the client matched: the caller
+            self._set_caller(
+                match.contact_id, match.client_id, f"caller: {plain(match.contact_name or '')}"
+            )
+        elif self.caller_client_id not in (None, match.client_id):
+            self._set_caller(None, None, "no caller chosen")  # the other client's caller
         self.refresh_preview()
+
+    def _focus_after_client(self) -> None:
+        """On to the subject when the caller is known, else to the caller."""
+        box = "#new-subject" if self.caller_id is not None else "#new-caller-search"
+        self.query_one(box, Input).focus()
+
+    # --- the caller -------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="new-callers")
+    def search_callers(self, text: str, client_id: int | None) -> None:
+        with self.context.store.read() as session:
+            found = contacts.search_contacts(
+                session, text=text, client_id=client_id, limit=MAX_MATCHES
+            )
+        self.post_message(self.CallersFound(text, client_id, found))
+
+    def on_new_ticket_screen_callers_found(self, event: CallersFound) -> None:
+        if event.text != self.query_one("#new-caller-search", Input).value:
+            return  # typed on since
+        self.callers = event.matches
+        options = self.query_one("#new-callers", OptionList)
+        options.clear_options()
+        options.add_options(
+            Option(Text(describe_contact(m)), id=str(n)) for n, m in enumerate(event.matches)
+        )
+        typed = " ".join(event.text.split())
+        if typed:
+            where = f" at {plain(self.chosen.client_name)}" if self.chosen else ""
+            options.add_option(Option(Text(f"+ new caller “{plain(typed)}”{where}"), NEW_CALLER))
+        if options.option_count:
+            options.highlighted = 0
+
+    def _caller_option(self, option_id: str | None) -> None:
+        if option_id == NEW_CALLER:
+            self._start_new_caller()
+        elif option_id is not None:
+            self._choose_caller(self.callers[int(option_id)])
+            self.query_one("#new-subject", Input).focus()
+
+    def _choose_caller(self, match: contacts.ContactMatch) -> None:
+        self.adding_caller = False
+        self.query_one("#new-caller-new").display = False
+        if self.chosen is None or self.chosen.client_id != match.client_id:
+            self._choose(
+                clients.ClientMatch(
+                    match.client_id,
+                    match.client_name,
+                    True,
+                    match.contact_id,
+                    match.name,
+                    match.matched_on,
+                    match.matched,
+                )
+            )
+        reach = "answered by email" if match.email else "no email: answer by phone, log the call"
+        self._set_caller(
+            match.contact_id, match.client_id, f"caller: {describe_contact(match)} · {reach}"
+        )
+
+    def _set_caller(self, contact_id: int | None, client_id: int | None, line: str) -> None:
+        self.caller_id, self.caller_client_id = contact_id, client_id
+        self.query_one("#new-caller", Label).update(Text(line))
+
+    def _start_new_caller(self) -> None:
+        if self.chosen is None:
+            self._error("choose the client first: a new caller is added to a client")
+            self.query_one("#new-client-search", Input).focus()
+            return
+        guess = _guess(self.query_one("#new-caller-search", Input).value)
+        self._set_caller(None, None, f"new caller at {plain(self.chosen.client_name)}")
+        self.adding_caller = True
+        self.query_one("#new-caller-new").display = True
+        for box, value in (
+            ("#new-caller-name", guess.name),
+            ("#new-caller-phone", guess.phone),
+            ("#new-caller-email", guess.email),
+        ):
+            self.query_one(box, Input).value = value
+        self.query_one("#new-caller-name" if not guess.name else "#new-caller-phone").focus()
+
+    def _new_caller(self) -> NewCaller | None:
+        if not self.adding_caller:
+            return None
+        return NewCaller(
+            name=self.query_one("#new-caller-name", Input).value,
+            phone=self.query_one("#new-caller-phone", Input).value,
+            email=self.query_one("#new-caller-email", Input).value,
+        )
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "new-priority":
@@ -205,12 +361,11 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
             line = "⚠ " + line
         contract.update(Text(line))
         parts = [f"plan {plain(p.plan or 'none')}"]
+        zone = self.context.operator.zone
         if p.first_response_due:
-            parts.append(
-                f"first response by {p.first_response_due.astimezone(UTC):%a %d %b %H:%M} UTC"
-            )
+            parts.append(f"first response by {when(p.first_response_due, zone)}")
         if p.resolution_due:
-            parts.append(f"resolution by {p.resolution_due.astimezone(UTC):%a %d %b %H:%M} UTC")
+            parts.append(f"resolution by {when(p.resolution_due, zone)}")
         self.query_one("#new-deadlines", Label).update(Text(" · ".join(parts)))
 
     # --- saving -----------------------------------------------------------------------
@@ -230,6 +385,13 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
                 f"{self.preview.contract}. Press ctrl+s again to register it under that plan."
             )
             return
+        caller = self._new_caller()
+        if caller is not None and not (caller.name.strip() and caller.phone.strip()):
+            self._error("a new caller needs a name and a phone (the email is optional)")
+            self.query_one(
+                "#new-caller-name" if not caller.name.strip() else "#new-caller-phone"
+            ).focus()
+            return
         priority = self.query_one("#new-priority", Select).value
         channel = self.query_one("#new-channel", Select).value
         category = self.query_one("#new-category", Select).value
@@ -237,17 +399,27 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
             subject=subject,
             body=self.query_one("#new-body", TextArea).text,
             client_id=self.chosen.client_id if self.chosen else None,
-            contact_id=self.chosen.contact_id if self.chosen else None,
+            contact_id=None if caller is not None else self.caller_id,
             priority=priority if isinstance(priority, Priority) else Priority.normal,
             channel=channel if isinstance(channel, Channel) else Channel.phone,
             category_id=category if isinstance(category, int) else None,
         )
-        self.save(data)
+        self.save(data, caller)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-save")
-    def save(self, data: writes.NewTicket) -> None:
+    def save(self, data: writes.NewTicket, caller: NewCaller | None = None) -> None:
+        """The ticket, and the new caller with it: both or neither."""
         actor, now = self.context.operator.id, self.context.clock()
         with self.context.store.write() as session:
+            if caller is not None and data.client_id is not None:
+                contact = contacts.add_contact(
+                    session,
+                    client_id=data.client_id,
+                    name=caller.name,
+                    phones=[caller.phone],
+                    emails=[caller.email] if caller.email.strip() else [],
+                )
+                data = replace(data, contact_id=contact.id)
             ticket = writes.create_ticket(session, data=data, actor_id=actor, now=now)
             ticket_id = ticket.id or 0
         self.post_message(self.Saved(ticket_id))

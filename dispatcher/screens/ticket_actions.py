@@ -1,5 +1,5 @@
 """The ticket's actions that go through a dialog: classify, assign (with the routing
-suggestion), status, escalate, merge and link. A dialog gets what it shows read first
+suggestion), status, escalate, merge, link and log a call. A dialog gets what it shows read first
 (in a thread worker), or a loader it runs itself (merge, link); what it returns becomes
 one write, with the version the operator saw (`TicketScreen._write`).
 
@@ -22,13 +22,16 @@ from dispatcher.domain.routing import Suggestion
 from dispatcher.read_models.tickets import TicketBrief, TicketDetail, TicketView
 from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.dialogs.assign import AssignDialog, AssignResult
+from dispatcher.screens.dialogs.call import CallDialog, CallerFinder, CallResult
 from dispatcher.screens.dialogs.classify import ClassifyDialog, ClassifyResult
 from dispatcher.screens.dialogs.escalate import EscalateDialog, EscalateResult
 from dispatcher.screens.dialogs.link import LinkDialog
 from dispatcher.screens.dialogs.merge import MergeDialog
 from dispatcher.screens.dialogs.pick_ticket import PickResult
 from dispatcher.screens.dialogs.status import StatusDialog, StatusResult
+from dispatcher.store.clients.contacts import search_contacts
 from dispatcher.store.tickets import reading, writes
+from dispatcher.store.tickets.calls import log_call
 from dispatcher.store.tickets.relations import escalate, link, merge
 from dispatcher.store.tickets.routing import suggest_assignee
 
@@ -89,7 +92,13 @@ class TicketActions(Screen[None]):
             fields = ", ".join(k.removesuffix("_id") for k in result.changes)
             self._write(f"classified: {fields}", version, change)
 
-        self.post_message(self.Ready(ClassifyDialog(detail=detail, choices=choices), then))
+        dialog = ClassifyDialog(
+            detail=detail,
+            choices=choices,
+            find_callers=self._caller_finder(),
+            search_delay=self.context.intervals.client_search,
+        )
+        self.post_message(self.Ready(dialog, then))
 
     def action_assign(self) -> None:
         opened = self._opened()
@@ -100,7 +109,9 @@ class TicketActions(Screen[None]):
     def prepare_assign(self, detail: TicketDetail, version: int) -> None:
         now = self.context.clock()
         with self.context.store.read() as session:
-            suggestion: Suggestion = suggest_assignee(session, ticket_id=self.ticket_id, now=now)
+            suggestion: Suggestion = suggest_assignee(
+                session, ticket_id=self.ticket_id, now=now, tz=self.context.operator.zone
+            )
             people = reading.colleagues(session)
 
         def then(result: AssignResult | None) -> None:
@@ -185,6 +196,52 @@ class TicketActions(Screen[None]):
 
         dialog = EscalateDialog(ref=detail.ref, people=people, now=self.context.clock())
         self.post_message(self.Ready(dialog, then))
+
+    def _caller_finder(self) -> CallerFinder:
+        store = self.context.store
+
+        def find(text: str, client_id: int | None) -> list[Any]:
+            with store.read() as session:
+                return search_contacts(session, text=text, client_id=client_id, limit=8)
+
+        return find
+
+    def action_log_call(self) -> None:
+        opened = self._opened()
+        if opened is None:
+            return
+        detail, version = opened
+
+        def then(result: CallResult | None) -> None:
+            if result is None:
+                return
+            actor = self.context.operator.id
+
+            def change(session: Session, v: int) -> None:
+                log_call(
+                    session,
+                    ticket_id=self.ticket_id,
+                    expected_version=v,
+                    actor_id=actor,
+                    summary=result.summary,
+                    contact_id=result.contact_id,
+                    party=result.party,
+                    direction=result.direction,
+                    minutes=result.minutes,
+                    now=self.context.clock(),
+                )
+
+            self._write("call logged", version, change)
+
+        dialog = CallDialog(
+            ref=detail.ref,
+            subject=detail.subject,
+            contact=detail.contact,
+            client_id=detail.client.id if detail.client else None,
+            find=self._caller_finder(),
+            delay=self.context.intervals.client_search,
+        )
+        self.app.push_screen(dialog, then)
 
     def _brief_loader(self) -> Callable[[int], TicketBrief]:
         store = self.context.store

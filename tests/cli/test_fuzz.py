@@ -56,6 +56,23 @@ HOSTILE = [
 ]
 # Commands that never end on their own, and what makes them end.
 RUN_ONCE: dict[tuple[str, ...], list[str]] = {("watch",): ["--once"]}
+# Commands that act as somebody: an operator given first, so the hostile value (a later
+# `--as` included, which wins) reaches as deep as it can.
+TICKET_ACTIONS = (
+    "assign",
+    "call",
+    "classify",
+    "escalate",
+    "link",
+    "merge",
+    "note",
+    "reply",
+    "status",
+    "take",
+)
+OPERATOR: dict[tuple[str, ...], list[str]] = {
+    ("ticket", name): ["--as", "olga"] for name in TICKET_ACTIONS
+}
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,11 @@ PLAUSIBLE = {
     "specs": "mon-fri 09:00-18:00",
     "name": "Name",
     "subject": "Printer",
+    "new_status": "in_progress",
+    "into": "#1",
+    "other": "#1",
+    "summary": "Called back",
+    "body": "Hello",
 }
 
 
@@ -151,7 +173,7 @@ def _plausible(command: Command, param: Param, files: Path) -> str:
 
 
 def _args(command: Command, hostile: Param, value: str, files: Path) -> list[str]:
-    args = list(command.path)
+    args = [*command.path, *OPERATOR.get(command.path, [])]
     for param in command.params:
         if param is hostile:
             given = value

@@ -134,6 +134,8 @@ async def test_an_expired_contract_is_flagged_before_saving(store: Store, w: Wor
         assert contract_line.has_class("-expired")
         assert "default SLA plan applies" in _text(contract_line)
         assert "plan standard" in _text(form.query_one("#new-deadlines", Label))
+        assert form.focused is form.query_one("#new-caller-search")  # no caller yet
+        form.query_one("#new-subject").focus()
         await pilot.press(*"Mail is slow")
         await pilot.press("ctrl+s")
         await pilot.pause()

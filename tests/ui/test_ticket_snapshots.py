@@ -142,6 +142,7 @@ def test_new_ticket_expired_contract(snap_compare: SnapCompare, store: Store, w:
         await settle(pilot)
         assert form.preview is not None
         assert form.preview.first_response_due == _clock() + timedelta(hours=1)
+        form.query_one("#new-subject", Input).focus()  # past the caller: none for this one
         await pilot.press(*"Printer on floor 3 is jammed")
         await pilot.pause()
 

@@ -1,4 +1,6 @@
-"""Classify: category, priority, client, contract and equipment, in one form."""
+"""Classify: category, priority, client, the caller, contract and equipment, in one form.
+The caller is found as you type (by name, email or phone in any format) with a loader
+handed in; choosing one of another client's contacts moves the client too."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from textual.widgets import Button, Label, Select
 from dispatcher.domain.enums import Priority
 from dispatcher.read_models.tickets import ClassifyChoices, Named, TicketDetail
 from dispatcher.screens.dialogs._base import Dialog
+from dispatcher.screens.dialogs.call import CallerFinder, CallerPicker
 from dispatcher.text import plain
 
 FIELDS = ("category_id", "priority", "client_id", "contract_id", "equipment_id")
@@ -39,10 +42,19 @@ class ClassifyDialog(Dialog[ClassifyResult | None]):
         Binding("ctrl+s", "save", "Save", id="classify.save", tooltip="Save the classification"),
     ]
 
-    def __init__(self, *, detail: TicketDetail, choices: ClassifyChoices) -> None:
+    def __init__(
+        self,
+        *,
+        detail: TicketDetail,
+        choices: ClassifyChoices,
+        find_callers: CallerFinder | None = None,
+        search_delay: float | None = None,
+    ) -> None:
         super().__init__()
         self.detail = detail
         self.choices = choices
+        self.find_callers = find_callers
+        self.search_delay = search_delay
         self.current: dict[str, Any] = {
             "category_id": _id(detail.category),
             "priority": detail.priority,
@@ -72,6 +84,14 @@ class ClassifyDialog(Dialog[ClassifyResult | None]):
             yield Select(
                 _options(self.choices.clients), value=c["client_id"] or Select.NULL, id="client_id"
             )
+            if self.find_callers is not None:
+                yield Label("Caller")
+                yield CallerPicker(
+                    find=self.find_callers,
+                    delay=self.search_delay,
+                    current=self.detail.contact,
+                    id="caller",
+                )
             yield Label("Contract (blank: the client's valid one)")
             yield Select(
                 _options(self.choices.contracts),
@@ -90,6 +110,14 @@ class ClassifyDialog(Dialog[ClassifyResult | None]):
     def on_mount(self) -> None:
         self.query_one("#category_id", Select).focus()
 
+    def on_caller_picker_chosen(self, event: CallerPicker.Chosen) -> None:
+        """Another client's contact: the client follows the caller."""
+        client = self.query_one("#client_id", Select)
+        if client.value != event.match.client_id and any(
+            c.id == event.match.client_id for c in self.choices.clients
+        ):
+            client.value = event.match.client_id
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
             self.action_save()
@@ -101,6 +129,12 @@ class ClassifyDialog(Dialog[ClassifyResult | None]):
             value = None if value is Select.NULL else value
             if value != self.current[name]:
                 changes[name] = value
+        caller = self.query(CallerPicker).first().chosen if self.query(CallerPicker) else None
+        contact = self.detail.contact
+        if caller is not None and caller.contact_id != (contact.id if contact else None):
+            changes["contact_id"] = caller.contact_id
+        elif "client_id" in changes and contact is not None:
+            changes["contact_id"] = None  # the old client's caller cannot stay
         if "client_id" in changes and "contract_id" not in changes:
             changes.pop("contract_id", None)  # the new client's valid contract is found
         if (

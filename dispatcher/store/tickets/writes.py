@@ -263,6 +263,7 @@ def classify(
     category_id: int | None = UNSET,
     priority: Priority = UNSET,
     client_id: int | None = UNSET,
+    contact_id: int | None = UNSET,
     contract_id: int | None = UNSET,
     equipment_id: int | None = UNSET,
     queue_id: int | None = UNSET,
@@ -283,6 +284,7 @@ def classify(
         "category_id": category_id,
         "priority": priority,
         "client_id": client_id,
+        "contact_id": contact_id,
         "contract_id": contract_id,
         "equipment_id": equipment_id,
         "queue_id": queue_id,
@@ -295,9 +297,14 @@ def classify(
         wanted["subject"] = " ".join(str(wanted["subject"]).split())[:MAX_SUBJECT]
         if not wanted["subject"]:
             raise ValidationError("a ticket needs a subject")
+    if wanted.get("contact_id") is not None and "client_id" not in wanted and not ticket.client_id:
+        caller = session.get(Contact, wanted["contact_id"])
+        if caller is not None:  # the caller names the client
+            wanted["client_id"] = caller.client_id
     _check_refs(
         session,
-        client_id=wanted.get("client_id"),
+        client_id=wanted.get("client_id", ticket.client_id if "contact_id" in wanted else None),
+        contact_id=wanted.get("contact_id"),
         queue_id=wanted.get("queue_id"),
         category_id=wanted.get("category_id"),
         equipment_id=wanted.get("equipment_id"),
@@ -467,7 +474,7 @@ def add_message(
 ) -> Message:
     """Add an inbound message, a public reply or an internal note.
 
-    A public reply meets the first-response target; a note never does.
+    A public reply, or a logged call, meets the first-response target; a note never does.
     """
     now = now or utcnow()
     kind = MessageKind(kind)
@@ -502,7 +509,7 @@ def add_message(
         now=now,
         data={"kind": kind.value, "message": message.id},
     )
-    if kind == MessageKind.reply:
+    if kind in (MessageKind.reply, MessageKind.call):
         sla_clock.on_public_reply(session, ticket=ticket, actor_id=actor_id, now=now)
     session.flush()
     refresh_facts(session, ticket)
