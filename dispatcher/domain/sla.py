@@ -6,7 +6,9 @@ so a deadline can always be explained, and editing a calendar recomputes open ti
 without rewriting any past event.
 
 Business time counts only while the clock runs: it pauses while the ticket waits on the
-client, and from resolution until a reopen.
+client, and from resolution until a reopen. A target whose budget was used up is breached
+from the instant it ran out, and stays breached (with that instant as its due time) through
+any pause and resume until it is met: how late it is never resets.
 """
 
 from __future__ import annotations
@@ -191,86 +193,94 @@ def compute(
         if cursor is not None and now > cursor:
             segments.append(Segment(cursor, now, False, 0.0, pause_reason))
 
+    run = _Run(segments, running_since, elapsed, current, calendar, now)
     targets = {
-        target: _target_clock(
-            target,
-            budgets,
-            met.get(target),
-            current,
-            running_since,
-            elapsed,
-            calendar,
-            now,
-            warn_before,
-        )
+        target: _target_clock(target, budgets, met.get(target), run, warn_before)
         for target in _RUNNING_TARGETS
     }
-    targets[SlaTarget.update] = _update_clock(
-        budgets, update_anchor, current, running_since, elapsed, calendar, now, warn_before
-    )
+    targets[SlaTarget.update] = _update_clock(budgets, update_anchor, run, warn_before)
     return ClockState(targets=targets, paused=paused, segments=segments)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """The replayed timeline as of `now`: what every target's clock is read from."""
+
+    segments: list[Segment]
+    running_since: datetime | None  # None while paused
+    before_run: float  # business minutes counted before the current run
+    current: float  # business minutes counted up to `now`
+    calendar: BusinessTime
+    now: datetime
+
+    def reached_at(self, minutes: float) -> datetime | None:
+        """The instant the running clock had counted `minutes` of business time, or None
+        when it has not counted that much yet."""
+        counted = 0.0
+        for segment in self.segments:
+            if not segment.running:
+                continue
+            if counted + segment.business_minutes >= minutes - 1e-9:
+                needed = max(0.0, minutes - counted)
+                return self.calendar.add_business_minutes(segment.start, _ceil_minutes(needed))
+            counted += segment.business_minutes
+        return None
 
 
 def _update_clock(
     budgets: Budgets | None,
     anchor: float | None,
-    current: float,
-    running_since: datetime | None,
-    elapsed_before_run: float,
-    calendar: BusinessTime,
-    now: datetime,
+    run: _Run,
     warn_before: Sequence[int],
 ) -> TargetClock:
     """Regular updates: after the first response, each public reply restarts the budget."""
     if budgets is None or budgets.update is None or anchor is None:
         budget = budgets.update if budgets else None
         return TargetClock(SlaTarget.update, budget, 0.0, None, None, TargetState.none)
-    return _target_clock(
-        SlaTarget.update,
-        budgets,
-        None,
-        current - anchor,
-        running_since,
-        elapsed_before_run - anchor,
-        calendar,
-        now,
-        warn_before,
-    )
+    return _target_clock(SlaTarget.update, budgets, None, run, warn_before, offset=anchor)
 
 
 def _target_clock(
     target: SlaTarget,
     budgets: Budgets | None,
     met: tuple[datetime, float] | None,
-    current: float,
-    running_since: datetime | None,
-    elapsed_before_run: float,
-    calendar: BusinessTime,
-    now: datetime,
+    run: _Run,
     warn_before: Sequence[int],
+    *,
+    offset: float = 0.0,
 ) -> TargetClock:
+    """One target's clock; `offset` is the business time counted before its budget
+    started (the update target runs from the latest public reply)."""
+    current = run.current - offset
     budget = budgets.of(target) if budgets else None
     if budget is None:
         return TargetClock(target, None, current, None, met[0] if met else None, TargetState.none)
     if met is not None:
         met_at, at_elapsed = met
+        at_elapsed -= offset
         state = TargetState.met if at_elapsed <= budget + 1e-9 else TargetState.met_late
         return TargetClock(target, budget, at_elapsed, None, met_at, state)
+    thresholds = sorted({m for m in warn_before if 0 < m < budget}, reverse=True)
+    if current >= budget - 1e-9 and current > 0:
+        # Used up, in this run or an earlier one: breached since the budget ran out, paused
+        # or not. The due time is that instant, so the lateness keeps counting from it.
+        due = run.reached_at(offset + budget) or run.now
+        warnings = tuple((m, run.reached_at(offset + budget - m) or due) for m in thresholds)
+        return TargetClock(target, budget, current, due, None, TargetState.breached, warnings)
+    running_since = run.running_since
     if running_since is None:
         return TargetClock(target, budget, current, None, None, TargetState.paused)
-    left = budget - elapsed_before_run
+    left = budget - (run.before_run - offset)
 
     def instant_when_left(minutes: float) -> datetime:
-        run = left - minutes
-        if run <= 0:
-            return running_since
-        return calendar.add_business_minutes(running_since, _ceil_minutes(run))
+        ahead = left - minutes
+        if ahead <= 0:
+            return run.reached_at(offset + budget - minutes) or running_since
+        return run.calendar.add_business_minutes(running_since, _ceil_minutes(ahead))
 
     due = instant_when_left(0)
-    state = TargetState.breached if now >= due else TargetState.pending
-    warnings = tuple(
-        (m, instant_when_left(m)) for m in sorted(set(warn_before), reverse=True) if 0 < m < budget
-    )
+    state = TargetState.breached if run.now >= due else TargetState.pending
+    warnings = tuple((m, instant_when_left(m)) for m in thresholds)
     return TargetClock(target, budget, current, due, None, state, warnings)
 
 
@@ -300,6 +310,8 @@ class AlertStep(NamedTuple):
 def alert_steps(clock: ClockState) -> list[AlertStep]:
     """Every warning and breach the running clock will raise, in firing order."""
     steps: list[AlertStep] = []
+    if clock.paused:
+        return steps  # nothing fires while the clock waits (a breach stays on the targets)
     for target in clock.targets.values():
         if target.due_at is None or target.state not in (
             TargetState.pending,

@@ -1,5 +1,11 @@
-"""The alerts panel: open SLA alerts for the signed-in person, with time left; Enter opens
-the alert's ticket."""
+"""The alerts panel: the open SLA alerts for the signed-in person, one row per ticket and
+target, each naming the target, the ticket's owner, the deadline (in the operator's zone,
+with the date) and the time left or how late it is. Enter opens the alert's ticket.
+
+It reads again every `Intervals.alerts` seconds while it is shown, when it comes back from
+a ticket, and after an acknowledge or a snooze; then it tells the app (`Changed`), whose
+header count follows at once.
+"""
 
 from __future__ import annotations
 
@@ -16,20 +22,58 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
+from dispatcher import vocabulary
 from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.sla import alerts
-from dispatcher.text import plain, time_left
+from dispatcher.text import late_by, plain, time_left, when
 
 SNOOZE = timedelta(minutes=30)
+# Fixed widths; the subject takes what the terminal has left (each cell pads 1 a side).
+COLUMNS = (
+    ("Ticket", 6),
+    ("Alert", 7),
+    ("Target", 14),
+    ("Owner", 14),
+    ("Subject", 0),
+    ("Due", 16),
+    ("Left", 12),
+)
+MIN_SUBJECT = 14
+
+
+def subject_width(total: int) -> int:
+    fixed = sum(width + 2 for _, width in COLUMNS if width) + 2 + 2  # padding, scrollbar
+    return max(MIN_SUBJECT, total - fixed)
+
+
+def left_text(row: alerts.AlertView, now: datetime) -> str:
+    """`2h 05m left`, or `6h 02m late` once the deadline has passed."""
+    if row.due_at <= now:
+        return f"{late_by(row.due_at, now)} late"
+    return f"{time_left(row.due_at, now)} left"
+
+
+def row_cells(row: alerts.AlertView, now: datetime, zone: Any) -> list[Text]:
+    breach = row.is_breach
+    return [
+        Text(f"#{row.ticket_id}"),
+        Text(vocabulary.alert_kind(row.kind), style="bold" if breach else ""),
+        Text(vocabulary.target(row.target)),
+        Text(plain(row.owner) if row.owner else vocabulary.word("unassigned")),
+        Text(plain(row.subject)),
+        Text(when(row.due_at, zone, weekday=False)),
+        Text(left_text(row, now), style="bold" if row.due_at <= now else ""),
+    ]
 
 
 class AlertsScreen(WorkerErrors, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="alerts.open", tooltip="Open the alert's ticket"),
-        Binding("a", "acknowledge", "Acknowledge", id="alerts.acknowledge"),
-        Binding("s", "snooze", "Snooze 30 min", id="alerts.snooze"),
-        Binding("escape", "app.pop_screen", "Back", id="alerts.back"),
+        Binding("a", "acknowledge", "Acknowledge", id="alerts.acknowledge", tooltip="Dealt with"),
+        Binding("s", "snooze", "Snooze 30 min", id="alerts.snooze", tooltip="Hide for 30 min"),
+        Binding("g", "reload", "Reload", id="alerts.reload", show=False, tooltip="Read again"),
+        Binding("escape", "app.pop_screen", "Back", id="alerts.back", tooltip="Back"),
         Binding("j", "cursor_down", "Down", id="alerts.down", show=False),
         Binding("k", "cursor_up", "Up", id="alerts.up", show=False),
     ]
@@ -39,22 +83,29 @@ class AlertsScreen(WorkerErrors, Screen[None]):
         rows: list[alerts.AlertView]
         at: datetime
 
+    class Changed(Message):
+        """An alert was acknowledged or snoozed here: the app's count reads again."""
+
     def __init__(self, context: ScreenContext) -> None:
         super().__init__()
         self.context = context
-        self.tickets: dict[int, int] | None = None  # alert id -> ticket id, once read
+        self.rows: dict[int, alerts.AlertView] | None = None  # by alert id, once read
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Open SLA alerts", id="alerts-title")
-        yield DataTable(id="alerts-table", cursor_type="row")
+        yield DataTable(id="alerts-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for column in ("Ticket", "Alert", "Subject", "Due", "Left"):
-            table.add_column(column, key=column.lower())
+        for label, width in COLUMNS:
+            width = width or subject_width(self.app.size.width)
+            table.add_column(label, key=label.lower(), width=width)
         self.load()
+        every = self.context.intervals.alerts
+        if every is not None:
+            self.set_interval(every, self.load)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="alerts")
     def load(self) -> None:
@@ -65,21 +116,21 @@ class AlertsScreen(WorkerErrors, Screen[None]):
 
     def on_alerts_screen_loaded(self, event: Loaded) -> None:
         table = self.query_one(DataTable)
+        keep = self._selected()
         table.clear()
-        self.tickets = {row.id: row.ticket_id for row in event.rows}
+        self.rows = {row.id: row for row in event.rows}
         zone = self.context.operator.zone
         for row in event.rows:
-            kind = Text(row.kind.value, style="bold" if row.kind == "breach" else "")
-            table.add_row(
-                Text(f"#{row.ticket_id}"),
-                kind,
-                Text(plain(row.subject)),
-                Text(f"{row.due_at.astimezone(zone):%a %H:%M}"),
-                Text(time_left(row.due_at, event.at)),
-                key=str(row.id),
-            )
+            table.add_row(*row_cells(row, event.at, zone), key=str(row.id))
+        for n, row in enumerate(event.rows):
+            if row.id == keep:
+                table.move_cursor(row=n)
+        count = len(event.rows)
+        zone_name = getattr(zone, "key", None) or str(zone)
         title = self.query_one("#alerts-title", Static)
-        title.update(f"Open SLA alerts: {len(event.rows)}")
+        title.update(
+            Text(f"Open SLA alerts: {count} · times in {zone_name}" if count else "No open alerts")
+        )
 
     def _selected(self) -> int | None:
         table = self.query_one(DataTable)
@@ -89,8 +140,11 @@ class AlertsScreen(WorkerErrors, Screen[None]):
         return int(key) if key is not None else None
 
     def on_screen_resume(self) -> None:
-        if self.tickets is not None:
+        if self.rows is not None:
             self.load()  # back from a ticket: what was done there may have closed alerts
+
+    def action_reload(self) -> None:
+        self.load()
 
     def action_open(self) -> None:
         alert_id = self._selected()
@@ -105,30 +159,33 @@ class AlertsScreen(WorkerErrors, Screen[None]):
     def _open(self, alert_id: int) -> None:
         from dispatcher.screens.ticket import TicketScreen
 
-        ticket_id = (self.tickets or {}).get(alert_id)
-        if ticket_id is not None:
-            self.app.push_screen(TicketScreen(self.context, ticket_id=ticket_id))
+        row = (self.rows or {}).get(alert_id)
+        if row is not None:
+            self.app.push_screen(TicketScreen(self.context, ticket_id=row.ticket_id))
 
     def action_acknowledge(self) -> None:
-        alert_id = self._selected()
-        if alert_id is not None:
-            self.change(alert_id, snooze=False)
+        row = (self.rows or {}).get(self._selected() or 0)
+        if row is not None:
+            self.change(row.ids or (row.id,), snooze=False)
 
     def action_snooze(self) -> None:
-        alert_id = self._selected()
-        if alert_id is not None:
-            self.change(alert_id, snooze=True)
+        row = (self.rows or {}).get(self._selected() or 0)
+        if row is not None:
+            self.change(row.ids or (row.id,), snooze=True)
 
     @work(thread=True, exit_on_error=False, group="alerts-write")
-    def change(self, alert_id: int, *, snooze: bool) -> None:
+    def change(self, alert_ids: tuple[int, ...], *, snooze: bool) -> None:
         now = self.context.clock()
         with self.context.store.write() as session:
             if snooze:
-                alerts.snooze(session, alert_id=alert_id, until=now + SNOOZE, now=now)
+                alerts.snooze_all(session, alert_ids=alert_ids, until=now + SNOOZE, now=now)
             else:
                 user_id = self.context.operator.id
-                alerts.acknowledge(session, alert_id=alert_id, user_id=user_id, now=now)
-        self.app.call_from_thread(self.load)
+                alerts.acknowledge_all(session, alert_ids=alert_ids, user_id=user_id, now=now)
+        self.post_message(self.Changed())
+
+    def on_alerts_screen_changed(self, event: Changed) -> None:
+        self.load()  # the message goes on to the app, whose count reads again
 
     def show_worker_error(self, worker: Worker[Any], text: str) -> None:
         self.notify(text, title="Alerts", severity="error", markup=False)

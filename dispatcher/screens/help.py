@@ -1,7 +1,9 @@
 """F1 / `?`: every key that works on the screen underneath, generated from its bindings.
 
 Each line is the key (after the user's `[keymap]` overrides), what it does, the binding's
-id (what to name in `[keymap]` to change it) and its tooltip.
+id (what to name in `[keymap]` to change it) and its tooltip, in full: the table sizes its
+columns to their longest cell and scrolls both ways when the terminal is narrower. Lines are
+grouped by where the key works: the focused widget, the screen, everywhere.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class KeyHelp:
     description: str
     id: str
     tooltip: str
+    group: str = ""  # where the key works: "On this screen", "Everywhere", ...
 
 
 def key_help(screen: Screen[Any]) -> list[KeyHelp]:
@@ -45,9 +48,25 @@ def key_help(screen: Screen[Any]) -> list[KeyHelp]:
             continue
         del key
         lines[name] = KeyHelp(
-            display, binding.description, binding.id or "", active.tooltip or binding.tooltip
+            display,
+            binding.description,
+            binding.id or "",
+            active.tooltip or binding.tooltip,
+            _group(screen, active.node),
         )
-    return list(lines.values())
+    order = {GROUPS[0]: 0, GROUPS[2]: 2}
+    return sorted(lines.values(), key=lambda line: order.get(line.group, 1))
+
+
+GROUPS = ("On this screen", "In the focused part", "Everywhere")
+
+
+def _group(screen: Screen[Any], node: object) -> str:
+    if node is screen:
+        return GROUPS[0]
+    if node is screen.app:
+        return GROUPS[2]
+    return GROUPS[1]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -74,7 +93,11 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Key", "Does", "Id", "More")
+        group = None
         for line in self.lines:
+            if line.group and line.group != group:
+                group = line.group
+                table.add_row(Text(group, style="bold"), Text(""), Text(""), Text(""))
             # Rich Text, not Content: the table sizes its columns by measuring Rich
             # renderables (Content cells left every column as narrow as its header).
             table.add_row(

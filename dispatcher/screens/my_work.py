@@ -17,12 +17,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
+from dispatcher import vocabulary
 from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.tickets import taking
-from dispatcher.text import plain, time_left
+from dispatcher.text import due_text, plain
 
-COLUMNS = (("Ref", 7), ("Pri", 7), ("Client", 20), ("Subject", 50), ("Status", 15), ("Due", 9))
+COLUMNS = (("Ref", 7), ("Pri", 7), ("Client", 20), ("Subject", 50), ("Status", 17), ("Due", 9))
 
 
 class MyWorkScreen(WorkerErrors, Screen[None]):
@@ -83,13 +84,13 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
         self.rows = event.rows
         table.clear()
         for row in event.rows:
-            due = "paused" if row.sla_paused_since else time_left(row.next_due_at, event.at)
+            due = due_text(row.next_due_at, row.sla_paused_since, event.at)
             table.add_row(
                 Text(row.ref),
-                Text(row.priority.value),
+                Text(vocabulary.priority(row.priority)),
                 Text(plain(row.client or "—")),
                 Text(plain(row.subject)),
-                Text(row.status.value),
+                Text(vocabulary.status(row.status)),
                 Text(due),
                 key=str(row.id),
             )

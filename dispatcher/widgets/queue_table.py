@@ -28,9 +28,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from dispatcher import vocabulary
 from dispatcher.domain.sla import NO_DEADLINE
 from dispatcher.read_models.queue import QueueSort, SortKey, WindowRow
-from dispatcher.text import plain, time_left
+from dispatcher.text import due_text, plain
 
 # Wall time left under which a running deadline shows as a warning even before the
 # sweep has fired one (the default plans warn 60 and 15 minutes ahead).
@@ -38,13 +39,14 @@ WARNING_WINDOW = timedelta(hours=1)
 
 
 def sla_state(row: WindowRow, now: datetime) -> str:
-    """`paused`, `breached`, `warning`, `ok`, or `none` (no deadline)."""
+    """`breached` (paused or not: a breach stays visible), `paused`, `warning`, `ok`, or
+    `none` (no deadline)."""
+    if row.next_due_at < NO_DEADLINE and row.next_due_at <= now:
+        return "breached"
     if row.sla_paused_since is not None:
         return "paused"
     if row.next_due_at >= NO_DEADLINE:
         return "none"
-    if row.next_due_at <= now:
-        return "breached"
     if row.warned or row.next_due_at - now <= WARNING_WINDOW:
         return "warning"
     return "ok"
@@ -61,11 +63,11 @@ COLUMNS: tuple[Column, ...] = (
     Column(None, "", 2),
     Column(SortKey.ref, "Ref", 8),
     Column(SortKey.priority, "Pri", 7),
-    Column(SortKey.client, "Client", 18),
+    Column(SortKey.client, "Client", 16),
     Column(SortKey.subject, "Subject", 0),
     Column(SortKey.category, "Category", 12),
     Column(SortKey.assignee, "Assignee", 10),
-    Column(SortKey.status, "Status", 15),
+    Column(SortKey.status, "Status", 17),
     Column(SortKey.urgency, "Due", 9),
 )
 MIN_SUBJECT = 12
@@ -79,17 +81,17 @@ def column_widths(total: int) -> list[int]:
 
 def cells(row: WindowRow, now: datetime, mark: str | None, selected: bool) -> list[str]:
     """The row's texts, control characters removed (Segments never parse markup)."""
-    due = "paused" if row.sla_paused_since is not None else time_left(row.next_due_at, now)
+    due = due_text(row.next_due_at, row.sla_paused_since, now)
     flag = "✓" if selected else {MARK_NEW: "+", MARK_CHANGED: "*"}.get(mark or "", " ")
     return [
         flag,
         row.ref,
-        row.priority.value,
+        vocabulary.priority(row.priority),
         plain(row.client or "—"),
         plain(row.subject),
         plain(row.category or "—"),
         plain(row.assignee or "—"),
-        row.status.value,
+        vocabulary.status(row.status),
         due,
     ]
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from rich.console import Group
@@ -10,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from dispatcher.text import plain
+from dispatcher import vocabulary
+from dispatcher.text import plain, when
 
 MAX_TIMELINE = 50
 
@@ -24,18 +26,35 @@ def _minutes(value: Any) -> str:
     return f"{sign}{hours}h{rest:02d}m" if hours else f"{sign}{rest}m"
 
 
-def _short(at: Any) -> str:
-    text = str(at or "—")
-    return text[:16].replace("T", " ")
+def _left(value: Any) -> str:
+    """Business time left, or how late once it is used up."""
+    if value is None:
+        return "—"
+    if float(value) < 0:
+        return f"{_minutes(-float(value))} late"
+    return _minutes(value)
 
 
-def render_sla(sla: dict[str, Any]) -> Group:
+def _short(at: Any, zone: tzinfo) -> str:
+    """An explain timestamp (ISO, in the calendar's zone) in the operator's zone."""
+    if not at:
+        return "—"
+    try:
+        instant = datetime.fromisoformat(str(at))
+    except ValueError:
+        return plain(str(at))
+    return when(instant, zone)
+
+
+def render_sla(sla: dict[str, Any], zone: tzinfo = UTC) -> Group:
+    """The panel's content; every time in `zone` (the operator's), with its name."""
     parts: list[Any] = []
     head = Text()
     head.append("Plan ", style="bold")
     head.append(plain(str(sla.get("plan") or "none")))
     if sla.get("calendar"):
         head.append(f" · calendar {plain(str(sla['calendar']))} ({sla.get('timezone')})")
+    head.append(f" · times in {getattr(zone, 'key', None) or zone}")
     parts.append(head)
     if sla.get("note"):
         parts.append(Text(plain(str(sla["note"]))))
@@ -45,14 +64,19 @@ def render_sla(sla: dict[str, Any]) -> Group:
         for column in ("Target", "Budget", "Used", "Left", "Due", "State"):
             table.add_column(column, no_wrap=True)
         for name, t in targets.items():
-            due = f"met {_short(t['met_at'])}" if t.get("met_at") else _short(t.get("due_at"))
+            due = (
+                f"met {_short(t['met_at'], zone)}"
+                if t.get("met_at")
+                else _short(t.get("due_at"), zone)
+            )
+            state = str(t.get("state"))
             table.add_row(
-                Text(name.replace("_", " ")),
+                Text(vocabulary.target(name)),
                 Text(_minutes(t.get("budget_minutes"))),
                 Text(_minutes(t.get("elapsed_minutes"))),
-                Text(_minutes(t.get("remaining_minutes"))),
+                Text(_left(t.get("remaining_minutes"))),
                 Text(due),
-                Text(str(t.get("state"))),
+                Text(vocabulary.sla_state(state), style="bold" if state == "breached" else ""),
             )
         parts.append(table)
     timeline = Table(box=None, padding=(0, 1), show_edge=False, title_justify="left")
@@ -67,7 +91,9 @@ def render_sla(sla: dict[str, Any]) -> Group:
             else f"paused: {plain(str(segment.get('paused_because', 'paused')))}"
         )
         timeline.add_row(
-            Text(_short(segment.get("from"))), Text(_short(segment.get("to"))), Text(what)
+            Text(_short(segment.get("from"), zone)),
+            Text(_short(segment.get("to"), zone)),
+            Text(what),
         )
     if timeline.row_count:
         parts.append(Text("Timeline", style="bold"))
@@ -76,9 +102,9 @@ def render_sla(sla: dict[str, Any]) -> Group:
     if events:
         parts.append(Text("Clock events", style="bold"))
         for e in events[:MAX_TIMELINE]:
-            line = f"{_short(e.get('at'))}  {str(e.get('kind', '')).replace('_', ' ')}"
+            line = f"{_short(e.get('at'), zone)}  {vocabulary.event_kind(str(e.get('kind', '')))}"
             if e.get("target"):
-                line += f" ({e['target']})"
+                line += f" ({vocabulary.target(str(e['target']))})"
             if e.get("reason"):
                 line += f": {plain(str(e['reason']))}"
             parts.append(Text(line))
@@ -95,5 +121,5 @@ class SlaPanel(Static):
 
     DEFAULT_CSS = "SlaPanel { padding: 0 1; }"
 
-    def show(self, sla: dict[str, Any]) -> None:
-        self.update(render_sla(sla))
+    def show(self, sla: dict[str, Any], zone: tzinfo = UTC) -> None:
+        self.update(render_sla(sla, zone))

@@ -8,12 +8,13 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from dispatcher import vocabulary
 from dispatcher.read_models.tickets import Named, TicketDetail
-from dispatcher.text import plain, time_left
+from dispatcher.text import due_text, late_by, plain, time_left, when
 
 
 def _at(value: datetime | None, zone: tzinfo) -> str:
-    return f"{value.astimezone(zone):%Y-%m-%d %H:%M %Z}" if value else "—"
+    return when(value, zone, weekday=False, year=True)
 
 
 def _name(value: Named | None) -> str:
@@ -23,22 +24,23 @@ def _name(value: Named | None) -> str:
 def field_rows(d: TicketDetail, now: datetime, zone: tzinfo = UTC) -> list[tuple[str, str]]:
     """Label and value of every field; times in `zone` (the operator's)."""
     rows = [
-        ("Status", d.status.value),
-        ("Priority", d.priority.value),
-        ("Channel", d.channel.value),
+        ("Status", vocabulary.status(d.status)),
+        ("Priority", vocabulary.priority(d.priority)),
+        ("Channel", vocabulary.channel(d.channel)),
         ("Queue", _name(d.queue)),
         ("Category", _name(d.category)),
         ("Client", _name(d.client)),
         ("Contact", _name(d.contact)),
-        ("Contract", _name(d.contract)),
+        *(("Failing mail", plain(a.describe(zone))) for a in d.contact_addresses if a.failing),
+        ("Contract", plain(d.contract_text(now.astimezone(zone).date()))),
         ("Equipment", _name(d.equipment)),
         ("SLA plan", plain(d.plan) if d.plan else "—"),
         ("Assignee", _name(d.assignee)),
         ("Created", f"{_at(d.created_at, zone)} by {plain(d.created_by or 'the system')}"),
         ("Updated", _at(d.updated_at, zone)),
-        ("1st response", _due(d.first_response_due, d.first_responded_at, now, zone)),
-        ("Resolution", _due(d.resolution_due, d.resolved_at, now, zone)),
-        ("Next due", "paused" if d.sla_paused_since else time_left(d.next_due_at, now)),
+        ("1st response", _due(d.first_response_due, d.first_responded_at, d, now, zone)),
+        ("Resolution", _due(d.resolution_due, d.resolved_at, d, now, zone)),
+        ("Next due", due_text(d.next_due_at, d.sla_paused_since, now)),
         ("Reopened", str(d.reopen_count)),
         ("Version", str(d.version)),
     ]
@@ -53,20 +55,34 @@ def field_rows(d: TicketDetail, now: datetime, zone: tzinfo = UTC) -> list[tuple
         ref = f" ref {plain(e.vendor_ref)}" if e.vendor_ref else ""
         promised = f", promised {_at(e.promised_at, zone)}" if e.promised_at else ""
         checkin = f", check in {_at(e.next_checkin_at, zone)}" if e.next_checkin_at else ""
-        rows.append(("Escalated", f"{e.target} {who}{ref}{promised}{checkin}"))
+        to = vocabulary.escalation_target(e.target)
+        rows.append(("Escalated", f"{to} {who}{ref}{promised}{checkin}"))
     for link in d.links:
         rows.append(
-            ("Linked", f"#{link.other_id} {link.kind.value}: {plain(link.subject)} ({link.status})")
+            (
+                "Linked",
+                f"#{link.other_id} {vocabulary.link_kind(link.kind)}: {plain(link.subject)}"
+                f" ({vocabulary.status(link.status)})",
+            )
         )
     return rows
 
 
-def _due(due: datetime | None, done: datetime | None, now: datetime, zone: tzinfo) -> str:
+def _due(
+    due: datetime | None, done: datetime | None, d: TicketDetail, now: datetime, zone: tzinfo
+) -> str:
+    """A target's line: when it was met (and how late), or its deadline and what is left;
+    a breached deadline says so and how late it is, paused or not."""
     if done is not None:
-        return f"done {_at(done, zone)}"
+        late = f", {late_by(due, done)} late" if due is not None and done > due else ""
+        return f"done {_at(done, zone)}{late}"
     if due is None:
         return "—"
-    return f"{_at(due, zone)} ({time_left(due, now)})"
+    if due <= now:
+        return f"{_at(due, zone)} (breached, {late_by(due, now)} late)"
+    if d.sla_paused_since is not None:
+        return f"{_at(due, zone)} (paused: moves on when the clock runs again)"
+    return f"{_at(due, zone)} ({time_left(due, now)} left)"
 
 
 class TicketFields(Static):

@@ -118,7 +118,7 @@ def test_explain_shows_pauses_and_targets(store: Store, db_url: str) -> None:
     assert data["targets"]["first_response"]["remaining_minutes"] == 30
     code, human, _ = _run(db_url, "sla", "explain", f"#{ticket.id}")
     assert code == 0
-    assert "paused: status open → waiting_client" in human.replace("new", "open")
+    assert "paused: status: open → waiting on client" in human.replace("new", "open")
 
 
 @pytest.mark.parametrize(

@@ -252,7 +252,9 @@ def test_open_alerts_per_person_acknowledge_and_snooze(
     dispatcher_sees = visible(w.dispatcher.id, Role.dispatcher)
     lead_sees = visible(w.lead.id, Role.lead)
     assert [a.kind for a in dispatcher_sees] == [AlertKind.warning]
-    assert {a.kind for a in lead_sees} == {AlertKind.warning, AlertKind.breach}
+    # One row per ticket and target: the breach, standing for the warning before it.
+    assert [a.kind for a in lead_sees] == [AlertKind.breach]
+    assert dispatcher_sees[0].id in lead_sees[0].ids
     assert visible(w.engineer.id, Role.engineer) == []
 
     with store.write() as session:
@@ -262,7 +264,7 @@ def test_open_alerts_per_person_acknowledge_and_snooze(
     assert visible(w.dispatcher.id, Role.dispatcher) == []
     breach = next(a for a in lead_sees if a.kind == AlertKind.breach)
     with store.write() as session:
-        alerts.snooze(session, alert_id=breach.id, until=at + timedelta(minutes=30), now=at)
+        alerts.snooze_all(session, alert_ids=breach.ids, until=at + timedelta(minutes=30), now=at)
     assert [a.kind for a in visible(w.lead.id, Role.lead)] == []
     with store.read() as session:
         later = alerts.open_alerts(
@@ -394,3 +396,108 @@ def _wait_until_blocked_or_done(store: Store, thread: threading.Thread) -> None:
             return
         thread.join(0.01)
     raise AssertionError("sweep B neither finished nor waited for a lock")
+
+
+# --- the panel's rows: one per ticket and target, gone when no longer needed -------------
+
+
+def _assigned_breached(store: Store, w: World, now: datetime) -> Ticket:
+    ticket = new_ticket(store, w, now=now, priority=Priority.high)
+    with store.write() as session:
+        ticket = repo.assign(
+            session,
+            ticket_id=ticket.id or 0,
+            expected_version=None,
+            actor_id=w.dispatcher.id,
+            assignee_id=w.engineer.id,
+            now=now + timedelta(minutes=1),
+        )
+    for minutes in (45, 61):  # the 15-minute warning, then the first-response breach
+        _sweep(store, now + timedelta(minutes=minutes))
+    return ticket
+
+
+def _rows(store: Store, user: Any, at: datetime) -> list[alerts.AlertView]:
+    with store.read() as session:
+        return alerts.open_alerts(session, user_id=user.id or 0, role=user.role, now=at)
+
+
+def test_one_row_per_ticket_and_target_naming_target_and_owner(
+    store: Store, w: World, now: datetime
+) -> None:
+    ticket = _assigned_breached(store, w, now)
+    at = now + timedelta(minutes=62)
+    assert len(_alerts(store)) == 3  # warning: the assignee; breach: the assignee and leads
+    for user in (w.lead, w.engineer):
+        (row,) = _rows(store, user, at)
+        assert (row.ticket_id, row.kind, row.target) == (
+            ticket.id,
+            AlertKind.breach,
+            "first_response",
+        )
+        assert row.owner == "Ivan Engineer"
+    (lead_row,) = _rows(store, w.lead, at)
+    with store.write() as session:
+        alerts.acknowledge_all(session, alert_ids=lead_row.ids, user_id=w.lead.id or 0, now=at)
+    assert _rows(store, w.lead, at) == []
+
+
+def test_alerts_close_when_the_ticket_is_resolved(store: Store, w: World, now: datetime) -> None:
+    ticket = _assigned_breached(store, w, now)
+    at = now + timedelta(minutes=70)
+    with store.write() as session:
+        repo.change_status(
+            session,
+            ticket_id=ticket.id or 0,
+            expected_version=None,
+            actor_id=w.engineer.id,
+            status=TicketStatus.resolved,
+            now=at,
+        )
+    assert _rows(store, w.lead, at) == []
+    assert _rows(store, w.engineer, at) == []
+    closed = [a for a in _alerts(store) if a.acknowledged_at is None]
+    assert closed
+    assert all(a.closed_at == at and a.closed_reason == "resolved" for a in closed)
+
+
+def test_a_pause_closes_and_the_resume_brings_back_the_same_breach(
+    store: Store, w: World, now: datetime
+) -> None:
+    ticket = _assigned_breached(store, w, now)
+    before = {a.id for a in _alerts(store)}
+    (breach,) = _rows(store, w.lead, now + timedelta(minutes=62))
+    for minutes, status in ((100, TicketStatus.waiting_client), (200, TicketStatus.open)):
+        with store.write() as session:
+            repo.change_status(
+                session,
+                ticket_id=ticket.id or 0,
+                expected_version=None,
+                actor_id=w.engineer.id,
+                status=status,
+                now=now + timedelta(minutes=minutes),
+            )
+        if status == TicketStatus.waiting_client:
+            assert _rows(store, w.lead, now + timedelta(minutes=150)) == []
+    at = now + timedelta(minutes=201)
+    assert _sweep(store, at).fired == []  # the breach is the same one: nothing fires again
+    assert {a.id for a in _alerts(store)} == before
+    (again,) = _rows(store, w.lead, at)
+    assert (again.id, again.due_at) == (breach.id, now + timedelta(minutes=60))
+
+
+def test_a_met_first_response_closes_its_alerts_only(store: Store, w: World, now: datetime) -> None:
+    ticket = _assigned_breached(store, w, now)
+    at = now + timedelta(minutes=70)
+    with store.write() as session:
+        repo.add_message(
+            session,
+            ticket_id=ticket.id or 0,
+            kind=MessageKind.reply,
+            body="on it",
+            actor_id=w.engineer.id,
+            now=at,
+        )
+    assert _rows(store, w.lead, at) == []
+    reasons = {a.closed_reason for a in _alerts(store) if a.target == "first_response"}
+    assert reasons <= {"met", ""}

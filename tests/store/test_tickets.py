@@ -192,7 +192,7 @@ def test_two_stores_on_one_database_cannot_overwrite_each_other(
                 actor_id=w.dispatcher.id,
                 status=TicketStatus.spam,
             )
-        with pytest.raises(StaleVersionError, match="status new → spam"), second.write() as s:
+        with pytest.raises(StaleVersionError, match="status: new → spam"), second.write() as s:
             repo.classify(
                 s,
                 ticket_id=ticket.id,

@@ -55,7 +55,7 @@ def test_take_refuses_a_stale_version(store: Store, w: World, now: datetime) -> 
             priority=Priority.urgent,
             now=now,
         )
-    with store.write() as session, pytest.raises(StaleVersionError, match="priority → urgent"):
+    with store.write() as session, pytest.raises(StaleVersionError, match="high → urgent"):
         taking.take(
             session,
             ticket_id=t.id or 0,

@@ -36,6 +36,10 @@ class Alert(SQLModel, table=True):
     acknowledged_at: datetime | None = None
     acknowledged_by_id: int | None = Field(default=None, foreign_key="user.id")
     snoozed_until: datetime | None = None
+    # Closed by the store when the ticket no longer needs it (resolved, target met, clock
+    # paused, deadline moved): gone from the panel, unlike an acknowledgement by a person.
+    closed_at: datetime | None = None
+    closed_reason: str = Field(default="", max_length=40)
 
 
 class OutboxItem(SQLModel, table=True):

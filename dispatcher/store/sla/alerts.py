@@ -14,6 +14,7 @@ that moment is left for the next sweep. SQLite's write lock serialises sweeps an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,16 @@ from sqlalchemy import bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, or_, select
 
-from dispatcher.domain.enums import AlertKind, EventKind, Priority, Role, TicketStatus
+from dispatcher import vocabulary
+from dispatcher.domain.enums import (
+    ACTIVE_STATUSES,
+    AlertKind,
+    EventKind,
+    Priority,
+    Role,
+    SlaTarget,
+    TicketStatus,
+)
 from dispatcher.domain.errors import NotFoundError, ValidationError
 from dispatcher.domain.sla import (
     NO_DEADLINE,
@@ -32,7 +42,7 @@ from dispatcher.domain.sla import (
     alert_steps,
     next_alert_after,
 )
-from dispatcher.store.models import ACTIVE_STATUS_SQL, Alert, SlaPlan, Ticket, table_of
+from dispatcher.store.models import ACTIVE_STATUS_SQL, Alert, SlaPlan, Ticket, User, table_of
 from dispatcher.store.reports.facts import refresh_facts
 from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.tickets.history import record
@@ -175,7 +185,7 @@ def _audiences(ticket: Ticket, step: AlertStep) -> list[tuple[str, int | None, R
 
 
 def _message(ticket: Ticket, step: AlertStep) -> str:
-    what = step.target.value.replace("_", " ")
+    what = vocabulary.target(step.target)
     if step.is_breach:
         return f"#{ticket.id}: {what} deadline breached"
     return f"#{ticket.id}: {what} due in {step.threshold} business minutes"
@@ -222,7 +232,7 @@ def _on_breach(
             expected_version=None,
             actor_id=None,
             priority=raised,
-            reason=f"{step.target.value.replace('_', ' ')} deadline breached",
+            reason=f"{vocabulary.target(step.target)} deadline breached",
             replan_sla=False,
             now=now,
         )
@@ -260,6 +270,13 @@ def auto_close(session: Session, *, now: datetime, batch: int = SWEEP_BATCH) -> 
 
 @dataclass(frozen=True, slots=True)
 class AlertView:
+    """One row of the alerts panel: the latest step raised for one target of one ticket.
+
+    The copies of an alert (the assignee's, the dispatchers', the leads') and the earlier
+    warnings of the same deadline are one row; `ids` are all of them that this person sees,
+    acknowledged or snoozed together.
+    """
+
     id: int
     ticket_id: int
     subject: str
@@ -267,40 +284,72 @@ class AlertView:
     message: str
     due_at: datetime
     fired_at: datetime
+    target: SlaTarget = SlaTarget.resolution
+    threshold: int = 0  # business minutes left when it fired; 0 for a breach
+    owner: str | None = None  # the ticket's assignee, None when nobody has it
+    ids: tuple[int, ...] = ()
+
+    @property
+    def is_breach(self) -> bool:
+        return self.kind == AlertKind.breach
 
 
 def open_alerts(
     session: Session, *, user_id: int, role: Role, now: datetime, limit: int = 200
 ) -> list[AlertView]:
-    """Alerts for this user that are neither acknowledged nor snoozed; leads see them all."""
+    """Alerts for this user that are neither acknowledged, snoozed nor closed, one row per
+    ticket and target (the latest step), soonest deadline first; leads see them all."""
     audience = (
         []
         if role in (Role.lead, Role.admin)
         else [or_(col(Alert.recipient_id) == user_id, col(Alert.recipient_role) == role)]
     )
     rows = session.exec(
-        select(Alert, Ticket.subject)
+        select(Alert, Ticket.subject, User.name)
         .join(Ticket, col(Ticket.id) == col(Alert.ticket_id))
+        .join(User, col(User.id) == col(Ticket.assignee_id), isouter=True)
         .where(
             col(Alert.acknowledged_at).is_(None),
+            col(Alert.closed_at).is_(None),
             or_(col(Alert.snoozed_until).is_(None), col(Alert.snoozed_until) <= now),
+            # An SLA alert matters while its ticket is worked on; mail to look at, always.
+            or_(col(Alert.kind) == AlertKind.attention, col(Ticket.status).in_(ACTIVE_STATUSES)),
             *audience,
         )
         .order_by(col(Alert.due_at), col(Alert.id))
-        .limit(limit)
+        .limit(limit * 8)  # copies and earlier steps fold into one row each
     ).all()
-    return [
-        AlertView(
-            id=alert.id or 0,
-            ticket_id=alert.ticket_id,
-            subject=subject,
-            kind=alert.kind,
-            message=alert.message,
-            due_at=alert.due_at,
-            fired_at=alert.fired_at,
+    groups: dict[tuple[Any, ...], list[tuple[Alert, str, str | None]]] = {}
+    for alert, subject, owner in rows:
+        key: tuple[Any, ...] = (
+            ("mail", alert.id)
+            if alert.kind == AlertKind.attention
+            else ("sla", alert.ticket_id, alert.target)
         )
-        for alert, subject in rows
-    ]
+        groups.setdefault(key, []).append((alert, subject, owner))
+    views = []
+    for members in groups.values():
+        # The latest step: a breach over a warning, the smaller threshold, the later one.
+        latest, title, assignee = min(
+            members, key=lambda m: (m[0].threshold_minutes, -(m[0].id or 0))
+        )
+        views.append(
+            AlertView(
+                id=latest.id or 0,
+                ticket_id=latest.ticket_id,
+                subject=title,
+                kind=latest.kind,
+                message=latest.message,
+                due_at=latest.due_at,
+                fired_at=latest.fired_at,
+                target=latest.target,
+                threshold=latest.threshold_minutes,
+                owner=assignee,
+                ids=tuple(sorted(m[0].id or 0 for m in members)),
+            )
+        )
+    views.sort(key=lambda v: (v.due_at, v.id))
+    return views[:limit]
 
 
 def acknowledge(session: Session, *, alert_id: int, user_id: int, now: datetime) -> Alert:
@@ -312,6 +361,25 @@ def acknowledge(session: Session, *, alert_id: int, user_id: int, now: datetime)
         alert.acknowledged_by_id = user_id
         session.add(alert)
     return alert
+
+
+def acknowledge_all(
+    session: Session, *, alert_ids: Sequence[int], user_id: int, now: datetime
+) -> int:
+    """Acknowledge one panel row: every copy in `AlertView.ids`; how many were open."""
+    done = 0
+    for alert_id in alert_ids:
+        alert = acknowledge(session, alert_id=alert_id, user_id=user_id, now=now)
+        done += alert.acknowledged_at == now
+    return done
+
+
+def snooze_all(
+    session: Session, *, alert_ids: Sequence[int], until: datetime, now: datetime
+) -> None:
+    """Snooze one panel row: every copy in `AlertView.ids`."""
+    for alert_id in alert_ids:
+        snooze(session, alert_id=alert_id, until=until, now=now)
 
 
 def snooze(session: Session, *, alert_id: int, until: datetime, now: datetime) -> Alert:

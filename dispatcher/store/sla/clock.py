@@ -6,16 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, or_, select
 
+from dispatcher import vocabulary
 from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
-from dispatcher.domain.enums import EventKind, Priority, SlaTarget, TicketStatus
-from dispatcher.domain.sla import NO_DEADLINE, Budgets, ClockEvent, ClockState, alert_steps, compute
+from dispatcher.domain.enums import AlertKind, EventKind, Priority, SlaTarget, TicketStatus
+from dispatcher.domain.sla import (
+    NO_DEADLINE,
+    Budgets,
+    ClockEvent,
+    ClockState,
+    TargetState,
+    alert_steps,
+    compute,
+)
 from dispatcher.store.models import (
+    Alert,
     Calendar,
     Contract,
     SlaPlan,
@@ -239,6 +249,7 @@ def refresh_due(
         ticket.sla_paused_since = None
         ticket.next_due_at = ticket.next_alert_at = NO_DEADLINE
         session.add(ticket)
+        settle_alerts(session, ticket=ticket, clock=None, now=now)
         return None
     first = clock.targets[SlaTarget.first_response]
     resolution = clock.targets[SlaTarget.resolution]
@@ -267,7 +278,69 @@ def refresh_due(
             ticket.resolved_at, plan.confirm_window_minutes
         )
     session.add(ticket)
+    settle_alerts(session, ticket=ticket, clock=clock, now=now)
     return clock
+
+
+SLA_ALERTS = (AlertKind.warning, AlertKind.breach)
+
+
+def settle_alerts(
+    session: Session, *, ticket: Ticket, clock: ClockState | None, now: datetime
+) -> None:
+    """Close the ticket's SLA alerts it no longer needs, and open again those it needs
+    once more.
+
+    An alert is needed while its target still runs to the deadline it was raised for (or
+    is breached at it) and the clock is not paused. Resolved, target met, clock paused or
+    the deadline moved: closed, with that reason; acknowledged alerts are left alone (a
+    person dealt with them). A resume that brings the same deadline back (a breach stays
+    at its instant) opens the alert again. Mail `attention` alerts are not the clock's.
+    """
+    assert ticket.id is not None
+    rows = session.exec(
+        select(Alert).where(
+            Alert.ticket_id == ticket.id,
+            col(Alert.kind).in_(SLA_ALERTS),
+            col(Alert.acknowledged_at).is_(None),
+        )
+    ).all()
+    if not rows:
+        return
+    live: set[tuple[SlaTarget, datetime]] = set()
+    if clock is not None and not clock.paused and ticket.status not in PAUSED_STATUSES:
+        live = {
+            (t.target, _utc(t.due_at))
+            for t in clock.targets.values()
+            if t.due_at is not None and t.state in (TargetState.pending, TargetState.breached)
+        }
+    for alert in rows:
+        needed = (alert.target, _utc(alert.due_at)) in live
+        if needed and alert.closed_at is not None:
+            alert.closed_at, alert.closed_reason = None, ""
+            session.add(alert)
+        elif not needed and alert.closed_at is None:
+            alert.closed_at = now
+            alert.closed_reason = _closed_because(ticket, clock, alert.target)
+            session.add(alert)
+
+
+def _closed_because(ticket: Ticket, clock: ClockState | None, target: SlaTarget) -> str:
+    if ticket.status in (TicketStatus.resolved, TicketStatus.closed):
+        return ticket.status.value
+    if ticket.status in (TicketStatus.merged, TicketStatus.spam):
+        return ticket.status.value
+    if clock is None:
+        return "no plan"
+    if clock.targets[target].state in (TargetState.met, TargetState.met_late):
+        return "met"
+    if clock.paused:
+        return "paused"
+    return "deadline moved"
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def start(session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime) -> None:
@@ -350,7 +423,7 @@ def on_status_change(
         actor_id=actor_id,
         now=now,
         data=data,
-        reason=f"status {old.value} → {ticket.status.value}",
+        reason=f"status: {vocabulary.status(old)} → {vocabulary.status(ticket.status)}",
         bump=False,
     )
     session.flush()
@@ -388,15 +461,20 @@ def on_public_reply(
 def _meet(
     session: Session, *, ticket: Ticket, target: SlaTarget, actor_id: int | None, now: datetime
 ) -> None:
+    """Record `target` as met, unless it is met already: a reopen (an `sla_resumed` naming
+    the target) makes it pending again, so a ticket resolved, reopened and resolved again
+    has its resolution met twice."""
     assert ticket.id is not None
-    already = session.exec(
-        select(TicketEvent.id).where(
+    latest = session.exec(
+        select(TicketEvent.kind)
+        .where(
             TicketEvent.ticket_id == ticket.id,
-            TicketEvent.kind == EventKind.sla_met,
+            col(TicketEvent.kind).in_((EventKind.sla_met, EventKind.sla_resumed)),
             TicketEvent.data["target"].as_string() == target.value,
         )
+        .order_by(col(TicketEvent.id).desc())
     ).first()
-    if already is not None:
+    if latest == EventKind.sla_met:
         return
     due = ticket.first_response_due if target == SlaTarget.first_response else ticket.resolution_due
     record(
