@@ -32,7 +32,7 @@ def test_a_configured_queue_that_does_not_exist_is_one_error(
     assert "Nowhere" in error(db_url, "intake", "import", str(CORPUS / "plain_utf8.eml"))
 
 
-def test_without_a_configured_queue_a_first_mail_lands_in_the_first_queue(
+def test_without_a_configured_queue_a_clients_first_mail_lands_in_the_first_queue(
     db_url: str, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     w = world(store)

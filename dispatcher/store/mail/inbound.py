@@ -420,19 +420,21 @@ def _queue_for(
 ) -> int | None:
     """The queue of a new mail ticket: the one given (the configured default), else the
     queue of the ticket it follows up, else of the client's latest ticket with one, else
-    the team's first queue, so that no mail ticket sits outside every view."""
+    (a client's first mail) the team's first queue. A stranger's ticket gets none: it waits
+    for a dispatcher to see who wrote before any engineer's view shows it."""
     if queue_id is not None:
         return queue_id
     if follows is not None and follows.queue_id is not None:
         return follows.queue_id
-    if client_id is not None:
-        latest = session.exec(
-            select(Ticket.queue_id)
-            .where(Ticket.client_id == client_id, col(Ticket.queue_id).is_not(None))
-            .order_by(col(Ticket.id).desc())
-        ).first()
-        if latest is not None:
-            return latest
+    if client_id is None:
+        return None
+    latest = session.exec(
+        select(Ticket.queue_id)
+        .where(Ticket.client_id == client_id, col(Ticket.queue_id).is_not(None))
+        .order_by(col(Ticket.id).desc())
+    ).first()
+    if latest is not None:
+        return latest
     return session.exec(select(Queue.id).order_by(col(Queue.id))).first()
 
 
