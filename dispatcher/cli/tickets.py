@@ -389,8 +389,16 @@ def export(
     ] = None,
     client: Annotated[str | None, typer.Option("--client", help="Client name or id")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file")] = False,
+    no_content: Annotated[
+        bool,
+        typer.Option(
+            "--no-attachment-content",
+            help="JSON: list attachments (name, type, size, SHA-256) without their content",
+        ),
+    ] = False,
 ) -> None:
-    """Export tickets as JSON (with messages and history) or CSV (one row per ticket)."""
+    """Export tickets as JSON (with messages, history, ratings, escalations, links and
+    attachments) or CSV (one row per ticket)."""
     from dispatcher.store.clients.clients import resolve_client
     from dispatcher.store.tickets import export
 
@@ -415,7 +423,11 @@ def export(
                 if n % 100 == 0:
                     bar.update(task, completed=n)
 
-        rows = counted(export.iter_export(store, filters=filters, with_history=kind == "json"))
+        rows = counted(
+            export.iter_export(
+                store, filters=filters, with_history=kind == "json", with_content=not no_content
+            )
+        )
         if kind == "json":
             count = export.write_json(rows, out)
         else:
@@ -513,3 +525,12 @@ def import_(
         typer.echo(sanitize(f"created client {name}"))
     for name in report.created_contacts:
         typer.echo(sanitize(f"created contact {name}"))
+    if report.nps_answers:
+        typer.echo(f"{report.nps_answers} NPS answers without a ticket")
+    if report.links_kept_as_notes:
+        typer.echo(f"{report.links_kept_as_notes} links to tickets not in the file kept as notes")
+    if report.attachments_without_content:
+        typer.echo(
+            f"{report.attachments_without_content} attachments without content "
+            "(listed in the ticket's history)"
+        )

@@ -1,5 +1,6 @@
 """Export → import into another database: the KPI report is the same for several periods
-and groupings, CSAT and NPS included; the CSV carries each ticket's figures."""
+and every grouping, CSAT and NPS included, on a small hand-built history and on the demo's
+(SQLite to SQLite, and SQLite to PostgreSQL); the CSV carries each ticket's figures."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from dispatcher.demo.generate import generate
 from dispatcher.domain.kpi.groups import GroupBy
 from dispatcher.store.db.engine import Store
 from dispatcher.store.mail.answers import rate, record_pulse_answer
@@ -124,3 +127,89 @@ def test_the_csv_has_each_tickets_figures(store: Store, w: World) -> None:
     assert first["csat"] == "3"
     assert first["first_resolved_at"].startswith("2026-11-16")
     assert first["sla_resolution"] == "met"
+
+
+# --- At demo size ------------------------------------------------------------------------
+# The demo's history has every kind of life a ticket has here: replies and calls, waiting on
+# the client, vendor escalations, reopens, merges, spam, CSAT, across weekends and holidays.
+DEMO_TICKETS = 250
+DEMO_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+DEMO_PERIODS = [
+    Period(datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)),
+    Period(datetime(2026, 11, 1, tzinfo=UTC), DEMO_NOW),
+    Period(datetime(2026, 10, 5, tzinfo=UTC), datetime(2026, 10, 12, tzinfo=UTC)),
+]
+
+
+@pytest.fixture(scope="module")
+def demo_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A demo database in a SQLite file, and its export."""
+    from dispatcher.store.db import migrate
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    source = Store.open(str(path))
+    migrate.upgrade(source.engine)
+    generate(source, tickets=DEMO_TICKETS, seed=7, now=DEMO_NOW)
+    out = io.StringIO()
+    export.write_json(export.iter_export(source), out)
+    source.dispose()
+    return path, out.getvalue()
+
+
+def _demo_reports(store: Store) -> list[tuple[str, str, object]]:
+    with store.read() as session:
+        return [
+            (
+                period.start.isoformat(),
+                by.value,
+                kpi_report(session, period=period, by=by, zone=UTC),
+            )
+            for period in DEMO_PERIODS
+            for by in GroupBy
+        ]
+
+
+def _round_trip(demo_export: tuple[Path, str], target: Store) -> None:
+    """The demo's team and setup in `target` (no tickets), then the export imported."""
+    path, text_ = demo_export
+    generate(target, tickets=0, seed=7, now=DEMO_NOW)
+    report = importing.import_tickets(
+        target, source=lambda: records.read_json(io.StringIO(text_)), actor_id=None
+    )
+    assert report.imported == DEMO_TICKETS
+    source = Store.open(str(path))
+    try:
+        mine = _demo_reports(source)
+    finally:
+        source.dispose()
+    theirs = _demo_reports(target)
+    differing = [
+        (start, by) for (start, by, a), (_, _, b) in zip(mine, theirs, strict=True) if a != b
+    ]
+    assert differing == []
+    # The history is not trivial: each of these figures has tickets behind it.
+    whole: Any = next(r for _, by, r in mine if by == "none")
+    figures = whole[0][1]
+    assert figures["sla"]["resolution"]["breached"] > 0
+    assert figures["reopen_rate"] > 0
+    assert figures["csat"]["rated"] > 0
+
+
+def test_the_demo_round_trips_into_sqlite(
+    demo_export: tuple[Path, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    path = tmp_path / "target.db"
+    shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+    target = Store.open(str(path))
+    try:
+        _round_trip(demo_export, target)
+    finally:
+        target.dispose()
+
+
+def test_the_demo_round_trips_into_postgresql(demo_export: tuple[Path, str], pg_url: str) -> None:
+    target = Store.open(pg_url)
+    try:
+        _round_trip(demo_export, target)
+    finally:
+        target.dispose()

@@ -1,26 +1,23 @@
-"""Export of tickets: JSON (with messages and history) and CSV (scalar fields).
+"""Export of tickets: JSON (the interchange format of `docs/interchange.md`: everything the
+KPI figures are folded from) and CSV (scalar fields and each ticket's figures).
 
-Export streams: tickets are read in keyset pages by id, each page with its messages and
-events, one short read session per page, so a million tickets never sit in memory."""
+Export streams: tickets are read in keyset pages by id, each page with its messages,
+events, ratings and relations (`export_relations`), one short read session per page, so
+a million tickets never sit in memory. The NPS answers no ticket carries follow the
+tickets, as `nps_answer` records."""
 
 from __future__ import annotations
 
 import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dispatcher.domain.enums import (
-    TicketStatus,
-)
 from dispatcher.domain.errors import NotFoundError
 from dispatcher.store.db.engine import Store
-from dispatcher.store.lookup import M
 from dispatcher.store.models import (
     Category,
     Client,
@@ -34,9 +31,39 @@ from dispatcher.store.models import (
     TicketFact,
     User,
 )
+from dispatcher.store.tickets.export_common import (
+    IN_CHUNK,
+    NPS_ANSWER,
+    ExportFilter,
+    in_chunks,
+    iso,
+)
+from dispatcher.store.tickets.export_common import names as _names
+from dispatcher.store.tickets.export_relations import (
+    attachments_of,
+    iter_nps_answers,
+    ticket_extras,
+)
 from dispatcher.store.tickets.writes import parse_ref
 
+__all__ = [
+    "CSV_FIELDS",
+    "IN_CHUNK",
+    "SCALAR_FIELDS",
+    "ExportFilter",
+    "count_tickets",
+    "export_page",
+    "in_chunks",
+    "iso",
+    "iter_export",
+    "list_tickets",
+    "ticket_dict",
+    "write_csv",
+    "write_json",
+]
+
 EXPORT_PAGE = 500
+EVERYTHING = ExportFilter()  # no filter
 
 
 SCALAR_FIELDS = (
@@ -72,13 +99,6 @@ FACT_FIELDS = (
 CSV_FIELDS = SCALAR_FIELDS + FACT_FIELDS
 
 
-@dataclass(frozen=True, slots=True)
-class ExportFilter:
-    statuses: tuple[TicketStatus, ...] = ()
-    since: datetime | None = None  # created at or after
-    client_id: int | None = None
-
-
 def _filtered(query: Any, filters: ExportFilter) -> Any:
     if filters.statuses:
         query = query.where(col(Ticket.status).in_([s.value for s in filters.statuses]))
@@ -89,7 +109,7 @@ def _filtered(query: Any, filters: ExportFilter) -> Any:
     return query
 
 
-def count_tickets(session: Session, *, filters: ExportFilter = ExportFilter()) -> int:
+def count_tickets(session: Session, *, filters: ExportFilter = EVERYTHING) -> int:
     query = _filtered(select(func.count()).select_from(Ticket), filters)
     return int(session.exec(query).one())
 
@@ -97,19 +117,21 @@ def count_tickets(session: Session, *, filters: ExportFilter = ExportFilter()) -
 def export_page(
     session: Session,
     *,
-    filters: ExportFilter = ExportFilter(),
+    filters: ExportFilter = EVERYTHING,
     after_id: int = 0,
     limit: int = EXPORT_PAGE,
     with_history: bool = True,
+    with_content: bool = True,
 ) -> list[dict[str, Any]]:
-    """The next page of tickets (ids above `after_id`) as plain dicts, in id order."""
+    """The next page of tickets (ids above `after_id`) as plain dicts, in id order;
+    `with_content`: attachments carry their content (base64), not only their metadata."""
     query = select(Ticket).where(col(Ticket.id) > after_id).order_by(col(Ticket.id)).limit(limit)
     tickets: list[Ticket] = list(session.exec(_filtered(query, filters)).all())
-    return _as_dicts(session, tickets, with_history=with_history)
+    return _as_dicts(session, tickets, with_history=with_history, with_content=with_content)
 
 
 def list_tickets(
-    session: Session, *, filters: ExportFilter = ExportFilter(), limit: int = 50
+    session: Session, *, filters: ExportFilter = EVERYTHING, limit: int = 50
 ) -> list[dict[str, Any]]:
     """The newest matching tickets, newest first, as plain dicts without messages."""
     query = select(Ticket).order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
@@ -130,7 +152,7 @@ def ticket_dict(session: Session, *, ticket_id: int) -> dict[str, Any]:
 
 
 def _as_dicts(
-    session: Session, tickets: Sequence[Ticket], *, with_history: bool
+    session: Session, tickets: Sequence[Ticket], *, with_history: bool, with_content: bool = False
 ) -> list[dict[str, Any]]:
     if not tickets:
         return []
@@ -165,6 +187,12 @@ def _as_dicts(
                 events.setdefault(event.ticket_id, []).append(event)
                 user_ids.add(event.actor_id)
     logins = _names(session, User, User.login, user_ids)
+    extras: dict[int, dict[str, Any]] = {}
+    attachments: dict[int, list[dict[str, Any]]] = {}
+    if with_history:
+        extras = ticket_extras(session, tickets, logins=logins)
+        message_ids = [m.id or 0 for listed in messages.values() for m in listed]
+        attachments = attachments_of(session, message_ids, with_content=with_content)
     page = []
     for ticket in tickets:
         item: dict[str, Any] = {
@@ -186,6 +214,7 @@ def _as_dicts(
             **_fact_fields(facts.get(ticket.id or 0)),
         }
         if with_history:
+            item.update(extras[ticket.id or 0])
             item["ratings"] = ratings.get(ticket.id or 0, [])
             item["messages"] = [
                 {
@@ -201,6 +230,7 @@ def _as_dicts(
                     "created_at": iso(m.created_at),
                     "in_reply_to": m.in_reply_to,
                     "references": m.references,
+                    "attachments": attachments.get(m.id or 0, []),
                 }
                 for m in messages.get(ticket.id or 0, [])
             ]
@@ -221,11 +251,13 @@ def _as_dicts(
 def iter_export(
     store: Store,
     *,
-    filters: ExportFilter = ExportFilter(),
+    filters: ExportFilter = EVERYTHING,
     page_size: int = EXPORT_PAGE,
     with_history: bool = True,
+    with_content: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Every matching ticket, page by page, one short read session per page."""
+    """Every matching ticket, page by page, one short read session per page; with the
+    history, then the NPS answers no ticket carries (`nps_answer` records)."""
     after = 0
     while True:
         with store.read() as session:
@@ -235,23 +267,26 @@ def iter_export(
                 after_id=after,
                 limit=page_size,
                 with_history=with_history,
+                with_content=with_content,
             )
-        if not page:
-            return
         yield from page
-        after = parse_ref(page[-1]["ref"])
         if len(page) < page_size:
-            return
+            break
+        after = parse_ref(page[-1]["ref"])
+    if with_history:
+        yield from iter_nps_answers(store, filters=filters)
 
 
 def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """A JSON array, one ticket per line (so it streams both ways); returns the count."""
-    count = 0
+    """A JSON array, one record per line (so it streams both ways); returns the count of
+    tickets (NPS answers are not counted)."""
+    count = written = 0
     out.write("[")
     for item in records:
-        out.write(",\n" if count else "\n")
+        out.write(",\n" if written else "\n")
         out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
-        count += 1
+        written += 1
+        count += item.get("record") != NPS_ANSWER
     out.write("\n]\n")
     return count
 
@@ -262,35 +297,11 @@ def write_csv(records: Iterable[dict[str, Any]], out: TextIO) -> int:
     writer.writeheader()
     count = 0
     for item in records:
+        if item.get("record") == NPS_ANSWER:
+            continue
         writer.writerow({k: "" if item.get(k) is None else item[k] for k in CSV_FIELDS})
         count += 1
     return count
-
-
-def _names(session: Session, model: type[M], column: Any, ids: set[int | None]) -> dict[Any, str]:
-    wanted = [i for i in ids if i is not None]
-    result: dict[Any, str] = {}
-    pk = model.id  # type: ignore[attr-defined]
-    for chunk in in_chunks(wanted):
-        for row_id, name in session.exec(select(pk, column).where(col(pk).in_(chunk))).all():
-            result[row_id] = name
-    return result
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None
-
-
-IN_CHUNK = 900  # parameters per IN (...) list
-
-
-K = TypeVar("K")
-
-
-def in_chunks(values: Sequence[K] | set[K]) -> Iterator[list[K]]:
-    items = list(values)
-    for start in range(0, len(items), IN_CHUNK):
-        yield items[start : start + IN_CHUNK]
 
 
 def _fact_fields(fact: TicketFact | None) -> dict[str, Any]:

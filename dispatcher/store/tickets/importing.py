@@ -1,15 +1,16 @@
-"""Export and import of tickets: JSON (with messages and history) and CSV (scalar fields).
+"""Import of tickets from an interchange file (`docs/interchange.md`): the whole import,
+its passes and its dedupe keys.
 
-Export streams: tickets are read in keyset pages by id, each page with its messages and
-events, one short read session per page, so a million tickets never sit in memory.
-
-Import reads the file twice. The first pass validates every ticket and collects the names
-it refers to (clients, contacts, categories, queues, users), which are then resolved in one
-go: an unknown name stops the import before anything is written, with an error naming the
-ticket and the value (`--create-missing` creates missing clients and contacts instead;
-unknown categories, queues and assignees are always an error). The second pass writes in
-batches, each its own transaction: a crash loses at most the current batch, and a re-run
-skips what is already there.
+The file is read twice. The first pass (`import_names`) validates every record and
+collects the names they refer to (clients, contacts, categories, queues, users, SLA plans,
+contracts), which are then resolved in one go: an unknown name, a broken record or a ref
+that appears twice stops the import before anything is written, with one error naming
+the ticket and its position in the file (`create_missing` creates missing clients and
+contacts instead). The second pass writes in batches, each its own transaction: the
+tickets (`import_rows`) with their ratings and escalations, then the links and merge
+targets between them and the NPS answers without a ticket (`import_relations`). A crash
+loses at most the current batch, and a re-run skips what is already there and completes
+the rest.
 
 What counts as "already there" (the dedupe keys):
 
@@ -27,194 +28,53 @@ database gets the same refs, and clients' "[#1042]" subjects still thread); the 
 then continues above the highest number in the file. A ticket whose number is taken, or
 every ticket with `renumber=True`, gets a new number; the report lists those. They keep their
 subject byte for byte, their status, priority, channel, timestamps and reopen count, their
-messages (with their Message-IDs) and their history; events that name a user unknown here
-keep the login in their data (`imported_actor`). Active tickets get a fresh SLA clock from
-their original creation time under the client's current contract; the source's own clock
-events are then left out so the two clocks never mix. Ids inside copied event data (message
-ids, user ids) are the source database's. Ratings (`ratings`: CSAT of the ticket, and the
-NPS answers to questions asked after it) become rating rows again, with their contact
-(by name, at the ticket's client) and original time. Not exported yet: attachments,
-links, escalations (as rows: their events are in the history), merge targets.
+messages (with their Message-IDs and attachments) and their history; events that name a
+user unknown here keep the login in their data (`imported_actor`). Ids inside copied event
+data (message ids, user ids, ticket ids) are the source database's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
 
 from dispatcher.domain.clock import utcnow
-from dispatcher.domain.enums import (
-    ACTIVE_STATUSES,
-    EventKind,
-    MessageKind,
-    RatingKind,
-    TicketStatus,
-)
-from dispatcher.domain.errors import DispatcherError, ValidationError
-from dispatcher.store.clients.clients import add_client
-from dispatcher.store.clients.contacts import add_contact
+from dispatcher.domain.enums import EventKind
+from dispatcher.domain.errors import ValidationError
 from dispatcher.store.db.engine import Store
-from dispatcher.store.models import (
-    Category,
-    Client,
-    Contact,
-    Message,
-    NpsPulse,
-    Queue,
-    Rating,
-    Ticket,
-    TicketEvent,
-    User,
-)
+from dispatcher.store.models import Message, Ticket, TicketEvent
 from dispatcher.store.reports.facts import refresh_facts
-from dispatcher.store.sla import clock as sla_clock
-from dispatcher.store.tickets.export import in_chunks, iso
-from dispatcher.store.tickets.history import record
-from dispatcher.store.tickets.records import CLOCK_KINDS, TicketRecord, parse_record
+from dispatcher.store.tickets.export import in_chunks
+from dispatcher.store.tickets.import_names import (
+    ImportItem,
+    ImportReport,
+    Resolver,
+    Wanted,
+    parse_item,
+    resolve,
+    scan,
+)
+from dispatcher.store.tickets.import_relations import (
+    PendingRelations,
+    insert_escalations,
+    insert_nps_answers,
+    insert_ratings,
+    insert_relations,
+)
+from dispatcher.store.tickets.import_rows import insert_ticket
+from dispatcher.store.tickets.related_records import NpsAnswerRecord
+
+__all__ = ["ImportReport", "Resolver", "Wanted", "import_batch", "import_tickets", "scan"]
 
 IMPORT_BATCH = 500
 
-
-M = TypeVar("M", bound=SQLModel)
-
-
-@dataclass
-class ImportReport:
-    total: int = 0
-    imported: int = 0
-    duplicates: int = 0
-    renumbered: dict[str, str] = field(default_factory=dict)  # original ref -> new ref
-    created_clients: list[str] = field(default_factory=list)
-    created_contacts: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "imported": self.imported,
-            "duplicates": self.duplicates,
-            "renumbered": self.renumbered,
-            "created_clients": self.created_clients,
-            "created_contacts": self.created_contacts,
-        }
-
-
-@dataclass
-class _Wanted:
-    """Pass one: every name the file refers to, with the first ticket that does."""
-
-    total: int = 0
-    max_number: int = 0
-    clients: dict[str, str] = field(default_factory=dict)
-    contacts: dict[tuple[str | None, str], str] = field(default_factory=dict)
-    categories: dict[str, str] = field(default_factory=dict)
-    queues: dict[str, str] = field(default_factory=dict)
-    assignees: dict[str, str] = field(default_factory=dict)
-    actors: set[str] = field(default_factory=set)
-
-    def add(self, ticket: TicketRecord) -> None:
-        self.total += 1
-        self.max_number = max(self.max_number, ticket.number)
-        if ticket.client:
-            self.clients.setdefault(ticket.client, ticket.ref)
-        if ticket.contact:
-            self.contacts.setdefault((ticket.client, ticket.contact), ticket.ref)
-        if ticket.category:
-            self.categories.setdefault(ticket.category, ticket.ref)
-        if ticket.queue:
-            self.queues.setdefault(ticket.queue, ticket.ref)
-        if ticket.assignee:
-            self.assignees.setdefault(ticket.assignee, ticket.ref)
-        self.actors.update(e.actor for e in ticket.events if e.actor)
-        self.actors.update(m.author for m in ticket.messages if m.author)
-
-
-@dataclass
-class Resolver:
-    """Names of the file mapped to ids of this database."""
-
-    clients: dict[str, int] = field(default_factory=dict)
-    contacts: dict[tuple[str | None, str], int] = field(default_factory=dict)
-    categories: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # id, queue
-    queues: dict[str, int] = field(default_factory=dict)
-    users: dict[str, int] = field(default_factory=dict)
-    contracts: dict[tuple[int, date], int | None] = field(default_factory=dict)  # on a day
-
-
-def scan(records: Iterable[dict[str, Any]]) -> _Wanted:
-    """Pass one: validate every ticket and collect the names they use."""
-    wanted = _Wanted()
-    for position, raw in enumerate(records, start=1):
-        wanted.add(parse_record(raw, position=position))
-    return wanted
-
-
-def resolve(
-    session: Session, *, wanted: _Wanted, create_missing: bool, report: ImportReport
-) -> Resolver:
-    """Map every name to an id; unknown ones are an error (or created, for clients/contacts)."""
-    found = Resolver()
-    found.clients = _ids_by(session, Client, Client.name, wanted.clients)
-    found.queues = _ids_by(session, Queue, Queue.name, wanted.queues)
-    found.users = _ids_by(session, User, User.login, set(wanted.assignees) | wanted.actors)
-    for chunk in in_chunks(sorted(wanted.categories)):
-        for row in session.exec(select(Category).where(col(Category.name).in_(chunk))).all():
-            found.categories[row.name] = (row.id or 0, row.queue_id)
-    for names, mapping, what in (
-        (wanted.categories, found.categories, "category"),
-        (wanted.queues, found.queues, "queue"),
-        (wanted.assignees, found.users, "user"),
-    ):
-        for name, ref in names.items():
-            if name not in mapping:
-                raise ValidationError(
-                    f"ticket {ref}: no {what} {name!r} in this database (add it first)"
-                )
-    for name, ref in wanted.clients.items():
-        if name in found.clients:
-            continue
-        if not create_missing:
-            raise ValidationError(
-                f"ticket {ref}: no client {name!r} in this database "
-                "(add it first, or import with --create-missing)"
-            )
-        try:
-            client = add_client(session, name=name)
-        except DispatcherError as exc:
-            raise ValidationError(f"ticket {ref}: {exc}") from None
-        found.clients[name] = client.id or 0
-        report.created_clients.append(name)
-    for (client_name, name), ref in wanted.contacts.items():
-        client_id = found.clients.get(client_name) if client_name else None
-        query = select(Contact.id, Contact.client_id).where(Contact.name == name)
-        if client_id is not None:
-            query = query.where(Contact.client_id == client_id)
-        matches = session.exec(query.order_by(col(Contact.id)).limit(2)).all()
-        if len(matches) > 1 and client_id is None:
-            raise ValidationError(
-                f"ticket {ref}: more than one contact is called {name!r}; give the client"
-            )
-        if matches:
-            found.contacts[(client_name, name)] = matches[0][0] or 0
-            continue
-        if not create_missing or client_id is None:
-            hint = "add it first, or import with --create-missing" if client_id else "add it first"
-            raise ValidationError(
-                f"ticket {ref}: no contact {name!r}"
-                + (f" at client {client_name!r}" if client_name else "")
-                + f" in this database ({hint})"
-            )
-        try:
-            contact = add_contact(session, client_id=client_id, name=name)
-        except DispatcherError as exc:
-            raise ValidationError(f"ticket {ref}: {exc}") from None
-        found.contacts[(client_name, name)] = contact.id or 0
-        report.created_contacts.append(f"{name} ({client_name})")
-    return found
+# The writer of one ticket's rows; a module attribute, so a test can make it fail midway.
+_insert = insert_ticket
 
 
 def import_tickets(
@@ -240,8 +100,10 @@ def import_tickets(
     with store.read() as session:
         imported_keys = _imported_keys(session)
     done = 0
-    batch: list[TicketRecord] = []
-    batch_ratings: list[list[RatingRecord]] = []
+    batch: list[ImportItem] = []
+    answers: list[NpsAnswerRecord] = []
+    pending: list[PendingRelations] = []
+    placed: dict[str, int] = {}  # original ref -> its ticket id here
 
     def flush_batch() -> None:
         nonlocal done
@@ -255,45 +117,68 @@ def import_tickets(
                 renumber=renumber,
                 now=now,
                 report=report,
-                ratings=batch_ratings,
+                placed=placed,
+                pending=pending,
             )
         done += len(batch)
         batch.clear()
-        batch_ratings.clear()
         if on_progress is not None:
             on_progress(done, report.total)
 
     for position, raw in enumerate(source(), start=1):
-        batch.append(parse_record(raw, position=position))
-        batch_ratings.append(parse_ratings(raw, ref=batch[-1].ref))
+        item = parse_item(raw, position=position)
+        if isinstance(item, NpsAnswerRecord):
+            answers.append(item)
+            continue
+        batch.append(item)
         if len(batch) >= batch_size:
             flush_batch()
     if batch:
         flush_batch()
+    for start in range(0, len(pending), batch_size):
+        with store.write() as session:
+            insert_relations(
+                session,
+                pending=pending[start : start + batch_size],
+                placed=placed,
+                resolver=resolver,
+                report=report,
+            )
+    for start in range(0, len(answers), batch_size):
+        with store.write() as session:
+            insert_nps_answers(
+                session, answers=answers[start : start + batch_size], resolver=resolver,
+                report=report,
+            )  # fmt: skip
     return report
 
 
 def import_batch(
     session: Session,
     *,
-    records: Sequence[TicketRecord],
+    records: Sequence[ImportItem],
     resolver: Resolver,
-    imported_keys: set[tuple[str, datetime]],
+    imported_keys: dict[tuple[str, datetime], int],
     actor_id: int | None,
     renumber: bool,
     now: datetime,
     report: ImportReport,
-    ratings: Sequence[Sequence[RatingRecord]] = (),
+    placed: dict[str, int],
+    pending: list[PendingRelations],
 ) -> None:
-    """Write one batch of tickets, skipping duplicates; `imported_keys` is kept up to date.
-    `ratings[i]` are the ratings of `records[i]`."""
-    message_ids = [m.message_id for r in records for m in r.messages]
-    known_messages: set[str] = set()
+    """Write one batch of tickets, skipping duplicates; `imported_keys` and `placed` are
+    kept up to date, and `pending` gets each ticket's links and merge target."""
+    message_ids = [m.message_id for r in records for m in r.ticket.messages]
+    known_messages: dict[str, int] = {}
     for chunk in in_chunks(message_ids):
         known_messages.update(
-            session.exec(select(Message.message_id).where(col(Message.message_id).in_(chunk))).all()
+            session.exec(
+                select(Message.message_id, Message.ticket_id).where(
+                    col(Message.message_id).in_(chunk)
+                )
+            ).all()
         )
-    numbers = sorted({r.number for r in records})
+    numbers = sorted({r.ticket.number for r in records})
     taken: dict[int, tuple[datetime, str]] = {}
     for id_chunk in in_chunks(numbers):
         for ticket_id, created_at, subject in session.exec(
@@ -301,163 +186,83 @@ def import_batch(
         ).all():
             taken[ticket_id or 0] = (created_at, subject)
 
-    for index, item in enumerate(records):
-        if any(m.message_id in known_messages for m in item.messages):
+    imported: list[Ticket] = []
+    for item in records:
+        ticket_record = item.ticket
+        here = _already_here(item, known_messages, imported_keys, taken)
+        if here is not None:
             report.duplicates += 1
+            placed[ticket_record.ref] = here
+            _keep_pending(pending, item, here)
             continue
-        if (item.ref, item.created_at) in imported_keys:
-            report.duplicates += 1
-            continue
-        same = taken.get(item.number)
-        if same is not None and same == (item.created_at, item.subject):
-            report.duplicates += 1
-            continue
-        keep = not renumber and item.number not in taken
-        ticket = _insert(
-            session,
-            item=item,
-            ticket_id=item.number if keep else None,
-            resolver=resolver,
-            actor_id=actor_id,
-            now=now,
-        )
-        if index < len(ratings):
-            _insert_ratings(session, ticket=ticket, ref=item.ref, ratings=ratings[index])
-        taken[ticket.id or 0] = (ticket.created_at, ticket.subject)
-        known_messages.update(m.message_id for m in item.messages)
-        imported_keys.add((item.ref, item.created_at))
+        keep = not renumber and ticket_record.number not in taken
+        try:
+            ticket = _insert(
+                session,
+                item=item,
+                ticket_id=ticket_record.number if keep else None,
+                resolver=resolver,
+                actor_id=actor_id,
+                now=now,
+                report=report,
+            )
+            insert_ratings(session, ticket=ticket, ratings=item.extras.ratings)
+            insert_escalations(
+                session, ticket=ticket, escalations=item.extras.escalations, resolver=resolver
+            )
+        except SQLAlchemyError as exc:
+            cause = type(getattr(exc, "orig", None) or exc).__name__
+            raise ValidationError(
+                f"ticket {ticket_record.ref}: the database refused it ({cause}); this batch "
+                "was rolled back, the earlier ones are in: fix the file and import it again "
+                f"to go on (record {item.extras.position})"
+            ) from None
+        imported.append(ticket)
+        ticket_id = ticket.id or 0
+        taken[ticket_id] = (ticket.created_at, ticket.subject)
+        known_messages.update((m.message_id, ticket_id) for m in ticket_record.messages)
+        imported_keys[(ticket_record.ref, ticket_record.created_at)] = ticket_id
+        placed[ticket_record.ref] = ticket_id
+        _keep_pending(pending, item, ticket_id)
         report.imported += 1
-        if ticket.ref != item.ref:
-            report.renumbered[item.ref] = ticket.ref
+        if ticket.ref != ticket_record.ref:
+            report.renumbered[ticket_record.ref] = ticket.ref
+    if imported:
+        refresh_facts(session, *imported)
 
 
-def _insert(
-    session: Session,
-    *,
-    item: TicketRecord,
-    ticket_id: int | None,
-    resolver: Resolver,
-    actor_id: int | None,
-    now: datetime,
-) -> Ticket:
-    category_id, category_queue = (
-        resolver.categories[item.category] if item.category else (None, None)
-    )
-    queue_id = resolver.queues[item.queue] if item.queue else category_queue
-    client_id = resolver.clients[item.client] if item.client else None
-    contact_id = resolver.contacts[(item.client, item.contact)] if item.contact else None
-    if client_id is None and contact_id is not None:
-        contact = session.get(Contact, contact_id)
-        client_id = contact.client_id if contact else None
-    contract_id = None
-    if client_id is not None:
-        key = (client_id, item.created_at.date())
-        if key not in resolver.contracts:
-            contract = sla_clock.contract_for(session, client_id=client_id, on=item.created_at)
-            resolver.contracts[key] = contract.id if contract else None
-        contract_id = resolver.contracts[key]
-    created = next((e for e in item.events if e.kind == EventKind.created), None)
-    creator = resolver.users.get(created.actor) if created and created.actor else None
-    ticket = Ticket(
-        id=ticket_id,
-        subject=item.subject,
-        status=item.status,
-        priority=item.priority,
-        channel=item.channel,
-        queue_id=queue_id,
-        category_id=category_id,
-        client_id=client_id,
-        contact_id=contact_id,
-        contract_id=contract_id,
-        assignee_id=resolver.users[item.assignee] if item.assignee else None,
-        created_by_id=creator or actor_id,
-        created_at=item.created_at,
-        updated_at=item.created_at,
-        resolved_at=item.resolved_at,
-        closed_at=item.closed_at,
-        reopen_count=item.reopen_count,
-    )
-    session.add(ticket)
-    session.flush()
-    data: dict[str, Any] = dict(created.data) if created else {}
-    data.update(
-        {
-            "channel": item.channel.value,
-            "subject": item.subject,
-            "priority": item.priority.value,
-            "imported_from": item.ref,
-            "imported_at": iso(now),
-        }
-    )
-    if created and created.actor:
-        data["original_actor"] = created.actor
-    record(
-        session,
-        ticket=ticket,
-        kind=EventKind.created,
-        actor_id=actor_id,
-        now=item.created_at,
-        data=data,
-        reason=created.reason if created else "",
-        bump=False,
-    )
-    for message in item.messages:
-        session.add(
-            Message(
-                ticket_id=ticket.id or 0,
-                kind=message.kind,
-                channel=message.channel,
-                author_id=resolver.users.get(message.author) if message.author else None,
-                contact_id=contact_id if message.kind == MessageKind.inbound else None,
-                from_address=message.from_address,
-                to_addresses=message.to_addresses,
-                cc_addresses=message.cc_addresses,
-                subject=message.subject or item.subject,
-                body=message.body,
-                created_at=message.created_at,
-                message_id=message.message_id,
-                in_reply_to=message.in_reply_to,
-                references=message.references,
-            )
+def _already_here(
+    item: ImportItem,
+    known_messages: dict[str, int],
+    imported_keys: dict[tuple[str, datetime], int],
+    taken: dict[int, tuple[datetime, str]],
+) -> int | None:
+    """The id of this ticket in the database if it is there already (see the dedupe keys)."""
+    ticket = item.ticket
+    for message in ticket.messages:
+        if message.message_id in known_messages:
+            return known_messages[message.message_id]
+    key = (ticket.ref, ticket.created_at)
+    if key in imported_keys:
+        return imported_keys[key]
+    same = taken.get(ticket.number)
+    if same is not None and same == (ticket.created_at, ticket.subject):
+        return ticket.number
+    return None
+
+
+def _keep_pending(pending: list[PendingRelations], item: ImportItem, ticket_id: int) -> None:
+    extras = item.extras
+    if extras.merged_into is None and not extras.links:
+        return
+    pending.append(
+        PendingRelations(
+            ticket_id=ticket_id,
+            ref=item.ticket.ref,
+            merged_into=extras.merged_into,
+            links=extras.links,
         )
-    active = item.status in ACTIVE_STATUSES
-    for event in item.events:
-        if event.kind == EventKind.created or (active and event.kind in CLOCK_KINDS):
-            continue
-        event_data = dict(event.data)
-        actor = resolver.users.get(event.actor) if event.actor else None
-        if event.actor and actor is None:
-            event_data["imported_actor"] = event.actor
-        record(
-            session,
-            ticket=ticket,
-            kind=event.kind,
-            actor_id=actor,
-            now=event.at,
-            data=event_data,
-            reason=event.reason,
-            bump=not event.kind.startswith("sla_"),
-        )
-    session.flush()
-    replies = [m.created_at for m in item.messages if m.kind == MessageKind.reply]
-    first_reply = min(replies) if replies else None
-    if active:
-        sla_clock.start(session, ticket=ticket, actor_id=actor_id, now=now)
-        if first_reply is not None:
-            sla_clock.on_public_reply(session, ticket=ticket, actor_id=actor_id, now=first_reply)
-        if item.status in sla_clock.PAUSED_STATUSES:
-            sla_clock.on_status_change(
-                session, ticket=ticket, old=TicketStatus.open, actor_id=actor_id, now=now
-            )
-        elif first_reply is not None:
-            sla_clock.refresh_due(session, ticket=ticket, now=now)
-    else:
-        ticket.first_responded_at = first_reply
-    ticket.updated_at = item.updated_at
-    session.add(ticket)
-    session.flush()
-    refresh_facts(session, ticket)
-    return ticket
+    )
 
 
 def _reserve_numbers(session: Session, *, up_to: int) -> None:
@@ -492,123 +297,12 @@ def _reserve_numbers(session: Session, *, up_to: int) -> None:
     )
 
 
-def _imported_keys(session: Session) -> set[tuple[str, datetime]]:
-    """(original ref, original creation time) of every ticket imported before."""
+def _imported_keys(session: Session) -> dict[tuple[str, datetime], int]:
+    """(original ref, original creation time) of every ticket imported before: its id."""
     imported_from = TicketEvent.data["imported_from"].as_string()
     rows = session.exec(
-        select(imported_from, TicketEvent.at).where(
+        select(imported_from, TicketEvent.at, TicketEvent.ticket_id).where(
             TicketEvent.kind == EventKind.created, imported_from.is_not(None)
         )
     ).all()
-    return {(ref, at) for ref, at in rows}
-
-
-def _ids_by(session: Session, model: type[M], column: Any, names: Iterable[str]) -> dict[str, int]:
-    result: dict[str, int] = {}
-    pk = model.id  # type: ignore[attr-defined]
-    for chunk in in_chunks(sorted(set(names))):
-        for row_id, name in session.exec(select(pk, column).where(col(column).in_(chunk))).all():
-            result[name] = row_id
-    return result
-
-
-@dataclass(frozen=True, slots=True)
-class RatingRecord:
-    kind: RatingKind
-    score: int
-    at: datetime
-    contact: str | None
-    comment: str
-
-
-def parse_ratings(raw: dict[str, Any], *, ref: str) -> list[RatingRecord]:
-    """A ticket's `ratings` of an import file: CSAT 1-5, NPS 0-10, each with its time."""
-    items = raw.get("ratings") or []
-    if not isinstance(items, list):
-        raise ValidationError(f"ticket {ref}: ratings must be a list")
-    found = []
-    for number, item in enumerate(items, start=1):
-        where = f"ticket {ref}: rating {number}"
-        if not isinstance(item, dict):
-            raise ValidationError(f"{where}: not an object")
-        try:
-            kind = RatingKind(str(item.get("kind")))
-        except ValueError:
-            raise ValidationError(f"{where}: kind must be csat or nps") from None
-        score = item.get("score")
-        top = 5 if kind == RatingKind.csat else 10
-        low = 1 if kind == RatingKind.csat else 0
-        if not isinstance(score, int) or isinstance(score, bool) or not low <= score <= top:
-            raise ValidationError(f"{where}: a {kind.value} score is {low} to {top}")
-        try:
-            at = datetime.fromisoformat(str(item.get("at")))
-        except ValueError:
-            raise ValidationError(f"{where}: at must be an ISO 8601 time") from None
-        if at.tzinfo is None:
-            raise ValidationError(f"{where}: at needs an offset (e.g. Z or +03:00)")
-        contact = item.get("contact")
-        comment = item.get("comment") or ""
-        found.append(
-            RatingRecord(
-                kind,
-                score,
-                at,
-                contact if isinstance(contact, str) and contact else None,
-                str(comment)[:2000],
-            )
-        )
-    return found
-
-
-def _insert_ratings(
-    session: Session, *, ticket: Ticket, ref: str, ratings: Sequence[RatingRecord]
-) -> None:
-    """The ticket's ratings as rows: CSAT on the ticket, NPS as the client's answer to a
-    question asked after the ticket (so a later export carries it again)."""
-    for number, item in enumerate(ratings, start=1):
-        contact_id = ticket.contact_id
-        if item.contact and ticket.client_id is not None:
-            contact_id = (
-                session.exec(
-                    select(Contact.id).where(
-                        Contact.client_id == ticket.client_id, Contact.name == item.contact
-                    )
-                ).first()
-                or contact_id
-            )
-        if item.kind == RatingKind.csat:
-            session.add(
-                Rating(
-                    ticket_id=ticket.id,
-                    client_id=ticket.client_id,
-                    contact_id=contact_id,
-                    kind=item.kind,
-                    score=item.score,
-                    comment=item.comment,
-                    at=item.at,
-                )
-            )
-            continue
-        if ticket.client_id is None:
-            continue  # an NPS answer is a client's: nothing to count it for
-        rating = Rating(
-            client_id=ticket.client_id,
-            contact_id=contact_id,
-            kind=item.kind,
-            score=item.score,
-            comment=item.comment,
-            at=item.at,
-        )
-        session.add(rating)
-        session.flush()
-        if contact_id is not None:
-            session.add(
-                NpsPulse(
-                    contact_id=contact_id,
-                    ticket_id=ticket.id,
-                    message_id=f"<imported-nps-{ticket.id}-{number}-{iso(item.at)}@dispatcher.local>",
-                    asked_at=item.at,
-                    rating_id=rating.id,
-                )
-            )
-    session.flush()
+    return {(ref, at): ticket_id for ref, at, ticket_id in rows}

@@ -27,6 +27,8 @@ CSV_REQUIRED = ("ref", "subject", "created_at")
 
 
 CLOCK_KINDS = frozenset(sla_clock.CLOCK_EVENTS)
+# An event's `data` is a small object; deeper nesting is a broken or hostile file.
+MAX_DATA_DEPTH = 32
 
 
 def read_json(stream: TextIO, *, chunk_size: int = 1 << 16) -> Iterator[dict[str, Any]]:
@@ -184,14 +186,26 @@ class TicketRecord:
     events: tuple[EventRecord, ...] = ()
 
 
+def complaint(raw: dict[str, Any], position: int) -> Callable[[str], ValidationError]:
+    """The error maker for one record of a file: it names the ticket by its ref and says
+    where the record is (`ticket #1042: no subject (record 57)`); a record without a ref
+    is named by its position alone (`ticket 57: no ref`)."""
+    ref = raw.get("ref")
+    if isinstance(ref, str) and ref.strip():
+        label, where = f"ticket {ref.strip()[:40]}", f" (record {position})"
+    else:
+        label, where = f"ticket {position}", ""
+
+    def bad(message: str) -> ValidationError:
+        return ValidationError(f"{label}: {message}{where}")
+
+    return bad
+
+
 def parse_record(raw: dict[str, Any], *, position: int) -> TicketRecord:
     """Validate one ticket of an import file; errors name the ticket (or its position)."""
     raw_ref = raw.get("ref")
-    label = f"ticket {raw_ref}" if isinstance(raw_ref, str) and raw_ref else f"ticket {position}"
-
-    def bad(message: str) -> ValidationError:
-        return ValidationError(f"{label}: {message}")
-
+    bad = complaint(raw, position)
     if not isinstance(raw_ref, str) or not raw_ref.strip():
         raise bad("no ref (the ticket's original reference, like #1042)")
     try:
@@ -306,6 +320,8 @@ def _event(raw: Any, index: int, *, bad: Callable[[str], ValidationError]) -> Ev
     data = raw.get("data") or {}
     if not isinstance(data, dict):
         raise bad(f"event {index}: data must be an object")
+    if _depth(data) > MAX_DATA_DEPTH:
+        raise bad(f"event {index}: data is nested deeper than {MAX_DATA_DEPTH} levels")
     reason = raw.get("reason") or ""
     if not isinstance(reason, str):
         raise bad(f"event {index}: reason must be text")
@@ -316,6 +332,20 @@ def _event(raw: Any, index: int, *, bad: Callable[[str], ValidationError]) -> Ev
         data=data,
         reason=reason,
     )
+
+
+def _depth(value: Any) -> int:
+    """How deeply a JSON value nests (a scalar: 0), counted without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level + 1)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def _when(
