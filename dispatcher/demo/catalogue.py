@@ -583,6 +583,17 @@ REPLIES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+CALLS: dict[str, tuple[str, ...]] = {
+    "ru": (
+        "Перезвонили: заявку приняли, инженер уже смотрит. Договорились созвониться после.",
+        "Созвонились, проверили настройки вместе с клиентом; просили попробовать ещё раз.",
+    ),
+    "en": (
+        "Rang back: the ticket is taken, an engineer is looking; agreed to call again after.",
+        "Called the client and checked the settings together; asked them to try again.",
+    ),
+}
+
 RESOLUTIONS: dict[str, tuple[str, ...]] = {
     "ru": (
         "Проблема устранена: перезапустили службу и проверили работу. Закрываем заявку?",
@@ -646,7 +657,7 @@ TEMPLATES: tuple[tuple[str, str, str, str, str], ...] = (
         "",
         "Сброс пароля",
         "{{ contact.name }}, пароль сброшен. Временный пароль отправлен SMS, при первом входе "
-        "система попросит его сменить.\n\n{{ engineer.name }}",
+        "система попросит его сменить.\n\n{{ sender.name }}",
     ),
     (
         "password-reset-en",
@@ -654,7 +665,7 @@ TEMPLATES: tuple[tuple[str, str, str, str, str], ...] = (
         "",
         "Your password has been reset",
         "{{ contact.name }}, your password has been reset. The temporary one was sent by text; "
-        "you will be asked to change it when you sign in.\n\n{{ engineer.name }}",
+        "you will be asked to change it when you sign in.\n\n{{ sender.name }}",
     ),
     (
         "need-more-info-ru",
@@ -662,7 +673,7 @@ TEMPLATES: tuple[tuple[str, str, str, str, str], ...] = (
         "",
         "Нужна дополнительная информация по {{ ticket.ref }}",
         "Здравствуйте, {{ contact.name }}!\n\nЧтобы продолжить, пришлите, пожалуйста, снимок "
-        "экрана с ошибкой и точное время её появления.\n\n{{ engineer.name }}",
+        "экрана с ошибкой и точное время её появления.\n\n{{ sender.name }}",
     ),
     (
         "need-more-info-en",
@@ -670,7 +681,7 @@ TEMPLATES: tuple[tuple[str, str, str, str, str], ...] = (
         "",
         "More details needed on {{ ticket.ref }}",
         "Hello {{ contact.name }},\n\nTo carry on we need a screenshot of the error and the "
-        "time it appeared.\n\n{{ engineer.name }}",
+        "time it appeared.\n\n{{ sender.name }}",
     ),
     (
         "resolved-ru",

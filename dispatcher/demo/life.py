@@ -16,6 +16,7 @@ from dispatcher.demo.catalogue import MESSAGE_DOMAIN
 from dispatcher.demo.clock import TicketClock
 from dispatcher.demo.world import Client, Contact, Plan
 from dispatcher.domain.enums import Channel, EventKind, MessageKind, Priority, TicketStatus
+from dispatcher.store.tickets.calls import CallDirection, describe_call
 
 SUPPORT = f"support@{MESSAGE_DOMAIN}"
 
@@ -85,17 +86,28 @@ class Life:
         mid = self.rows.new_message_id()
         row, contact = self.row, self.contact
         inbound = kind == MessageKind.inbound
-        channel = row["channel"] if inbound else Channel.email.value
+        call = kind == MessageKind.call
+        if inbound:
+            channel = row["channel"]
+        else:
+            channel = Channel.phone.value if call else Channel.email.value
         domain = self.client.domain if inbound else MESSAGE_DOMAIN
         message_id = f"<demo{self.seed}.{mid}@{domain}>"
         if kind == MessageKind.note:
             from_address, to_address = "", ""
+        elif call:  # the engineer rang the contact back, as `calls.log_call` records it
+            from_address, to_address = "", contact.name
         elif inbound:
             from_address = contact.email if channel == Channel.email.value else ""
             to_address = SUPPORT if from_address else ""
         else:
             from_address, to_address = SUPPORT, contact.email
-        subject = row["subject"] if not self.root_id else f"Re: [#{self.id}] {row['subject']}"
+        if call:
+            subject = describe_call(CallDirection.outgoing, contact.name, None)
+        elif not self.root_id:
+            subject = row["subject"]
+        else:
+            subject = f"Re: [#{self.id}] {row['subject']}"
         self.rows.messages.append(
             {
                 "id": mid,
@@ -103,7 +115,7 @@ class Life:
                 "kind": kind.value,
                 "channel": channel,
                 "author_id": None if inbound else author,
-                "contact_id": row["contact_id"] if inbound else None,
+                "contact_id": row["contact_id"] if inbound or call else None,
                 "from_address": from_address,
                 "to_addresses": to_address,
                 "cc_addresses": "",
@@ -127,7 +139,7 @@ class Life:
                 None if inbound else author,
                 {"kind": kind.value, "message": mid},
             )
-        if kind == MessageKind.reply:
+        if kind in (MessageKind.reply, MessageKind.call):
             self.clock.on_public_reply(at, author)
 
     def set_status(

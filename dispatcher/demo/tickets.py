@@ -269,7 +269,11 @@ class TicketGenerator:
             answer = life.clock.instant_counted(max(1, int(first * share)))
             t = step(max(answer, t + _MINUTE))
             replies = cat.REPLIES[language]
-            life.message(t, MessageKind.reply, replies[rng.randrange(2)], author=engineer)
+            pick = rng.randrange(2)
+            if channel in (Channel.phone, Channel.walk_in):  # rung back, not written to
+                life.message(t, MessageKind.call, cat.CALLS[language][pick], author=engineer)
+            else:
+                life.message(t, MessageKind.reply, replies[pick], author=engineer)
 
             t = step(t + timedelta(minutes=minutes(1, 45)))
             life.set_status(t, TicketStatus.in_progress, engineer)

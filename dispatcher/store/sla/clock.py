@@ -14,7 +14,14 @@ from sqlmodel import Session, col, or_, select
 
 from dispatcher import vocabulary
 from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
-from dispatcher.domain.enums import AlertKind, EventKind, Priority, SlaTarget, TicketStatus
+from dispatcher.domain.enums import (
+    ACTIVE_STATUSES,
+    AlertKind,
+    EventKind,
+    Priority,
+    SlaTarget,
+    TicketStatus,
+)
 from dispatcher.domain.sla import (
     NO_DEADLINE,
     Budgets,
@@ -265,7 +272,10 @@ def refresh_due(
         ticket.sla_paused_since = ticket.sla_paused_since or now
     else:
         ticket.sla_paused_since = None
-    ticket.next_due_at = clock.next_due() or NO_DEADLINE
+    # A ticket no longer worked on (resolved, closed, merged, spam) is due nowhere in the
+    # queue, even with a target it breached; the breach stays on its SLA record.
+    due = clock.next_due() if ticket.status in ACTIVE_STATUSES else None
+    ticket.next_due_at = due or NO_DEADLINE
     # The earliest step, even a past one: the sweep then fires whatever this change made due
     # (a raised priority can put a threshold behind us); firing is idempotent.
     steps = alert_steps(clock)
