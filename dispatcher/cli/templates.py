@@ -131,13 +131,16 @@ def preview(
     ctx: typer.Context,
     name: NameArgument,
     ticket: Annotated[str, typer.Option("--ticket", help="Render against this ticket (#N)")],
-    login: Annotated[str | None, typer.Option("--as", help="The sender (default: you)")] = None,
+    login: Annotated[
+        str | None, typer.Option("--as", help="The sender, for {{ sender.name }}")
+    ] = None,
     article: Annotated[
         list[str] | None, typer.Option("--article", help="Slug of an article to link")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """The template rendered against a ticket, exactly as it would be sent."""
+    from dispatcher.domain.templating import UnknownPlaceholderError
     from dispatcher.store.knowledge import articles
     from dispatcher.store.replies import placeholders, templates
     from dispatcher.store.tickets.writes import parse_ref
@@ -152,11 +155,29 @@ def preview(
         source = templates.preview_source(
             session, name=name, ticket_id=ticket_id, sender_id=sender_id, articles=links
         )
-    rendered = source.render()
+    try:
+        rendered = source.render()
+    except UnknownPlaceholderError as exc:
+        hint = placeholders.missing_hint(exc.names, has_sender=sender_id is not None)
+        fail(f"{exc} ({hint})")
     if as_json:
         print_json({"subject": rendered.subject, "body": rendered.body})
         return
     typer.echo(sanitize(f"Subject: {rendered.subject}\n\n{rendered.body}"))
+
+
+@app.command("placeholders")
+def list_placeholders(as_json: JsonOption = False) -> None:
+    """Every placeholder a template may use, and what it stands for."""
+    from dispatcher.store.replies import placeholders
+
+    if as_json:
+        print_json([{"name": n, "means": m} for n, m in placeholders.PLACEHOLDERS])
+        return
+    print_table(
+        ["placeholder", "means"],
+        [["{{ " + n + " }}", m] for n, m in placeholders.PLACEHOLDERS],
+    )
 
 
 @app.command("edit")

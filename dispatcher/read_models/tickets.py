@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from dispatcher.domain.enums import (
@@ -94,10 +94,28 @@ class TicketDetail:
     escalations: tuple[EscalationView, ...] = ()
     links: tuple[LinkView, ...] = ()
     contact_addresses: tuple[AddressView, ...] = ()  # the contact's email addresses
+    contract_ends: date | None = None  # the last day of the ticket's contract
+    # No contract on the ticket because the client's had lapsed when it was registered:
+    expired_contract: Named | None = None
+    expired_on: date | None = None
 
     @property
     def ref(self) -> str:
         return f"#{self.id}"
+
+    def contract_text(self, today: date) -> str:
+        """The contract as the detail shows it: its number, and when it expired if it has;
+        a lapsed one is named with its day rather than left blank."""
+        if self.contract is not None:
+            if self.contract_ends is not None and self.contract_ends < today:
+                return f"{self.contract.name} (expired on {self.contract_ends.isoformat()})"
+            return self.contract.name
+        if self.expired_contract is not None and self.expired_on is not None:
+            return (
+                f"{self.expired_contract.name} expired on {self.expired_on.isoformat()}:"
+                " the default SLA plan applies"
+            )
+        return "—"
 
     @property
     def active(self) -> bool:

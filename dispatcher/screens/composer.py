@@ -7,6 +7,12 @@ picked from the list is rendered against the ticket (and the articles inserted s
 into the subject and body, once, and one that fails is refused with the reason. If the ticket
 moved on since the composer opened, the first send only shows what changed ("2 new
 messages since you opened"); review it, then send anyway.
+
+Nothing typed is thrown away: the subject and body are kept as the operator's draft in the
+database, saved once typing pauses (`Intervals.draft_save`) and on Escape, restored when
+the composer opens on the ticket again (on any console of the same operator, also after a
+crash), and deleted in the transaction that sends. Escape on unsent text asks first: keep
+as draft, discard, or go back.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from dispatcher.domain.enums import MessageKind, Visibility
 from dispatcher.domain.errors import DispatcherError
 from dispatcher.read_models.tickets import AddressView
 from dispatcher.screens.context import ScreenContext
+from dispatcher.screens.dialogs.keep_draft import DraftChoice, KeepDraftDialog
 from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.knowledge import articles, search
 from dispatcher.store.knowledge.search import SearchHit
@@ -37,9 +44,27 @@ from dispatcher.store.replies import compose, placeholders, templates
 from dispatcher.store.replies.compose import ComposeInfo, NewSince
 from dispatcher.store.replies.placeholders import ArticleLink
 from dispatcher.store.replies.templates import TemplateInfo
-from dispatcher.store.tickets import reading
+from dispatcher.store.tickets import drafts, reading
+from dispatcher.store.tickets.drafts import DraftView
 from dispatcher.text import plain
 from dispatcher.widgets.debounce import Debounce
+
+
+def insertion_point(text: str, cursor: tuple[int, int]) -> tuple[int, int]:
+    """Where an inserted article goes: at the cursor, except in the greeting. The greeting
+    is the first line of a text that goes on below it (a template's "Hello Anna,"); with the
+    cursor there the article goes below it, at the start of the first line of text after
+    the greeting and its blank lines, never above or into it."""
+    lines = text.split("\n")
+    row = cursor[0]
+    if row != 0 or len(lines) < 2 or not lines[0].strip():
+        return cursor
+    target = 1
+    while target < len(lines) and not lines[target].strip():
+        target += 1
+    if target == len(lines):  # nothing below the greeting yet: on the line after it
+        return (1, 0)
+    return (target, 0)
 
 
 class ComposerScreen(WorkerErrors, ModalScreen[bool]):
@@ -86,7 +111,11 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
             tooltip="Insert the highlighted article's text",
         ),
         Binding(
-            "escape", "cancel", "Cancel", id="composer.cancel", tooltip="Close without sending"
+            "escape",
+            "cancel",
+            "Cancel",
+            id="composer.cancel",
+            tooltip="Close without sending (unsent text: keep as draft, discard or go back)",
         ),
     ]
 
@@ -95,6 +124,14 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
         info: ComposeInfo
         suggestions: list[SearchHit]
         addresses: list[AddressView]
+        draft: DraftView | None
+
+    @dataclass
+    class DraftKept(Message):
+        """The draft is saved (or deleted, when nothing is typed); `close` ends the composer."""
+
+        text: tuple[str, str]
+        close: bool
 
     @dataclass
     class Found(Message):
@@ -140,6 +177,11 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
         self.sending = False
         # The article search runs once typing pauses (`Intervals.article_search`).
         self.article_search = Debounce(self, context.intervals.article_search)
+        # Unsent text is kept as a draft once typing pauses (`Intervals.draft_save`).
+        self.draft_save = Debounce(self, context.intervals.draft_save)
+        self.draft_scope = drafts.ticket_scope(self.kind, ticket_id)
+        self.kept_text: tuple[str, str] = ("", "")  # (subject, body) as the database has it
+        self.restored: DraftView | None = None
 
     @property
     def is_reply(self) -> bool:
@@ -183,7 +225,10 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
                 session, ticket_id=self.ticket_id, visibility=self._article_visibility()
             )
             addresses = reading.recipient_addresses(session, ticket_id=self.ticket_id)
-        self.post_message(self.Loaded(info, suggestions, addresses))
+            draft = drafts.get_draft(
+                session, user_id=self.context.operator.id, scope=self.draft_scope
+            )
+        self.post_message(self.Loaded(info, suggestions, addresses, draft))
 
     def on_composer_screen_loaded(self, message: Loaded) -> None:
         self.info = message.info
@@ -206,6 +251,61 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
             header.update(Text(plain(f"Internal note — only the team sees it — {ref}")))
         self._show_templates("")
         self._show_articles(message.suggestions)
+        if message.draft is not None:
+            self._restore(message.draft)
+
+    # --- the draft --------------------------------------------------------------------
+
+    def _typed(self) -> tuple[str, str]:
+        subject = self.query_one("#subject", Input).value if self.is_reply else ""
+        return subject, self.query_one(TextArea).text
+
+    def _restore(self, draft: DraftView) -> None:
+        """Put the kept text back, unless something was typed before it was read."""
+        if any(part.strip() for part in self._typed()):
+            return
+        self.restored = draft
+        self.kept_text = (draft.subject if self.is_reply else "", draft.body)
+        if self.is_reply:
+            self.query_one("#subject", Input).value = draft.subject
+        area = self.query_one(TextArea)
+        area.text = draft.body
+        area.move_cursor(area.document.end)
+        saved = draft.updated_at.astimezone(self.context.operator.zone).strftime("%d %b %H:%M")
+        self._status(f"your draft from {saved} is back")
+
+    def _text_changed(self) -> None:
+        if self.info is None or self.sending:
+            return
+        typed = self._typed()
+        if typed != self.kept_text:
+            self.draft_save(lambda: self.keep_draft(typed, close=False))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="composer-draft")
+    def keep_draft(self, text: tuple[str, str], *, close: bool) -> None:
+        subject, body = text
+        with self.context.store.write() as session:
+            drafts.save_draft(
+                session,
+                user_id=self.context.operator.id,
+                scope=self.draft_scope,
+                ticket_id=self.ticket_id,
+                subject=subject,
+                body=body,
+                now=self.context.clock(),
+            )
+        self.post_message(self.DraftKept(text, close))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="composer-draft")
+    def discard_draft(self) -> None:
+        with self.context.store.write() as session:
+            drafts.delete_draft(session, user_id=self.context.operator.id, scope=self.draft_scope)
+        self.post_message(self.DraftKept(("", ""), True))
+
+    def on_composer_screen_draft_kept(self, message: DraftKept) -> None:
+        self.kept_text = message.text
+        if message.close:
+            self.dismiss(False)
 
     @staticmethod
     def _failing(address: str, addresses: list[AddressView]) -> AddressView | None:
@@ -342,7 +442,11 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
         if message.link not in self.links:
             self.links.append(message.link)
         area = self.query_one(TextArea)
-        area.insert(message.text + "\n")
+        at = insertion_point(area.text, area.cursor_location)
+        if at == area.cursor_location:
+            area.insert(message.text + "\n")
+        else:
+            area.insert(message.text + "\n\n", location=at)
         area.focus()
         self._status(f"inserted {message.link.title}")
         self._refresh_preview()
@@ -376,6 +480,11 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
     @on(TextArea.Changed, "#body")
     def _body_changed(self) -> None:
         self._refresh_preview()
+        self._text_changed()
+
+    @on(Input.Changed, "#subject")
+    def _subject_changed(self) -> None:
+        self._text_changed()
 
     # --- sending --------------------------------------------------------------------
 
@@ -386,6 +495,7 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
             self._status("the contact has no email: a reply cannot be sent", error=True)
             return
         self.sending = True
+        self.draft_save.cancel()
         self.check_and_send(
             subject=self.query_one("#subject", Input).value if self.is_reply else "",
             body=self.query_one(TextArea).text,
@@ -420,6 +530,7 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
                 template_name=template_name,
                 now=now,
             )
+            drafts.delete_draft(session, user_id=self.context.operator.id, scope=self.draft_scope)
         self.post_message(self.Sent(message_id))
 
     def on_composer_screen_checked(self, message: Checked) -> None:
@@ -449,7 +560,25 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
         self.query_one("#article-filter", Input).focus()
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        """Close; unsent text asks first (keep as draft / discard / go back)."""
+        self.draft_save.cancel()
+        typed = self._typed() if self.info is not None else ("", "")
+        if not any(part.strip() for part in typed):
+            if any(part.strip() for part in self.kept_text):
+                self.discard_draft()  # everything was deleted by hand: no draft is left
+            else:
+                self.dismiss(False)
+            return
+        what = "reply" if self.is_reply else "note"
+        self.app.push_screen(KeepDraftDialog(what=what), lambda c: self._draft_answered(c, typed))
+
+    def _draft_answered(self, choice: DraftChoice | None, typed: tuple[str, str]) -> None:
+        if choice == DraftChoice.keep:
+            self.keep_draft(typed, close=True)
+        elif choice == DraftChoice.discard:
+            self.discard_draft()
+        else:
+            self.query_one(TextArea).focus()
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#composer-status", Static)

@@ -33,6 +33,7 @@ class Intervals:
     kb_search: float | None = 0.15  # ... before the KB screen searches
     article_search: float | None = 0.2  # ... before the composer searches articles
     client_search: float | None = 0.2  # ... before the new-ticket form finds clients
+    draft_save: float | None = 1.0  # ... before unsent text is saved as a draft
 
     @classmethod
     def manual(cls) -> Intervals:
@@ -47,6 +48,7 @@ class Intervals:
             kb_search=None,
             article_search=None,
             client_search=None,
+            draft_save=None,
         )
 
 

@@ -2,7 +2,12 @@
 phone), pick the caller (found as you type by name, email or phone in any format, or added
 on the spot with a name, a phone and an email if they have one), see the contract and the
 deadlines the ticket will get, be told before saving when the contract has expired, save in
-one keystroke. A caller with an email can be answered by mail."""
+one keystroke. A caller with an email can be answered by mail.
+
+What is typed is the operator's draft, kept in the database: saved once typing pauses
+(`Intervals.draft_save`) and on Escape, restored when the form opens again (on any console
+of the same operator, also after a crash), deleted with the ticket it registers. Escape on
+typed text asks first: keep as draft, discard, or go back."""
 
 from __future__ import annotations
 
@@ -25,9 +30,11 @@ from dispatcher.domain.enums import Channel, Priority
 from dispatcher.read_models.tickets import DeadlinePreview, Named
 from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.dialogs.call import describe_contact
+from dispatcher.screens.dialogs.keep_draft import DraftChoice, KeepDraftDialog
 from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.clients import clients, contacts
-from dispatcher.store.tickets import reading, writes
+from dispatcher.store.tickets import drafts, reading, writes
+from dispatcher.store.tickets.drafts import DraftView
 from dispatcher.text import plain, when
 from dispatcher.widgets.debounce import Debounce
 
@@ -54,6 +61,67 @@ def _guess(text: str) -> NewCaller:
     return NewCaller(text, "", "")
 
 
+@dataclass(frozen=True, slots=True)
+class FormDraft:
+    """What of the form is kept as a draft: the typed text and what was chosen."""
+
+    subject: str = ""
+    body: str = ""
+    client_id: int | None = None
+    client_name: str = ""
+    caller_id: int | None = None
+    caller_line: str = ""
+    priority: str | None = None
+    channel: str | None = None
+    category_id: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing a person typed or chose (the default priority and channel are not)."""
+        return not (
+            self.subject.strip()
+            or self.body.strip()
+            or self.client_id is not None
+            or self.caller_id is not None
+            or self.category_id is not None
+        )
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "client_id": self.client_id,
+            "client_name": self.client_name,
+            "caller_id": self.caller_id,
+            "caller_line": self.caller_line,
+            "priority": self.priority,
+            "channel": self.channel,
+            "category_id": self.category_id,
+        }
+
+    @classmethod
+    def of(cls, draft: DraftView) -> FormDraft:
+        f = draft.fields
+
+        def number(key: str) -> int | None:
+            value = f.get(key)
+            return value if isinstance(value, int) else None
+
+        def text(key: str) -> str:
+            value = f.get(key)
+            return value if isinstance(value, str) else ""
+
+        return cls(
+            subject=draft.subject,
+            body=draft.body,
+            client_id=number("client_id"),
+            client_name=text("client_name"),
+            caller_id=number("caller_id"),
+            caller_line=text("caller_line"),
+            priority=text("priority") or None,
+            channel=text("channel") or None,
+            category_id=number("category_id"),
+        )
+
+
 def describe_match(match: clients.ClientMatch) -> str:
     line = plain(match.client_name)
     if match.contact_name:
@@ -72,7 +140,11 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="new_ticket.save", tooltip="Register the ticket"),
         Binding(
-            "escape", "cancel", "Cancel", id="new_ticket.cancel", tooltip="Close, save nothing"
+            "escape",
+            "cancel",
+            "Cancel",
+            id="new_ticket.cancel",
+            tooltip="Close (typed text: keep as draft, discard or go back)",
         ),
     ]
 
@@ -101,6 +173,15 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
     class Saved(Message):
         ticket_id: int
 
+    @dataclass
+    class DraftRead(Message):
+        draft: DraftView | None
+
+    @dataclass
+    class DraftKept(Message):
+        kept: FormDraft
+        close: bool
+
     def __init__(self, context: ScreenContext) -> None:
         super().__init__()
         self.context = context
@@ -115,6 +196,12 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
         # The client and caller searches run once typing pauses (`Intervals.client_search`).
         self.client_search = Debounce(self, context.intervals.client_search)
         self.caller_search = Debounce(self, context.intervals.client_search)
+        # What is typed is kept as a draft once typing pauses (`Intervals.draft_save`).
+        self.draft_save = Debounce(self, context.intervals.draft_save)
+        self.kept = FormDraft()  # the draft as the database has it
+        self.draft_read = False  # typing before the draft is read never overwrites it
+        self.restore_category: int | None = None
+        self.categories_read = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog", classes="dialog"):
@@ -160,6 +247,7 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
         self.query_one("#new-caller-new").styles.height = "auto"
         self.load_choices()
         self.refresh_preview()
+        self.read_draft()
 
     # --- reads ------------------------------------------------------------------------
 
@@ -170,11 +258,16 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
         self.post_message(self.Choices(list(categories)))
 
     def on_new_ticket_screen_choices(self, event: Choices) -> None:
-        self.query_one("#new-category", Select).set_options(
-            [(Text(plain(c.name)), c.id) for c in event.categories]
-        )
+        select: Select[int] = self.query_one("#new-category", Select)
+        select.set_options([(Text(plain(c.name)), c.id) for c in event.categories])
+        self.categories_read = True
+        if self.restore_category is not None:  # a draft's category, read before the choices
+            if any(c.id == self.restore_category for c in event.categories):
+                select.value = self.restore_category
+            self.restore_category = None
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        self._form_changed()
         text = event.value
         if event.input.id == "new-client-search":
             self.client_search(lambda: self.search(text))
@@ -329,7 +422,11 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
             email=self.query_one("#new-caller-email", Input).value,
         )
 
+    def on_text_area_changed(self, _event: TextArea.Changed) -> None:
+        self._form_changed()
+
     def on_select_changed(self, event: Select.Changed) -> None:
+        self._form_changed()
         if event.select.id == "new-priority":
             self.refresh_preview()
 
@@ -395,6 +492,7 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
         priority = self.query_one("#new-priority", Select).value
         channel = self.query_one("#new-channel", Select).value
         category = self.query_one("#new-category", Select).value
+        self.draft_save.cancel()
         data = writes.NewTicket(
             subject=subject,
             body=self.query_one("#new-body", TextArea).text,
@@ -422,6 +520,7 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
                 data = replace(data, contact_id=contact.id)
             ticket = writes.create_ticket(session, data=data, actor_id=actor, now=now)
             ticket_id = ticket.id or 0
+            drafts.delete_draft(session, user_id=actor, scope=drafts.NEW_TICKET)
         self.post_message(self.Saved(ticket_id))
 
     def on_new_ticket_screen_saved(self, event: Saved) -> None:
@@ -430,5 +529,112 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
     def show_worker_error(self, worker: Worker[Any], text: str) -> None:
         self._error(text)
 
+    # --- the draft --------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="new-draft-read")
+    def read_draft(self) -> None:
+        with self.context.store.read() as session:
+            draft = drafts.get_draft(
+                session, user_id=self.context.operator.id, scope=drafts.NEW_TICKET
+            )
+        self.post_message(self.DraftRead(draft))
+
+    def on_new_ticket_screen_draft_read(self, event: DraftRead) -> None:
+        self.draft_read = True
+        if event.draft is None or not self._form().is_empty:
+            return
+        draft = FormDraft.of(event.draft)
+        self.kept = draft
+        self.query_one("#new-subject", Input).value = draft.subject
+        self.query_one("#new-body", TextArea).text = draft.body
+        if draft.client_id is not None:
+            self._choose(
+                clients.ClientMatch(
+                    draft.client_id, draft.client_name, True, None, None, "client", ""
+                )
+            )
+        if draft.caller_id is not None:
+            self._set_caller(draft.caller_id, draft.client_id, draft.caller_line)
+        for box, value in (
+            ("#new-priority", draft.priority),
+            ("#new-channel", draft.channel),
+            ("#new-category", draft.category_id),
+        ):
+            self._restore_select(box, value)
+        saved = event.draft.updated_at.astimezone(self.context.operator.zone)
+        self._error(f"your draft from {saved.strftime('%d %b %H:%M')} is back")
+
+    def _restore_select(self, box: str, value: Any) -> None:
+        if value is None:
+            return
+        select: Select[Any] = self.query_one(box, Select)
+        if box == "#new-priority":
+            value = Priority(value)
+        elif box == "#new-channel":
+            value = Channel(value)
+        if box == "#new-category" and not self.categories_read:
+            self.restore_category = value  # set once the choices are read
+            return
+        select.value = value
+
+    def _form(self) -> FormDraft:
+        priority = self.query_one("#new-priority", Select).value
+        channel = self.query_one("#new-channel", Select).value
+        category = self.query_one("#new-category", Select).value
+        return FormDraft(
+            subject=self.query_one("#new-subject", Input).value,
+            body=self.query_one("#new-body", TextArea).text,
+            client_id=self.chosen.client_id if self.chosen else None,
+            client_name=self.chosen.client_name if self.chosen else "",
+            caller_id=self.caller_id,
+            caller_line=str(self.query_one("#new-caller", Label).content),
+            priority=priority.value if isinstance(priority, Priority) else None,
+            channel=channel.value if isinstance(channel, Channel) else None,
+            category_id=category if isinstance(category, int) else None,
+        )
+
+    def _form_changed(self) -> None:
+        if not self.draft_read or not self.is_mounted:
+            return
+        form = self._form()
+        if form != self.kept:
+            self.draft_save(lambda: self.keep_draft(form, close=False))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="new-draft")
+    def keep_draft(self, form: FormDraft, *, close: bool) -> None:
+        with self.context.store.write() as session:
+            drafts.save_draft(
+                session,
+                user_id=self.context.operator.id,
+                scope=drafts.NEW_TICKET,
+                subject=form.subject,
+                body=form.body,
+                fields=form.fields() if not form.is_empty else {},
+                now=self.context.clock(),
+            )
+        self.post_message(self.DraftKept(form, close))
+
+    def on_new_ticket_screen_draft_kept(self, event: DraftKept) -> None:
+        self.kept = event.kept
+        if event.close:
+            self.dismiss(None)
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close; typed text asks first (keep as draft / discard / go back)."""
+        self.draft_save.cancel()
+        form = self._form()
+        if form.is_empty:
+            if not self.kept.is_empty:
+                self.keep_draft(FormDraft(), close=True)  # cleared by hand: no draft left
+            else:
+                self.dismiss(None)
+            return
+        self.app.push_screen(KeepDraftDialog(what="new ticket"), lambda c: self._answered(c, form))
+
+    def _answered(self, choice: DraftChoice | None, form: FormDraft) -> None:
+        if choice == DraftChoice.keep:
+            self.keep_draft(form, close=True)
+        elif choice == DraftChoice.discard:
+            self.keep_draft(FormDraft(), close=True)
+        else:
+            self.query_one("#new-subject", Input).focus()

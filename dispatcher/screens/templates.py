@@ -351,4 +351,8 @@ def template_editor(context: ScreenContext, original: TemplateInfo | None) -> Ed
         FormField("subject", t.subject if t else "", "subject"),
     )
     heading = f"Edit template {t.name}" if t else "New template"
-    return EditorScreen(heading=heading, fields=fields, body=t.body if t else "", save=save)
+    listed = "  ".join("{{ " + name + " }}" for name, _means in placeholders.PLACEHOLDERS)
+    notes = f"placeholders (sign with {{{{ sender.name }}}}): {listed}"
+    return EditorScreen(
+        heading=heading, fields=fields, body=t.body if t else "", save=save, notes=notes
+    )

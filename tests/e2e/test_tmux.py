@@ -160,3 +160,47 @@ def test_two_consoles_on_one_database_see_each_other_within_a_second(
     store.dispose()
     tmux.keys("one", "C-q")
     tmux.keys("two", "C-q")
+
+
+def _wait_for_draft(path: Path, body: str) -> None:
+    """The moment the database holds the draft (polled with a plain reader)."""
+    reader = sqlite3.connect(path)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            rows = reader.execute("SELECT body FROM draft").fetchall()
+            if (body,) in rows:
+                return
+            time.sleep(0.02)
+    finally:
+        reader.close()
+    raise AssertionError("the draft was never saved")
+
+
+def _open_reply(tmux: Tmux, name: str, subject: str) -> None:
+    tmux.wait(name, lambda s: subject in s, seconds=60)  # the first start migrates nothing
+    tmux.keys(name, "Enter")  # the ticket under the cursor
+    tmux.wait(name, lambda s: "1st response" in s)
+    tmux.keys(name, "r")
+    tmux.wait(name, lambda s: "Reply to the client" in s)
+
+
+def test_a_reply_being_typed_survives_a_killed_console(tmux: Tmux, tmp_path: Path) -> None:
+    path = tmp_path / "helpdesk.db"
+    store = Store.open(str(path))
+    migrate.upgrade(store.engine)
+    w = world(store)
+    new_ticket(store, w, now=datetime.now(UTC), subject="Printer on fire")
+    store.dispose()
+
+    tmux.start("one", f"{DISPATCHER} --db {path} --as olga")
+    _open_reply(tmux, "one", "Printer on fire")
+    tmux.keys("one", "-l", "Replaced the fuser")
+    _wait_for_draft(path, "Replaced the fuser")  # saved once typing paused
+    pid = int(tmux.run("display-message", "-p", "-t", "main:one", "#{pane_pid}").strip())
+    os.kill(pid, 9)  # SIGKILL: no chance to save anything on the way out
+
+    tmux.start("two", f"{DISPATCHER} --db {path} --as olga")
+    _open_reply(tmux, "two", "Printer on fire")
+    tmux.wait("two", lambda s: "Replaced the fuser" in s and "draft" in s, seconds=30)
+    tmux.keys("two", "C-q")

@@ -130,7 +130,7 @@ async def test_an_expired_contract_is_flagged_before_saving(store: Store, w: Wor
         await pilot.press("enter")
         contract_line = form.query_one("#new-contract", Label)
         await settle(pilot)
-        assert "expired" in _text(contract_line)
+        assert f"expired on {contract.valid_to.isoformat()}" in _text(contract_line)
         assert contract_line.has_class("-expired")
         assert "default SLA plan applies" in _text(contract_line)
         assert "plan standard" in _text(form.query_one("#new-deadlines", Label))

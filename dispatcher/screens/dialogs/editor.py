@@ -51,9 +51,19 @@ class EditorScreen(WorkerErrors, ModalScreen[str | None]):
     class Saved(Message):
         result: str
 
-    def __init__(self, *, heading: str, fields: Sequence[FormField], body: str, save: Save) -> None:
+    def __init__(
+        self,
+        *,
+        heading: str,
+        fields: Sequence[FormField],
+        body: str,
+        save: Save,
+        notes: str = "",
+    ) -> None:
+        """`notes` is shown under the body as plain text (the templates' placeholders)."""
         super().__init__()
         self.heading = heading
+        self.notes = notes
         self.fields = tuple(fields)
         self.body = body
         self.save = save
@@ -64,6 +74,8 @@ class EditorScreen(WorkerErrors, ModalScreen[str | None]):
             for field in self.fields:
                 yield Input(field.value, placeholder=field.placeholder, id=f"field-{field.name}")
             yield TextArea(self.body, id="editor-body", soft_wrap=True, tab_behavior="focus")
+            if self.notes:
+                yield Static(Text(plain(self.notes)), id="editor-notes")
             yield Static(id="editor-message")
         yield Footer()
 

@@ -10,6 +10,7 @@ from dispatcher.store.models.clients import (
     ContractEquipment,
     Equipment,
 )
+from dispatcher.store.models.drafts import Draft
 from dispatcher.store.models.facts import TicketFact
 from dispatcher.store.models.knowledge import KbArticle, KbArticleTag, ReplyTemplate
 from dispatcher.store.models.notify import Alert, HeldMail, OutboxItem, QuarantinedMail
@@ -46,6 +47,7 @@ __all__ = [
     "ContactPoint",
     "Contract",
     "ContractEquipment",
+    "Draft",
     "Equipment",
     "Escalation",
     "HeldMail",

@@ -4,12 +4,17 @@ The placeholders a template may use (all plain strings)::
 
     ticket.ref ticket.number ticket.subject ticket.priority ticket.status
     ticket.first_response_due ticket.resolution_due     (local time of the plan's calendar)
-    client.name   contact.name contact.email   engineer.name (the assignee, else the sender)
-    sender.name   article.title article.url article.slug (the article inserted, if any)
+    client.name   contact.name contact.email
+    sender.name sender.login        (the person sending: sign with this)
+    assignee.name assignee.login    (the engineer the ticket is assigned to, if any)
+    engineer.name                   (the assignee, else the sender: for "engineer X will...")
+    article.title article.url article.slug (the article inserted, if any)
     articles (every inserted article, each with title/url/slug)
     escalation.vendor escalation.vendor_ref             (the latest escalation, if any)
 
 The namespaces are `KNOWN`; a template naming anything else is refused when saved.
+`PLACEHOLDERS` lists each with what it stands for, for the template editor and
+`admin templates placeholders`.
 """
 
 from __future__ import annotations
@@ -38,8 +43,62 @@ from dispatcher.store.models import (
 )
 
 KNOWN = frozenset(
-    {"ticket", "client", "contact", "engineer", "sender", "article", "articles", "escalation"}
+    {
+        "ticket",
+        "client",
+        "contact",
+        "engineer",
+        "sender",
+        "assignee",
+        "article",
+        "articles",
+        "escalation",
+    }
 )
+
+# Every placeholder, grouped by whom it names, with what it stands for.
+PLACEHOLDERS: tuple[tuple[str, str], ...] = (
+    ("sender.name", "the person sending the reply (sign with this)"),
+    ("sender.login", "the sender's login"),
+    ("assignee.name", "the engineer the ticket is assigned to (empty: unassigned)"),
+    ("assignee.login", "the assignee's login"),
+    ("engineer.name", "the assignee, else the sender"),
+    ("client.name", "the client (company)"),
+    ("contact.name", "the person who wrote or called"),
+    ("contact.email", "the contact's email address"),
+    ("ticket.ref", "the ticket's reference, e.g. #1042"),
+    ("ticket.number", "the ticket's number, e.g. 1042"),
+    ("ticket.subject", "the ticket's subject"),
+    ("ticket.priority", "the ticket's priority"),
+    ("ticket.status", "the ticket's status"),
+    ("ticket.first_response_due", "the first-response deadline (the plan's local time)"),
+    ("ticket.resolution_due", "the resolution deadline (the plan's local time)"),
+    ("article.title", "the first inserted KB article's title"),
+    ("article.url", "... its link"),
+    ("article.slug", "... its slug"),
+    ("articles", "every inserted article (each with title, url, slug)"),
+    ("escalation.vendor", "the vendor of the latest escalation"),
+    ("escalation.vendor_ref", "the vendor's reference"),
+)
+
+
+def missing_hint(names: Sequence[str], *, has_sender: bool) -> str:
+    """What to do about placeholders without a value: a preview without a sender says to
+    preview as someone (`sender: preview with --as LOGIN`)."""
+    parts: list[str] = []
+    for name in names:
+        space = name.split(".", 1)[0]
+        if space == "sender" and not has_sender:
+            parts.append("sender: preview with --as LOGIN")
+        elif space in ("assignee", "engineer"):
+            parts.append(f"{name}: the ticket has no assignee")
+        elif space in ("article", "articles"):
+            parts.append(f"{name}: preview with --article SLUG")
+        else:
+            parts.append(f"{name}: the ticket has no value for it")
+    return "; ".join(dict.fromkeys(parts))
+
+
 DUE_FORMAT = "%Y-%m-%d %H:%M %Z"
 
 
@@ -88,8 +147,13 @@ def ticket_context(
         )
     sender = session.get(User, sender_id) if sender_id is not None else None
     if sender is not None:
-        context["sender"] = Namespace("sender", {"name": sender.name})
-    engineer = session.get(User, ticket.assignee_id) if ticket.assignee_id else sender
+        context["sender"] = Namespace("sender", {"name": sender.name, "login": sender.login})
+    assignee = session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    if assignee is not None:
+        context["assignee"] = Namespace(
+            "assignee", {"name": assignee.name, "login": assignee.login}
+        )
+    engineer = assignee or sender
     if engineer is not None:
         context["engineer"] = Namespace("engineer", {"name": engineer.name})
     context.update(ticket_context_articles(articles))
@@ -153,7 +217,8 @@ def sample_context() -> dict[str, Any]:
         "client": Namespace("client", {"name": "Acme"}),
         "contact": Namespace("contact", {"name": "Anna", "email": "anna@acme.example"}),
         "engineer": Namespace("engineer", {"name": "Ivan"}),
-        "sender": Namespace("sender", {"name": "Olga"}),
+        "assignee": Namespace("assignee", {"name": "Ivan", "login": "ivan"}),
+        "sender": Namespace("sender", {"name": "Olga", "login": "olga"}),
         "article": Namespace("article", article),
         "articles": [Namespace("article", article)],
         "escalation": Namespace("escalation", {"vendor": "Cisco", "vendor_ref": "SR-1"}),

@@ -104,6 +104,14 @@ def ticket_detail(session: Session, *, ticket_id: int) -> TicketDetail:
 
     plan = get(SlaPlan, t.sla_plan_id)
     creator = get(User, t.created_by_id)
+    contract = get(Contract, t.contract_id)
+    expired: Contract | None = None
+    if contract is None and t.client_id is not None:
+        check = contracts.check_client_contract(
+            session, client_id=t.client_id, on=t.created_at.date()
+        )
+        if check.state == contracts.ContractState.expired:
+            expired = check.contract
     escalations = session.exec(
         select(Escalation, User.login)
         .join(User, col(User.id) == col(Escalation.to_user_id), isouter=True)
@@ -127,7 +135,10 @@ def ticket_detail(session: Session, *, ticket_id: int) -> TicketDetail:
         category=_named(get(Category, t.category_id), "name"),
         client=_named(get(Client, t.client_id), "name"),
         contact=_named(get(Contact, t.contact_id), "name"),
-        contract=_named(get(Contract, t.contract_id), "number"),
+        contract=_named(contract, "number"),
+        contract_ends=contract.valid_to if contract else None,
+        expired_contract=_named(expired, "number"),
+        expired_on=expired.valid_to if expired else None,
         equipment=_named(get(Equipment, t.equipment_id), "name"),
         plan=plan.name if plan else None,
         assignee=_named(get(User, t.assignee_id), "login"),

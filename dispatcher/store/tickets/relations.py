@@ -31,7 +31,7 @@ from dispatcher.store.models import (
 from dispatcher.store.reports.facts import refresh_facts
 from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.tickets.history import record
-from dispatcher.store.tickets.writes import get_ticket, lock_for_write
+from dispatcher.store.tickets.writes import get_ticket, lock_for_write, require_active
 
 
 def escalate(
@@ -57,6 +57,7 @@ def escalate(
     if target == EscalationTarget.vendor and not vendor.strip():
         raise ValidationError("escalating to a vendor needs the vendor's name")
     ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    require_active(session, actor_id=actor_id)
     if ticket.status not in ACTIVE_STATUSES:
         raise ConflictError(f"{ticket.ref} is {ticket.status}; only open work can be escalated")
     colleague = session.get(User, to_user_id) if to_user_id is not None else None
@@ -119,6 +120,7 @@ def merge(
     if ticket_id == into_id:
         raise ValidationError("a ticket cannot be merged into itself")
     source = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    require_active(session, actor_id=actor_id)
     target = lock_for_write(session, ticket_id=into_id, expected_version=None)
     if source.status in (TicketStatus.merged, TicketStatus.spam):
         raise ConflictError(f"{source.ref} is {source.status} and cannot be merged")
@@ -168,6 +170,7 @@ def link(
     if ticket_id == other_id:
         raise ValidationError("a ticket cannot be linked to itself")
     ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=None)
+    require_active(session, actor_id=actor_id)
     get_ticket(session, ticket_id=other_id)
     existing = session.exec(
         select(TicketLink).where(

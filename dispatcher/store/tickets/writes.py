@@ -82,6 +82,18 @@ def parse_ref(ref: str) -> int:
     return number
 
 
+def require_active(session: Session, *, actor_id: int | None) -> None:
+    """A person's change to a ticket needs the person still active: the open console of an
+    account deactivated meanwhile can no longer write. System writers (`None`) pass."""
+    if actor_id is None:
+        return
+    user = session.get(User, actor_id, populate_existing=True)
+    if user is not None and not user.active:
+        raise ConflictError(
+            f"your account was deactivated: {user.login} can no longer change tickets"
+        )
+
+
 def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | None) -> Ticket:
     """Load a ticket for change, refusing if it moved past `expected_version`.
 
@@ -182,6 +194,7 @@ def create_ticket(
 ) -> Ticket:
     """Register a request: the ticket, its first message, its SLA clock and its history."""
     now = now or utcnow()
+    require_active(session, actor_id=actor_id)
     subject = " ".join(data.subject.split())
     if not subject:
         raise ValidationError("a ticket needs a subject")
@@ -280,6 +293,7 @@ def classify(
     """
     now = now or utcnow()
     ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    require_active(session, actor_id=actor_id)  # after the lock: its stale check comes first
     wanted: dict[str, Any] = {
         "category_id": category_id,
         "priority": priority,
@@ -362,6 +376,7 @@ def assign(
     """
     now = now or utcnow()
     ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    require_active(session, actor_id=actor_id)  # after the lock: its stale check comes first
     if ticket.status not in ACTIVE_STATUSES:
         raise ConflictError(f"{ticket.ref} is {ticket.status}; reopen it before assigning")
     assignee = None
@@ -418,6 +433,7 @@ def change_status(
     now = now or utcnow()
     status = TicketStatus(status)
     ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    require_active(session, actor_id=actor_id)  # after the lock: its stale check comes first
     old = ticket.status
     if old == status:
         return ticket
@@ -481,6 +497,7 @@ def add_message(
     if not body.strip() and kind != MessageKind.inbound:
         raise ValidationError(f"an empty {kind} cannot be saved")
     ticket = lock_for_write(session, ticket_id=ticket_id, expected_version=expected_version)
+    require_active(session, actor_id=actor_id)  # after the lock: its stale check comes first
     message = Message(
         ticket_id=ticket_id,
         kind=kind,

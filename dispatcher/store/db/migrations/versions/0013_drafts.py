@@ -1,6 +1,8 @@
 """drafts kept per operator and ticket
 
-Reserved slot in the migration chain; no schema change yet.
+`draft`: the reply or note an operator is writing on a ticket, and their new-ticket form,
+one row per operator and scope (`reply:12`, `note:12`, `new_ticket`), saved as they type
+and deleted when the work is sent.
 
 Revision ID: 0013
 Revises: 0012
@@ -10,6 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
 revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
@@ -17,8 +23,28 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "draft",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=True),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("body", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["ticket_id"], ["ticket.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("user_id", "scope"),
+    )
+    with op.batch_alter_table("draft", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_draft_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_draft_ticket_id"), ["ticket_id"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("draft", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_draft_ticket_id"))
+        batch_op.drop_index(batch_op.f("ix_draft_user_id"))
+    op.drop_table("draft")
