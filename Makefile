@@ -53,8 +53,20 @@ lint: $(DEV)
 	$(BIN)/mypy dispatcher tests
 	$(BIN)/lint-imports
 
+# The console's figures beside their floors and targets (bench/bench_console.py), at 100k
+# and 1M tickets; the databases are kept in $(BENCH_DIR) and reused. harlequin, the peer
+# app it is compared with, goes into a venv of its own (never the project's); the bench
+# says so and goes on when it cannot be installed.
+BENCH_DIR ?= /tmp/dispatcher-bench
+BENCH_SIZES ?= 100000,1000000
+HARLEQUIN_VENV ?= /tmp/harlequin-venv
+
 bench: $(DEV)
+	-test -x $(HARLEQUIN_VENV)/bin/harlequin || \
+		($(PYTHON) -m venv $(HARLEQUIN_VENV) && $(HARLEQUIN_VENV)/bin/pip install -q harlequin)
 	$(BIN)/python bench/bench_store.py
+	$(BIN)/python bench/bench_console.py --sizes $(BENCH_SIZES) --workdir $(BENCH_DIR) \
+		--harlequin $(HARLEQUIN_VENV)/bin/harlequin
 
 # The package as a user installs it: a wheel built from this tree, installed into a fresh
 # venv, creating and filling a database with nothing but what the wheel holds.

@@ -70,3 +70,74 @@ except SystemExit as exc:
 @pytest.mark.parametrize("module", ["dispatcher.store.db.engine", "dispatcher.domain.sla"])
 def test_the_data_layers_load_no_textual(module: str) -> None:
     assert "textual" not in _loaded(f"import {module}")
+
+
+FIRST_SCREEN = """
+import json, sys
+import dispatcher.app, dispatcher.identity
+print(json.dumps(sorted(sys.modules)))
+"""
+
+# What the console's first frame does without: loaded at first use, or after the first frame.
+DEFERRED = (
+    "apscheduler",
+    "holidays",
+    "jinja2",
+    "smtplib",
+    "imaplib",
+    "dispatcher.scheduling",
+    "dispatcher.intake",
+    "dispatcher.notify",
+    "dispatcher.store.mail",
+    "dispatcher.store.people.users",
+    "dispatcher.store.tickets.writes",
+    "dispatcher.store.sla",
+    "dispatcher.domain.templating",
+    "dispatcher.screens.ticket",
+    "dispatcher.screens.composer",
+    "dispatcher.screens.kb",
+    "dispatcher.screens.templates",
+    "dispatcher.screens.dashboard",
+    "dispatcher.screens.my_work",
+)
+
+
+def _modules(body: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", body], capture_output=True, text=True, check=True, timeout=120
+    )
+    modules: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return set(modules)
+
+
+def test_the_first_screen_imports_nothing_it_can_load_later() -> None:
+    modules = _modules(FIRST_SCREEN)
+    assert "dispatcher.screens.queue" in modules  # the probe really loaded the console
+    loaded = sorted(
+        m for m in modules for gone in DEFERRED if m == gone or m.startswith(gone + ".")
+    )
+    assert loaded == []
+
+
+def test_signing_in_loads_none_of_the_stores_table_models(tmp_path: Path) -> None:
+    """Signing in runs before anything is drawn: it reads one row, mapping no tables."""
+    db = tmp_path / "sign-in.db"
+    engine = make_engine(f"sqlite:///{db}")
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            'INSERT INTO "user" (login, name, role, timezone, active, created_at) '
+            "VALUES ('olga', 'Olga', 'dispatcher', 'Europe/Moscow', 1, '2026-01-01')"
+        )
+    engine.dispose()
+    body = f"""
+import json, sys
+from dispatcher.identity import sign_in
+from dispatcher.store.db.engine import Store
+me = sign_in(Store.open({str(db)!r}), "olga")
+assert (me.login, me.role, me.zone.key) == ("olga", "dispatcher", "Europe/Moscow"), me
+print(json.dumps(sorted(sys.modules)))
+"""
+    modules = _modules(body)
+    assert "sqlalchemy" in modules  # the probe really read the database
+    assert sorted(m for m in modules if m.startswith("dispatcher.store.models")) == []

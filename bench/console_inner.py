@@ -1,0 +1,176 @@
+"""The in-app parts of `bench_console.py`, each run in a fresh interpreter so its memory
+and its imports are the console's own (headless, 160x45, the console's App and store):
+
+    python bench/console_inner.py refresh DB RUNS    queue refresh p50/p95, RSS before/after
+    python bench/console_inner.py keys DB PRESSES    key to frame while the SLA sweep and
+                                                     the mail sender run in their threads
+
+Each prints one JSON line. A refresh is timed from `load()` to the frame with the new rows
+composed: the query in its worker, the message back, the table redrawn, the screen painted.
+A key is timed from the press to the frame that shows it (`pilot.press` then `pilot.pause`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def demo_clock() -> Any:
+    """The demo database's "now" (`bench_store.NOW`), moving on at the wall clock's pace."""
+    from datetime import timedelta
+
+    from bench_store import NOW
+
+    started = time.monotonic()
+    return lambda: NOW + timedelta(seconds=time.monotonic() - started)
+
+
+def make_app(path: str) -> Any:
+    from dispatcher.app import DispatcherApp
+    from dispatcher.config import load_settings
+    from dispatcher.identity import sign_in
+    from dispatcher.store.db.engine import Store
+
+    store = Store.open(path)
+    return DispatcherApp(
+        settings=load_settings(),
+        store=store,
+        operator=sign_in(store, "olga"),
+        run_scheduler=False,
+        watch_changes=False,
+    )
+
+
+async def first_rows(app: Any) -> Any:
+    from dispatcher.screens.queue import QueueScreen
+
+    screen = app.screen
+    assert isinstance(screen, QueueScreen)
+    while not screen.table.rows:  # noqa: ASYNC110 - polling is the measurement
+        await asyncio.sleep(0.01)
+    return screen
+
+
+def refresh(path: str, runs: int) -> dict[str, Any]:
+    app = make_app(path)
+    samples: list[float] = []
+    memory: dict[str, float] = {}
+
+    async def drive() -> None:
+        async with app.run_test(size=(160, 45)) as pilot:
+            screen = await first_rows(app)
+            await pilot.pause()
+            memory["first"] = rss_mb()
+            for _ in range(runs):
+                handled = screen.table.rows
+                started = time.perf_counter()
+                screen.load()
+                while screen.table.rows is handled:  # noqa: ASYNC110
+                    await asyncio.sleep(0.001)
+                await pilot.pause()  # the frame with the new rows is composed
+                samples.append((time.perf_counter() - started) * 1000)
+            memory["after"] = rss_mb()
+
+    asyncio.run(drive())
+    app.context.store.dispose()
+    return {"ms": samples, "rss_first": memory["first"], "rss_after": memory["after"]}
+
+
+class Jobs(threading.Thread):
+    """The console's background work, back to back: an SLA sweep, then the outbox sent to
+    a local SMTP server, then `pause` seconds, until stopped. Each pass is timed."""
+
+    def __init__(self, path: str, smtp_port: int, pause: float) -> None:
+        super().__init__(daemon=True)
+        from dispatcher.notify.sender import SmtpAccount
+        from dispatcher.scheduling import MailJobs, SlaJobs
+        from dispatcher.store.db.engine import Store
+
+        self.store = Store.open(path)
+        clock = demo_clock()
+        self.sla = SlaJobs(store=self.store, clock=clock)
+        self.mail = MailJobs(
+            store=self.store, smtp=SmtpAccount("127.0.0.1", smtp_port), clock=clock
+        )
+        self.pause = pause
+        self.stopped = threading.Event()
+        self.sweeps: list[float] = []
+        self.sends: list[float] = []
+
+    def catch_up(self) -> None:
+        """What was due before the console started (alerts missed, mail queued): handled
+        once, untimed, so the timed passes are the steady ticks of a running console."""
+        self.sla.sweep()
+        self.mail.send_outbox()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            started = time.perf_counter()
+            self.sla.sweep()
+            swept = time.perf_counter()
+            self.mail.send_outbox()
+            self.sweeps.append((swept - started) * 1000)
+            self.sends.append((time.perf_counter() - swept) * 1000)
+            self.stopped.wait(self.pause)
+
+
+def keys(path: str, presses: int) -> dict[str, Any]:
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    app = make_app(path)
+    jobs = Jobs(path, port, pause=0.05)
+    samples: list[float] = []
+
+    async def drive() -> None:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await first_rows(app)
+            await pilot.pause()
+            jobs.catch_up()
+            jobs.start()
+            for i in range(presses):
+                started = time.perf_counter()
+                await pilot.press("j" if (i // 20) % 2 == 0 else "k")
+                await pilot.pause()
+                samples.append((time.perf_counter() - started) * 1000)
+            jobs.stopped.set()
+
+    asyncio.run(drive())
+    jobs.join()
+    controller.stop()
+    app.context.store.dispose()
+    jobs.store.dispose()
+    return {"ms": samples, "sweeps": jobs.sweeps, "sends": jobs.sends}
+
+
+def main() -> None:
+    what, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    result = refresh(path, count) if what == "refresh" else keys(path, count)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
