@@ -254,7 +254,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """One ticket: its fields, rating, messages (with their attachments) and history."""
-    from dispatcher.store.mail.attachments import human_size
+    from dispatcher.domain.sizes import human_size
     from dispatcher.store.tickets import export
     from dispatcher.store.tickets.history import describe
     from dispatcher.store.tickets.writes import parse_ref
@@ -316,7 +316,8 @@ def attachment_list(
     as_json: JsonOption = False,
 ) -> None:
     """The ticket's attachments in message order: message id, name, type and size."""
-    from dispatcher.store.mail.attachments import human_size, ticket_attachments
+    from dispatcher.domain.sizes import human_size
+    from dispatcher.store.mail.attachments import ticket_attachments
     from dispatcher.store.tickets.writes import parse_ref
 
     with state(ctx).store().read() as session:

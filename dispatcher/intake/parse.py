@@ -33,9 +33,9 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from dispatcher.domain.sizes import human_size
 from dispatcher.intake.charset import body_charset, codec_for, decode_bytes, decode_header_bytes
 from dispatcher.intake.html import html_to_text
-from dispatcher.store.mail.attachments import human_size
 from dispatcher.store.mail.inbound import InboundAttachment, InboundMail
 
 if TYPE_CHECKING:

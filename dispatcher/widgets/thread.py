@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from dispatcher import vocabulary
 from dispatcher.domain.enums import MessageKind
+from dispatcher.domain.sizes import human_size
 from dispatcher.read_models.tickets import AttachmentView, ThreadMessage
 from dispatcher.text import plain, when
 
@@ -73,18 +74,6 @@ def render_body(body: str, *, expand: bool) -> Text:
             more = "line" if piece.hidden == 1 else "lines"
             text.append(f"\n  ⋯ {piece.hidden} quoted {more} folded (z to unfold)", style="dim")
     return text
-
-
-def human_size(size: int) -> str:
-    """`512 B`, `12.3 kB`, `4.0 MB` (powers of 1000, as file managers show them)."""
-    if size < 1000:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("kB", "MB"):
-        value /= 1000
-        if value < 999.95:
-            return f"{value:.1f} {unit}"
-    return f"{value / 1000:.1f} GB"
 
 
 def render_attachments(files: Sequence[AttachmentView]) -> Text:

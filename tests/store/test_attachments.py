@@ -107,6 +107,15 @@ def test_saving_writes_the_bytes_and_never_overwrites(
     assert (folder / "отчёт (2).pdf").read_bytes() == b"someone else's"
 
 
+def test_a_saved_attachment_is_never_executable(
+    store: Store, ticket_id: int, now: datetime, tmp_path: Path
+) -> None:
+    _message_with(store, ticket_id, ("run.sh", "text/x-sh", b"#!/bin/sh\necho hi\n"), now=now)
+    with store.read() as session:
+        path = save_attachment(session, ticket_id=ticket_id, name="run.sh", to_dir=tmp_path)
+    assert path.stat().st_mode & 0o111 == 0
+
+
 def test_a_name_matches_ignoring_case_when_nothing_matches_exactly(
     store: Store, ticket_id: int, now: datetime, tmp_path: Path
 ) -> None:

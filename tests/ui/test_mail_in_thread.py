@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
 from dispatcher.domain.enums import MessageKind
+from dispatcher.domain.sizes import human_size
 from dispatcher.intake.pipeline import ingest
 from dispatcher.intake.sources import RawMail
 from dispatcher.screens.composer import ComposerScreen
@@ -24,7 +25,7 @@ from dispatcher.store.db.engine import Store
 from dispatcher.store.models import Message, OutboxItem
 from dispatcher.store.people import users
 from dispatcher.widgets.folder_dialog import FolderDialog
-from dispatcher.widgets.thread import MessageView, human_size
+from dispatcher.widgets.thread import MessageView
 from dispatcher.widgets.ticket_fields import TicketFields
 from tests.factories import world
 from tests.intake.helpers import corpus, feed
@@ -165,13 +166,15 @@ async def test_a_working_address_gets_no_warning(store: Store, now: datetime) ->
 # --- attachments ----------------------------------------------------------------------
 
 
-def test_sizes_read_like_a_file_manager() -> None:
-    assert [human_size(n) for n in (0, 999, 1000, 12_345, 4_000_000, 3 * 10**9)] == [
+def test_sizes_read_the_same_in_the_thread_and_in_commands() -> None:
+    sizes = (0, 1023, 1024, 1536, 12_345, 80 * 1024 * 1024, 3 * 1024**3)
+    assert [human_size(n) for n in sizes] == [
         "0 B",
-        "999 B",
-        "1.0 kB",
-        "12.3 kB",
-        "4.0 MB",
+        "1023 B",
+        "1.0 KB",
+        "1.5 KB",
+        "12 KB",
+        "80 MB",
         "3.0 GB",
     ]
 

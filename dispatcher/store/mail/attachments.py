@@ -66,18 +66,6 @@ def _rows(session: Session, *, ticket_id: int) -> list[tuple[Attachment, Message
     return [(a, m) for a, m in rows]
 
 
-def human_size(size: int) -> str:
-    """A size as people read it: 512 B, 12.3 KB, 80 MB (1 KB = 1024 bytes)."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            break
-        value /= 1024
-    if unit == "B":
-        return f"{size} B"
-    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
-
-
 def ticket_attachments(session: Session, *, ticket_id: int) -> list[AttachmentInfo]:
     """Every attachment of the ticket's messages, in message order; NotFoundError without
     the ticket."""
@@ -150,8 +138,10 @@ def _create_exclusive(folder: Path, name: str, data: bytes) -> Path:
     for copy in range(1, MAX_COPIES + 1):
         candidate = folder / (name if copy == 1 else _fit(name, f" ({copy})"))
         try:
-            fd = os.open(
-                candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            fd = os.open(  # never executable, whatever the sender named it
+                candidate,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                0o644,
             )
         except FileExistsError:
             continue
