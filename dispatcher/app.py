@@ -75,11 +75,11 @@ class DispatcherApp(App[None]):
         ),
         Binding(
             "f5",
-            "switch_mode('alerts')",
+            "alerts_panel",
             "Alerts panel",
             id="app.alerts_panel",
             show=False,
-            tooltip="Every open SLA alert (leads)",
+            tooltip="Every open SLA alert (leads); your own alerts for everybody else",
         ),
         Binding(
             "f6",
@@ -196,7 +196,7 @@ class DispatcherApp(App[None]):
 
     def modes_for(self, role: Role) -> dict[str, Callable[[], Screen[Any]]]:
         modes: dict[str, Callable[[], Screen[Any]]] = {"queue": self._queue}
-        if role in (Role.engineer, Role.lead):
+        if role in (Role.engineer, Role.lead, Role.dispatcher):
             modes["my_work"] = self._my_work
         if role == Role.lead:
             modes["alerts"] = self._alerts
@@ -350,6 +350,15 @@ class DispatcherApp(App[None]):
 
     def action_show_alerts(self) -> None:
         self.push_screen(self._alerts())
+
+    async def action_alerts_panel(self) -> None:
+        """F5: the lead's alerts mode; everybody else's own alerts, from any screen."""
+        from dispatcher.screens.alerts import AlertsScreen
+
+        if "alerts" in self.modes_for(self.operator.role):
+            await self.switch_mode("alerts")
+        elif not isinstance(self.screen, AlertsScreen):
+            self.action_show_alerts()
 
     def action_help(self) -> None:
         from dispatcher.screens.help import HelpScreen

@@ -13,13 +13,13 @@ import bisect
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, func, null, select
+from sqlalchemy import ColumnElement, Connection, case, func, null, or_, select, text
 from sqlmodel import Session
 
-from dispatcher.domain.enums import RatingKind, SlaTarget
+from dispatcher.domain.enums import AlertKind, Priority, RatingKind, SlaTarget, TicketStatus
 from dispatcher.domain.kpi.facts import Duration, Outcome, in_backlog_at
 from dispatcher.domain.kpi.figures import (
     AGE_BUCKETS,
@@ -29,10 +29,23 @@ from dispatcher.domain.kpi.figures import (
     is_first_contact_resolution,
     is_good_rating,
     is_reopened,
+    parse_figure,
     sla_parts,
 )
 from dispatcher.domain.kpi.groups import GroupBy, Grouping, buckets
+from dispatcher.read_models.dashboard import (
+    AtRisk,
+    DayFigures,
+    ExplainRow,
+    GroupRow,
+    PeriodFigures,
+    RiskRow,
+    Span,
+    TileSpec,
+)
 from dispatcher.store.models import (
+    ACTIVE_STATUS_SQL,
+    Alert,
     Category,
     Client,
     Queue,
@@ -44,6 +57,7 @@ from dispatcher.store.models import (
 )
 
 _FACT = table_of(TicketFact)
+_ALERT = table_of(Alert)
 _RATING = table_of(Rating)
 _TICKET = table_of(Ticket)
 _DIMENSION_COLUMN = {
@@ -54,6 +68,7 @@ _DIMENSION_COLUMN = {
     GroupBy.channel: "channel",
     GroupBy.priority: "priority",
 }
+TREND_DAYS = 30  # the dashboard's trend plots: the last 30 days
 # NPS answers are a client's: they group by client or by time, and by nothing else.
 _NPS_GROUPS = (GroupBy.none, GroupBy.client, GroupBy.day, GroupBy.week, GroupBy.month)
 
@@ -389,3 +404,169 @@ def describe_tickets(session: Session, *, ticket_ids: Sequence[int]) -> dict[int
         ):
             found[ticket_id] = TicketSummary(subject, str(status), str(priority), login, created)
     return found
+
+
+# --- The lead's dashboard ----------------------------------------------------------------
+
+
+def dashboard_periods(
+    session: Session, *, spans: Sequence[Span], zone: tzinfo
+) -> list[PeriodFigures]:
+    """Each period's figures and those of the period before it, to the same point."""
+    found = []
+    for span in spans:
+        current = kpi_report(session, period=Period(span.start, span.end), zone=zone)
+        previous = kpi_report(
+            session, period=Period(span.previous_start, span.previous_end), zone=zone
+        )
+        found.append(PeriodFigures(span, current[0][1], previous[0][1]))
+    return found
+
+
+def dashboard_trend(
+    session: Session, *, end: datetime, zone: tzinfo, days: int = TREND_DAYS
+) -> list[DayFigures]:
+    """The figures of each of the last `days` days up to `end` (today so far included),
+    days starting at midnight in `zone`."""
+    today = end.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=zone).astimezone(UTC)
+    report = kpi_report(session, period=Period(start, end), by=GroupBy.day, zone=zone)
+    return [DayFigures(label, figures) for label, figures in report]
+
+
+def dashboard_groups(
+    session: Session, *, period: Period, by: GroupBy, zone: tzinfo
+) -> list[GroupRow]:
+    """The period's figures per engineer or per queue."""
+    return [GroupRow(label, figures) for label, figures in kpi_report(
+        session, period=period, by=by, zone=zone
+    )]  # fmt: skip
+
+
+def sla_at_risk(
+    session: Session, *, now: datetime, limit: int = 50, count_limit: int = 1000
+) -> AtRisk:
+    """Active tickets, their SLA clock running, whose next deadline is still ahead but near,
+    as the alerts judge it: a warning has been raised for that very deadline, or is due
+    (the ticket's next alert is at or before `now`). The nearest deadlines first; up to
+    `count_limit` counted. Also how many active tickets are past their deadline now."""
+    t, a = _TICKET.c, _ALERT.c
+    warned = (
+        select(a.id)
+        .where(a.ticket_id == t.id, a.kind == AlertKind.warning, a.due_at == t.next_due_at)
+        .exists()
+    )
+    near = (
+        select(t.id)
+        .where(
+            text(ACTIVE_STATUS_SQL),
+            t.next_due_at > now,
+            t.sla_paused_since.is_(None),
+            or_(t.next_alert_at <= now, warned),
+        )
+        .order_by(t.next_due_at, t.id)
+        .limit(count_limit + 1)
+    )
+    connection = session.connection()
+    ids = list(connection.execute(near).scalars())
+    breached = connection.execute(
+        select(func.count())
+        .select_from(_TICKET)
+        .where(text(ACTIVE_STATUS_SQL), t.next_due_at <= now, t.sla_paused_since.is_(None))
+    ).scalar_one()
+    shown = ids[:limit]
+    c, u = table_of(Client).c, table_of(User).c
+    query = (
+        select(t.id, t.subject, t.priority, t.status, c.name, u.login, t.next_due_at)
+        .select_from(
+            _TICKET.outerjoin(table_of(Client), c.id == t.client_id).outerjoin(
+                table_of(User), u.id == t.assignee_id
+            )
+        )
+        .where(t.id.in_(shown))
+    )
+    rows = {
+        row[0]: RiskRow(
+            row[0],
+            row[1],
+            Priority(row[2]),
+            TicketStatus(row[3]),
+            row[4],
+            row[5],
+            _aware(row[6]),
+            breached=False,
+        )
+        for row in connection.execute(query)
+    }
+    return AtRisk(
+        [rows[ticket_id] for ticket_id in shown if ticket_id in rows],
+        at_risk=min(len(ids), count_limit),
+        breached=breached,
+        more=len(ids) > count_limit,
+    )
+
+
+def _aware(instant: datetime) -> datetime:
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
+
+
+def explain_tickets(
+    session: Session, *, spec: TileSpec, period: Period, zone: tzinfo, limit: int = 500
+) -> tuple[list[ExplainRow], int]:
+    """The tickets behind a tile's figure (`report tickets`: the same rows under the same
+    rules), the first `limit` by ticket number, and how many there are. For a share, the
+    whole population, those counted in it marked."""
+    if spec.tickets is None:
+        return [], 0
+    if spec.tickets.startswith("sla."):  # a rate over met + breached
+        behind = [
+            ticket
+            for part in ("met", "breached")
+            for ticket in figure_tickets(
+                session, figure=parse_figure(f"{spec.tickets}.{part}"), period=period, zone=zone
+            )
+        ]
+        behind.sort(key=lambda ticket: ticket.id)
+    else:
+        behind = figure_tickets(
+            session, figure=parse_figure(spec.tickets), period=period, zone=zone
+        )
+    counted: set[int] | None = None
+    if spec.counted is not None:
+        counted = {
+            ticket.id
+            for ticket in figure_tickets(
+                session, figure=parse_figure(spec.counted), period=period, zone=zone
+            )
+        }
+    shown = behind[:limit]
+    c = table_of(Client).c
+    clients: dict[int, str | None] = {}
+    ids = [ticket.id for ticket in shown]
+    for first in range(0, len(ids), 500):
+        query = (
+            select(_TICKET.c.id, c.name)
+            .select_from(_TICKET.outerjoin(table_of(Client), c.id == _TICKET.c.client_id))
+            .where(_TICKET.c.id.in_(ids[first : first + 500]))
+        )
+        clients.update({row[0]: row[1] for row in session.connection().execute(query)})
+    about = describe_tickets(session, ticket_ids=ids)
+    rows = []
+    for ticket in shown:
+        summary = about.get(ticket.id)
+        if summary is None:
+            continue
+        rows.append(
+            ExplainRow(
+                ticket.id,
+                summary.subject,
+                summary.status,
+                summary.priority,
+                clients.get(ticket.id),
+                summary.engineer,
+                ticket.value,
+                counted=counted is None or ticket.id in counted,
+            )
+        )
+    return rows, len(behind)
