@@ -14,6 +14,7 @@ from dispatcher.domain.enums import (
     Priority,
     TicketStatus,
 )
+from dispatcher.text import when
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +53,13 @@ class AddressView:
     reason: str = ""  # what the bounce said: "address rejected", "mailbox full", ...
 
     def describe(self, zone: tzinfo = UTC) -> str:
-        """`a@b.c`, or `a@b.c — failing since 2026-11-18 10:30 MSK: address rejected`."""
+        """`a@b.c`, or `a@b.c — failing since 18 Nov 2026 10:30 MSK: address rejected`
+        (the time written as everywhere else on screen)."""
         if not self.failing:
             return self.address
         since = ""
         if self.failing_since is not None:
-            since = f" since {self.failing_since.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+            since = f" since {when(self.failing_since, zone, weekday=False, year=True)}"
         reason = f": {self.reason}" if self.reason else ""
         return f"{self.address} — failing{since}{reason}"
 

@@ -111,7 +111,7 @@ async def test_a_failing_address_is_shown_on_the_ticket(store: Store, anna: int)
         fields = _render(screen.query_one(TicketFields))
         assert "Failing mail" in fields
         # In the operator's zone (Moscow, UTC+3): the bounce came in at 07:30 UTC.
-        assert "anna@acme.example — failing since 2026-11-18 10:30 MSK: address rejected" in (
+        assert "anna@acme.example — failing since 18 Nov 2026 10:30 MSK: address rejected" in (
             fields
         )
 
@@ -132,7 +132,7 @@ async def test_the_composer_warns_that_the_recipient_fails_and_still_sends(
         text = _render(line)
         assert "To: Anna Client <anna@acme.example>" in text
         assert (
-            "to: anna@acme.example — failing since 2026-11-18 10:30 MSK: address rejected" in text
+            "to: anna@acme.example — failing since 18 Nov 2026 10:30 MSK: address rejected" in text
         )
         assert line.has_class("-failing")
         composer.query_one("#body", TextArea).text = "Is there another address we can use?"
