@@ -27,10 +27,14 @@ import snowballstemmer
 MAX_TERM = 64  # longer "words" (hashes, base64) are cut to this many characters
 MAX_QUERY_TERMS = 24  # a pasted paragraph is searched by its first this-many distinct words
 MIN_PREFIX = 3  # a word being typed becomes a prefix once it has this many letters
+MIN_CORRECTED = 4  # a term that matches nothing is spelled again from this many letters
 
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[а-яё]")
 _DIGIT = re.compile(r"\d")
+
+_LATIN_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_CYRILLIC_LETTERS = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
 
 _ENGLISH = snowballstemmer.stemmer("english")
 _RUSSIAN = snowballstemmer.stemmer("russian")
@@ -170,6 +174,35 @@ def parse_query(text: str, *, typing: bool = False) -> Query:
     shorter = [raw[:n] for n in range(max(MIN_PREFIX + 1, len(raw) - 2), len(raw))]
     exact = tuple(s for s in _unique(shorter) if not any(s.startswith(p) for p in prefixes))
     return Query(terms=tuple(seen), prefixes=prefixes, exact_alternatives=exact)
+
+
+def respelled(term: str) -> list[str]:
+    """The terms one typing mistake away (a letter dropped, added, changed, two swapped).
+
+    Typo tolerance: a query term the knowledge base does not hold is looked up again as
+    each of these, and the one in the most articles stands in for it. Terms with digits
+    (codes) and short ones (too many neighbours to choose from) have none.
+    """
+    if len(term) < MIN_CORRECTED or _DIGIT.search(term) or not term.isalpha():
+        return []
+    letters = _CYRILLIC_LETTERS if _CYRILLIC.search(term) else _LATIN_LETTERS
+    if not all(c in letters for c in term):
+        return []
+    splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+    found = [a + b[1:] for a, b in splits if b]
+    found += [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1 and b[0] != b[1]]
+    found += [a + c + b[1:] for a, b in splits if b for c in letters if c != b[0]]
+    found += [a + c + b for a, b in splits for c in letters]
+    return [t for t in _unique(found) if len(t) >= MIN_CORRECTED - 1 and t != term]
+
+
+def with_terms(query: Query, replaced: dict[str, str]) -> Query:
+    """The query with some of its terms replaced (by their respelling)."""
+    return Query(
+        terms=_unique(replaced.get(t, t) for t in query.terms),
+        prefixes=query.prefixes,
+        exact_alternatives=query.exact_alternatives,
+    )
 
 
 def fts5_match(query: Query) -> str:

@@ -105,3 +105,13 @@ def test_bad_input_is_one_error_line(db_url: str) -> None:
         lines = result.stderr.splitlines()
         assert len(lines) == 1
         assert lines[0].startswith("error: ")
+
+
+def test_a_mistyped_word_finds_the_article_as_the_kb_spells_it(
+    db_url: str, store: Store, now: datetime
+) -> None:
+    _seed(store, now)
+    hits = _json(db_url, "search", "tonner cartridge")
+    assert [h["slug"] for h in hits][:1] == ["toner"]
+    snippet = hits[0]["snippet"]
+    assert [snippet[s:e] for s, e in hits[0]["highlights"]] == ["toner", "cartridge"]

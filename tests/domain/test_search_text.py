@@ -10,9 +10,11 @@ from dispatcher.domain.search_text import (
     fts5_match,
     index_terms,
     parse_query,
+    respelled,
     snippet,
     terms,
     tsquery,
+    with_terms,
     words,
 )
 
@@ -124,3 +126,25 @@ def test_snippet_without_a_match_is_the_start() -> None:
     cut = snippet("word " * 100, parse_query("absent"), width=40)
     assert cut.highlights == ()
     assert cut.text.startswith("word word")
+
+
+def test_respellings_are_one_typing_mistake_away() -> None:
+    options = respelled(terms("acccount")[0])
+    assert "account" in options  # a doubled letter dropped
+    assert "accuont" in respelled("accunot") or "accunto" in respelled("accunot")
+    assert "принтер" in respelled("принетр")  # two letters swapped
+    assert "принтер" in respelled("принер")  # a letter added back
+    assert "прантер" in respelled("принтер")  # a letter changed, in the word's alphabet
+    assert all(t.isascii() for t in respelled("account"))
+    assert "account" not in respelled("account")
+
+
+def test_codes_short_and_mixed_terms_have_no_respelling() -> None:
+    assert respelled("0x80070005") == []
+    assert respelled("vpn") == []
+    assert respelled("wifiсеть") == []
+
+
+def test_with_terms_replaces_and_keeps_terms_distinct() -> None:
+    query = parse_query("acccount account locked")
+    assert with_terms(query, {"acccount": "account"}).terms == ("account", "lock")

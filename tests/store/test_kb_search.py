@@ -292,3 +292,30 @@ def test_on_a_big_base_words_in_most_articles_are_left_out_of_the_match(
         assert hits[0].slug == "fw"
         assert [hits[0].snippet[s:e] for s, e in hits[0].highlights] == ["router", "firmware"]
         assert len(search.search(session, query="router", limit=20)) == 13
+
+
+def test_a_typo_is_searched_as_the_knowledge_base_spells_the_word(
+    library: Store, now: datetime
+) -> None:
+    _add(library, now, "account", "Account locked", "Five wrong passwords lock the account.")
+    _add(library, now, "printer", "Принтер не печатает", "Переустановите драйвер принтера.")
+    assert _slugs(library, "acccount locked") == ["account"]
+    assert _slugs(library, "принетр") == ["printer"]
+    with library.read() as session:
+        hit = search.search(session, query="acccount")[0]
+    assert hit.title_highlights == ((0, 7),)  # the respelled word shows why it matched
+
+
+def test_a_respelling_is_the_one_in_most_articles(library: Store, now: datetime) -> None:
+    _add(library, now, "one", "Patch notes", "A patch for the mail server.")
+    _add(library, now, "two", "Patch day", "Every patch is tested first.")
+    _add(library, now, "three", "Path names", "Long path names are cut.")
+    # "pach" is one mistake from both "patch" (two articles) and "path" (one).
+    assert set(_slugs(library, "pach", typing=False)) == {"one", "two"}
+
+
+def test_a_term_the_knowledge_base_holds_is_never_respelled(library: Store, now: datetime) -> None:
+    _add(library, now, "path", "Path names", "Long path names are cut.")
+    _add(library, now, "patch", "Patch notes", "A patch for the server.")
+    _add(library, now, "patch2", "Patch day", "Every patch is tested.")
+    assert _slugs(library, "path", typing=False) == ["path"]

@@ -7,6 +7,10 @@ articles with more, rarer query words first, and a title word counts `TITLE_WEIG
 body word. PostgreSQL ranks with `ts_rank` over a weighted tsvector (title `A`, body `D`,
 weighted in the same proportion), which orders alike on the usual queries but is not BM25.
 
+Typo tolerance, on both backends: a query term that no article holds is replaced by the
+term one typing mistake away that most articles hold (`_respelled`), so "acccounting" finds
+"accounting" and the snippet highlights the word as the knowledge base spells it.
+
 Two steps (ranking and snippets in one query cost about twice as much at 100k articles):
 the index ranks ids and stops at the limit; only those articles are then read and their
 snippets cut, in Python, from the original text with the matching words highlighted.
@@ -28,8 +32,10 @@ from dispatcher.domain.search_text import (
     fts5_match,
     index_terms,
     parse_query,
+    respelled,
     snippet,
     tsquery,
+    with_terms,
     words,
 )
 from dispatcher.domain.search_text import matches as term_matches
@@ -43,6 +49,7 @@ SNIPPET_WIDTH = 160
 PRUNE_FROM = 5000  # articles: below this, every query term is matched
 COMMON_SHARE = 0.2  # a term in more than this share of the articles does not choose candidates
 KEEP_WHEN_ALL_COMMON = 3
+COUNT_UP_TO = 1000  # PostgreSQL: articles counted per term when choosing a respelling
 
 # The expression the PostgreSQL GIN index is built on (migration 0002): spelled the same
 # here so that the planner uses the index.
@@ -215,6 +222,7 @@ def _search(
         where.append("a.id IN (SELECT article_id FROM kb_article_tag WHERE tag = :tag)")
         params["tag"] = " ".join(tag.split()).lower()
     filters = " AND ".join(where)
+    parsed = _respelled(session, parsed)
     if session.get_bind().dialect.name == "sqlite":
         params["match"] = _fts5_match(session, parsed)
         # First without the join (most articles pass the filters, and joining every
@@ -275,6 +283,48 @@ class _Wanted:
 
 def _ranked(session: Session, statement: Any, params: dict[str, object]) -> list[tuple[int, float]]:
     return [(int(r[0]), float(r[1])) for r in session.execute(statement, params).all()]
+
+
+def _respelled(session: Session, parsed: Query) -> Query:
+    """The query with each term the knowledge base lacks replaced by its likeliest spelling.
+
+    A term in no article (a typo: "acccounting", "принетр") is looked up again as every
+    term one typing mistake away (`respelled`); the one in the most articles stands in for
+    it, so the suggestion comes from the knowledge base's own words. A term with no such
+    neighbour stays as it is (it still matches nothing).
+    """
+    counts = _doc_counts(session, parsed.terms)
+    replaced: dict[str, str] = {}
+    for term in parsed.terms:
+        if counts.get(term, 0):
+            continue
+        candidates = respelled(term)
+        if not candidates:
+            continue
+        found = _doc_counts(session, candidates)
+        best = max(candidates, key=lambda t: found.get(t, 0))
+        if found.get(best, 0):
+            replaced[term] = best
+    return with_terms(parsed, replaced) if replaced else parsed
+
+
+def _doc_counts(session: Session, terms: Sequence[str]) -> dict[str, int]:
+    """How many articles hold each term (on PostgreSQL counted up to `COUNT_UP_TO`)."""
+    if not terms:
+        return {}
+    if session.get_bind().dialect.name == "sqlite":
+        statement = text("SELECT term, doc FROM kb_fts_vocab WHERE term IN :terms").bindparams(
+            bindparam("terms", expanding=True)
+        )
+        rows = session.execute(statement, {"terms": list(terms)}).all()
+    else:
+        statement = text(
+            "SELECT t, (SELECT count(*) FROM (SELECT 1 FROM kb_search_doc d "
+            f"WHERE {PG_DOCUMENT} @@ to_tsquery('simple', quote_literal(t)) "
+            f"LIMIT {COUNT_UP_TO}) AS found) FROM unnest(CAST(:terms AS text[])) AS t"
+        )
+        rows = session.execute(statement, {"terms": list(terms)}).all()
+    return {str(t): int(n) for t, n in rows}
 
 
 def _fts5_match(session: Session, parsed: Query) -> str:
