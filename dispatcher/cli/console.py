@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from dispatcher.cli._common import CliState
 
 
@@ -13,4 +16,12 @@ def open_console(cli_state: CliState) -> None:
 
     from dispatcher.app import DispatcherApp
 
-    DispatcherApp(settings=cli_state.settings(), store=store, operator=operator).run()
+    app = DispatcherApp(settings=cli_state.settings(), store=store, operator=operator)
+    app.run()
+    # Everything is written and committed by now. Tearing the interpreter down (every
+    # module of Textual, SQLAlchemy, ...) took about 3 s of a measured 3.4 s quit; the
+    # connections are closed here, then the process leaves at once.
+    store.dispose()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(app.return_code or 0)

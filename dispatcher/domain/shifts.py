@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -258,3 +258,61 @@ def is_available(
 ) -> bool:
     """On shift at the instant `at` and not on leave that day: may be given work now."""
     return availability(shifts=shifts, leaves=leaves, timezone=timezone, at=at).available
+
+
+# How far ahead "next on shift" looks: past it a person counts as having no shift ahead.
+HORIZON_DAYS = 21
+
+
+def next_available(
+    *,
+    shifts: Iterable[ShiftLike],
+    leaves: Iterable[LeaveLike],
+    timezone: str,
+    at: datetime,
+    horizon_days: int = HORIZON_DAYS,
+) -> datetime | None:
+    """The first instant at or after `at` when the user is on shift and not on leave, in
+    the user's zone; `at` itself when they are available now; None when no shift within
+    `horizon_days` is free of leave.
+
+    Where someone stands changes only when a shift starts (or ends) and at local midnight
+    (leave covers whole days), so those are the only instants tried.
+    """
+    shifts, leaves = list(shifts), list(leaves)
+
+    def free(moment: datetime) -> bool:
+        return availability(shifts=shifts, leaves=leaves, timezone=timezone, at=moment).available
+
+    if free(at):
+        return at
+    tz = zone(timezone)
+    first_day = at.astimezone(tz).date()
+    tried: list[datetime] = []
+    for offset in range(horizon_days + 1):
+        day = date.fromordinal(first_day.toordinal() + offset)
+        tried.append(datetime.combine(day, time(0), tzinfo=tz))
+        tried.extend(
+            datetime.combine(day, s.starts, tzinfo=tz) for s in shifts if s.weekday == day.weekday()
+        )
+    for moment in sorted(t for t in tried if t > at):
+        if free(moment):
+            return moment
+    return None
+
+
+def describe_when(at: datetime, *, now: datetime, tz: tzinfo) -> str:
+    """When, as a dispatcher reads it in their own zone: `now`, `08:00 today`,
+    `08:00 tomorrow`, `Mon 08:00` within the week, else `2026-12-14 08:00`."""
+    if at <= now:
+        return "now"
+    local, today = at.astimezone(tz), now.astimezone(tz).date()
+    clock = local.strftime("%H:%M")
+    days = (local.date() - today).days
+    if days == 0:
+        return f"{clock} today"
+    if days == 1:
+        return f"{clock} tomorrow"
+    if days < 7:
+        return f"{WEEKDAYS[local.weekday()].capitalize()} {clock}"
+    return f"{local.date().isoformat()} {clock}"

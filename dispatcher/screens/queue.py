@@ -78,7 +78,7 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
             "filter_text",
             "Search",
             id="queue.filter_text",
-            tooltip="Filter by words in the subject",
+            tooltip="Find by #ref or number, client, contact (name, email) or subject",
         ),
         Binding(
             "tab",

@@ -2,6 +2,10 @@
 assign, change the status or set the priority of every selected ticket (or the one under
 the cursor) after a preview of what changes for each.
 
+Assign offers everybody by fit for all the tickets at once (the competence each needs, on
+shift now, the load), marks anyone on leave or off shift or lacking a competence, and puts
+that warning at the top of the preview, so nobody is given work without a word.
+
 Each ticket is written in its own transaction with the version the queue showed, so one
 that somebody else changed meanwhile is refused and named, never overwritten, and the
 others still go through.
@@ -21,8 +25,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
-from dispatcher.domain.enums import Priority, Role, TicketStatus, can_transition
+from dispatcher.domain.enums import Priority, TicketStatus, can_transition
 from dispatcher.domain.errors import DispatcherError
+from dispatcher.domain.routing import Fit, caution
 from dispatcher.read_models.queue import QueueNames, WindowRow
 from dispatcher.screens.context import ScreenContext
 from dispatcher.text import plain
@@ -126,6 +131,13 @@ class QueueBulk(Screen[None]):
         done: list[str]
         refused: list[str]
 
+    @dataclass
+    class Fits(Message):
+        """Who may get the targeted tickets, by fit, read for a bulk assign."""
+
+        rows: list[WindowRow]
+        fits: list[Fit]
+
     # --- selection ---------------------------------------------------------------------
 
     def action_toggle_select(self) -> None:
@@ -165,24 +177,55 @@ class QueueBulk(Screen[None]):
     # --- bulk actions ------------------------------------------------------------------
 
     def action_bulk_assign(self) -> None:
+        rows = self.targets()
+        if rows:
+            self.read_fits(rows)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="bulk-fits")
+    def read_fits(self, rows: list[WindowRow]) -> None:
+        from dispatcher.store.tickets.routing import fits_for_tickets
+
+        with self.context.store.read() as session:
+            fits = fits_for_tickets(
+                session, ticket_ids=[r.id for r in rows], now=self.context.clock()
+            )
+        self.post_message(self.Fits(rows, fits))
+
+    def on_queue_bulk_fits(self, event: Fits) -> None:
+        now, tz = self.context.clock(), self.context.operator.zone
+        by_id = {f.candidate.user_id: f for f in event.fits}
+        names = {f.candidate.user_id: f.candidate.login for f in event.fits}
         options = [("none", "nobody (unassign)")] + [
-            (str(k), login)
-            for k, (login, role) in self.names.users.items()
-            if role in (Role.engineer, Role.lead)
+            (
+                str(f.candidate.user_id),
+                f"{f.candidate.login} ({f.candidate.name}) · {f.describe(now=now, tz=tz)}",
+            )
+            for f in event.fits
         ]
 
         def chosen(value: str) -> None:
             assignee = None if value == "none" else int(value)
-            who = "nobody" if assignee is None else self.names.users[assignee][0]
+            who = "nobody" if assignee is None else names[assignee]
+            warnings = []
+            fit = by_id.get(assignee) if assignee is not None else None
+            if fit is not None:
+                away = caution(fit.candidate, now=now, tz=tz)
+                if away is not None:
+                    warnings.append(f"⚠ {away}: assign anyway?")
+                if fit.lacking:
+                    warnings.append(
+                        f"⚠ {who} lacks the competence for {fit.lacking} of {fit.of} tickets"
+                    )
             self._confirm(
                 f"Assign to {who}",
                 lambda r: (
                     None if (r.assignee or "nobody") == who else f"{r.assignee or '—'} → {who}"
                 ),
                 BulkPlan("assign", assignee_id=assignee),
+                warnings=warnings,
             )
 
-        self.pick("Assign to", options, chosen)
+        self.pick("Assign to (best fit first)", options, chosen)
 
     def action_bulk_status(self) -> None:
         options = [(s.value, s.value) for s in TicketStatus if s != TicketStatus.merged]
@@ -214,9 +257,12 @@ class QueueBulk(Screen[None]):
 
         self.pick("Set priority to", options, chosen)
 
-    def _confirm(self, title: str, change: Change, plan: BulkPlan) -> None:
+    def _confirm(
+        self, title: str, change: Change, plan: BulkPlan, *, warnings: list[str] | None = None
+    ) -> None:
         rows = self.targets()
         lines, acting = preview(rows, change)
+        lines = [*(warnings or []), *lines]
         if not acting:
             self.notify("nothing to change", markup=False)
             return

@@ -1,6 +1,7 @@
 """The queue's filters and sort order, one key each: pickers over the names the screen
-read once (Q S A P C, x clears, / words of the subject), the sort by column (o O, or a
-click on a header), and the filter line that says what is applied.
+read once (Q S A P C, x clears, / finds by reference, client, contact or subject), the
+sort by column (o O, or a click on a header), and the filter line that says what is
+applied.
 
 A slice of `QueueScreen`: the actions live here, the keys in `FILTER_KEYS`, the state
 (`extra`, `sort`, `names`) on the screen.

@@ -194,7 +194,9 @@ class TicketActions(Screen[None]):
 
             self._write(f"escalated to a {result.target.value}", version, change)
 
-        dialog = EscalateDialog(ref=detail.ref, people=people, now=self.context.clock())
+        dialog = EscalateDialog(
+            ref=detail.ref, people=people, now=self.context.clock(), zone=self.context.operator.zone
+        )
         self.post_message(self.Ready(dialog, then))
 
     def _caller_finder(self) -> CallerFinder:

@@ -25,8 +25,12 @@ class FilterBar(Horizontal):
     DEFAULT_CSS = """
     FilterBar { height: 1; }
     FilterBar #filter-summary { width: 1fr; height: 1; }
-    FilterBar Input { width: 40; height: 1; border: none; padding: 0 1; display: none; }
-    FilterBar.-typing Input { display: block; }
+    /* By id, so Input's own `:focus` border (3 rows tall) never hides the typed text. */
+    FilterBar #filter-text {
+        width: 40; height: 1; border: none; padding: 0 1; display: none;
+    }
+    FilterBar #filter-text:focus { border: none; }
+    FilterBar.-typing #filter-text { display: block; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="filter.close", tooltip="Clear the text filter"),
@@ -51,7 +55,7 @@ class FilterBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="filter-summary")
-        yield Input(placeholder="subject contains…", id="filter-text")
+        yield Input(placeholder="#ref, client, contact or subject…", id="filter-text")
 
     def show_summary(self, parts: list[tuple[str, str]]) -> None:
         """`parts` are (what, value) pairs: values are data, shown literally."""

@@ -73,10 +73,40 @@ COLUMNS: tuple[Column, ...] = (
 MIN_SUBJECT = 12
 MARK_NEW, MARK_CHANGED, MARK_SELECTED = "new", "changed", "selected"
 
+# How narrow each column may get, by index into COLUMNS (the mark and Due never shrink:
+# a deadline cut to "-6d 1" misleads), and how wide the often-cut ones may grow.
+_MIN = (2, 7, 6, 10, MIN_SUBJECT, 8, 8, 12, 9)
+_MOST = {3: 24, 5: 22}  # client, category
+_SUBJECT = 4
+# Spare width, in turns: back to the usual widths of the reference and priority, a readable
+# subject, the rest back to their usual widths, a longer subject, then the client and the
+# category (cut most often) up to `_MOST`; whatever is left goes to the subject.
+_STEPS: tuple[tuple[tuple[int, int], ...], ...] = (
+    ((1, 8), (2, 7)),
+    ((_SUBJECT, 24),),
+    ((7, 17), (6, 10), (3, 16), (5, 12)),
+    ((_SUBJECT, 48),),
+    ((3, _MOST[3]), (5, _MOST[5])),
+)
+
 
 def column_widths(total: int) -> list[int]:
-    fixed = sum(c.width + 1 for c in COLUMNS if c.width) + 1
-    return [c.width or max(MIN_SUBJECT, total - fixed) for c in COLUMNS]
+    """Widths that fit `total` cells (one space between columns and at the left): Due is
+    never cut, and spare width goes to the columns that were cut before the subject
+    stretches into blank space."""
+    widths = list(_MIN)
+    spare = total - (len(COLUMNS) - 1) - 1 - sum(widths)
+    for step in _STEPS:
+        growing = True
+        while spare > 0 and growing:
+            growing = False
+            for index, most in step:  # one cell each in turn, so a step shares fairly
+                if spare > 0 and widths[index] < most:
+                    widths[index] += 1
+                    spare -= 1
+                    growing = True
+    widths[_SUBJECT] += max(0, spare)
+    return widths
 
 
 def cells(row: WindowRow, now: datetime, mark: str | None, selected: bool) -> list[str]:

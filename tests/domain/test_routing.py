@@ -79,7 +79,11 @@ def test_leave_wins_over_a_shift() -> None:
 def test_nobody_eligible_names_the_competence() -> None:
     s = suggest([person("anna", competences=())], competence="network", now=NOW)
     assert s.chosen is None
-    assert s.reason == "nobody with the network competence is on shift and available now"
+    assert s.reason == (
+        "nobody with the network competence is on shift and available now; "
+        "nobody with the network competence has a shift in the next 21 days"
+    )
+    assert s.next_up is None
 
 
 def test_ties_go_to_the_least_recently_assigned() -> None:

@@ -127,3 +127,53 @@ def test_missing_ticket_is_not_found(store: Store, w: World, now: datetime) -> N
 
     with store.read() as session, pytest.raises(NotFoundError):
         suggest_assignee(session, ticket_id=999, now=now)
+
+
+def test_at_night_nobody_is_chosen_but_the_next_on_shift_is_named(store: Store) -> None:
+    w = world(store)
+    with store.write() as session:
+        schedules.set_shifts(session, user_id=w.engineer.id or 0, specs=["mon-fri 08:00-17:00"])
+        schedules.set_shifts(session, user_id=w.engineer2.id or 0, specs=["mon-fri 10:00-19:00"])
+        schedules.set_shifts(session, user_id=w.lead.id or 0, specs=ALWAYS)
+    thursday_night = datetime.fromisoformat("2026-12-03T23:30:00+00:00")
+    ticket = new_ticket(store, w, now=thursday_night)
+    with store.read() as session:
+        s = suggest_assignee(session, ticket_id=ticket.id or 0, now=thursday_night)
+    assert s.chosen is None
+    assert s.next_up is not None
+    assert s.next_up.login == w.engineer.login
+    assert s.reason.endswith(f"next on shift: {w.engineer.login}, on shift from 08:00 tomorrow")
+    # The lead is on shift but lacks the competence: after both engineers.
+    assert [c.login for c in s.ranked] == [w.engineer.login, w.engineer2.login, w.lead.login]
+
+
+def test_leave_pushes_the_next_shift_past_it(store: Store) -> None:
+    w = world(store)
+    with store.write() as session:
+        for user in (w.engineer, w.engineer2):
+            schedules.set_shifts(session, user_id=user.id or 0, specs=["mon-fri 08:00-17:00"])
+        schedules.add_leave(
+            session,
+            user_id=w.engineer.id or 0,
+            starts_on=datetime.fromisoformat("2026-12-04").date(),
+            ends_on=datetime.fromisoformat("2026-12-07").date(),
+        )
+    thursday_night = datetime.fromisoformat("2026-12-03T23:30:00+00:00")
+    ticket = new_ticket(store, w, now=thursday_night)
+    with store.read() as session:
+        s = suggest_assignee(session, ticket_id=ticket.id or 0, now=thursday_night)
+        on_leave = next(c for c in s.ranked if c.login == w.engineer.login)
+    assert s.next_up is not None
+    assert s.next_up.login == w.engineer2.login
+    assert on_leave.next_on_shift == datetime.fromisoformat("2026-12-08T08:00:00+00:00")
+
+
+def test_fits_for_several_tickets(store: Store, w: World, now: datetime) -> None:
+    from dispatcher.store.tickets.routing import fits_for_tickets
+
+    tickets = [new_ticket(store, w, now=now) for _ in range(2)]
+    with store.read() as session:
+        fits = fits_for_tickets(session, ticket_ids=[t.id or 0 for t in tickets], now=now)
+    lacking = {f.candidate.login: f.lacking for f in fits}
+    assert lacking == {w.engineer.login: 0, w.engineer2.login: 0, w.lead.login: 2}
+    assert fits[-1].candidate.login == w.lead.login

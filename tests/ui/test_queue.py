@@ -389,6 +389,6 @@ async def test_an_engineer_starts_in_my_work_and_sees_the_queue_of_their_compete
     async with app.run_test(size=(140, 30)) as pilot:
         await settle(pilot)
         assert len(ids(app)) == 2
-        await pilot.press("f4")  # a dispatcher has no "my work" mode
-        await pilot.pause()
-        assert app.current_mode == "queue"
+        await pilot.press("f4")  # a dispatcher's own work too
+        await settle(pilot)
+        assert app.current_mode == "my_work"

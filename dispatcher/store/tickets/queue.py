@@ -35,6 +35,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    or_,
     select,
     text,
     tuple_,
@@ -59,6 +60,8 @@ from dispatcher.store.models import (
     Alert,
     Category,
     Client,
+    Contact,
+    ContactPoint,
     Ticket,
     User,
     table_of,
@@ -138,13 +141,54 @@ def _conditions(filters: QueueFilter) -> list[ColumnElement[bool] | TextClause]:
     if filters.client_id is not None:
         where.append(ticket.c.client_id == filters.client_id)
     words = filters.text.split()
-    for word in words:
-        where.append(ticket.c.subject.icontains(word, autoescape=True))
+    # A bare number is a reference only when it is the whole search ("1042"); among other
+    # words ("printer 2") it is just a word.
+    where.extend(_word_matches(word, bare_ref=len(words) == 1) for word in words)
     if filters.category_ids is not None:
         where.append(ticket.c.category_id.in_(filters.category_ids or (-1,)))
     if filters.needs_first_response:
         where.append(ticket.c.first_responded_at.is_(None))
     return where
+
+
+def _spellings(word: str) -> list[str]:
+    """The word as typed, lower, capitalised and upper case, each once: SQLite's `lower()`
+    folds ASCII only, so `иванов` must also be looked for as `Иванов` and `ИВАНОВ`."""
+    return list(dict.fromkeys((word, word.lower(), word.capitalize(), word.upper())))
+
+
+def _holds(column: ColumnElement[Any], word: str) -> ColumnElement[bool]:
+    return or_(*(column.icontains(w, autoescape=True) for w in _spellings(word)))
+
+
+def _word_matches(word: str, *, bare_ref: bool) -> ColumnElement[bool]:
+    """One word of the `/` search: `#123` is that ticket; any other word must be in the
+    ticket's subject, client's name, or its contact's name or email, or (`bare_ref`, a
+    search of one number) be the ticket's number.
+
+    The client and contact sides are uncorrelated sub-selects over the small client and
+    contact tables, run once per query, so the queue still walks its due-date index and
+    each ticket costs one look-up in a list, not a join.
+    """
+    ticket = table_of(Ticket)
+    client, contact, point = table_of(Client), table_of(Contact), table_of(ContactPoint)
+    ref = word.strip("[]")
+    number = id_or_none(ref.removeprefix("#"))
+    if ref.startswith("#") and number is not None:
+        return ticket.c.id == number
+    clients = select(client.c.id).where(_holds(client.c.name, word))
+    contacts = select(contact.c.id).where(_holds(contact.c.name, word))
+    emails = select(point.c.contact_id).where(
+        type_coerce(point.c.kind, String) == "email", _holds(point.c.value, word)
+    )
+    matches = [
+        _holds(ticket.c.subject, word),
+        ticket.c.client_id.in_(clients),
+        ticket.c.contact_id.in_(contacts.union(emails)),
+    ]
+    if bare_ref and number is not None:
+        matches.insert(0, ticket.c.id == number)
+    return or_(*matches)
 
 
 def queue_window_statement(

@@ -4,22 +4,33 @@ A candidate is every engineer or lead (deactivated ones too, so the suggestion c
 they were left out) with their competences, where they stand at the instant (on shift, on
 leave), how many SLA-active tickets they hold, and when they last got a ticket of the
 ticket's category (read from the history's `assigned` events, newest first, stopping as
-soon as every candidate is found).
+soon as every candidate is found), and when they are next on shift and not on leave.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from dispatcher.domain import shifts as shift_rules
 from dispatcher.domain.enums import ACTIVE_STATUSES, EventKind, Role, TicketStatus
-from dispatcher.domain.routing import Candidate, Suggestion, suggest
-from dispatcher.store.models import Category, Competence, Ticket, TicketEvent, User, table_of
-from dispatcher.store.people import competences, schedules
+from dispatcher.domain.routing import Candidate, Fit, Suggestion, rank_for_tickets, suggest
+from dispatcher.store.models import (
+    Category,
+    Competence,
+    Leave,
+    Ticket,
+    TicketEvent,
+    User,
+    WorkShift,
+    table_of,
+)
+from dispatcher.store.people import competences
 from dispatcher.store.tickets.writes import get_ticket
 
 # Statuses whose SLA clock runs: the load that counts when choosing.
@@ -103,10 +114,17 @@ def candidates(session: Session, *, category_id: int | None, now: datetime) -> l
     granted = competences.competences_by_user(session)
     counts = sla_active_counts(session, user_ids=ids)
     last = last_assignments(session, category_id=category_id, user_ids=ids)
+    shifts_of, leave_of = _schedules(session, user_ids=ids, now=now)
     result = []
     for user in users:
         assert user.id is not None
-        where = schedules.availability(session, user_id=user.id, at=now)
+        timezone = user.timezone
+        where = shift_rules.availability(
+            shifts=shifts_of.get(user.id, []),
+            leaves=leave_of.get(user.id, []),
+            timezone=timezone,
+            at=now,
+        )
         result.append(
             Candidate(
                 user_id=user.id,
@@ -118,16 +136,64 @@ def candidates(session: Session, *, category_id: int | None, now: datetime) -> l
                 on_leave=where.on_leave,
                 sla_active_tickets=counts.get(user.id, 0),
                 last_assigned_at=last.get(user.id),
+                next_on_shift=shift_rules.next_available(
+                    shifts=shifts_of.get(user.id, []),
+                    leaves=leave_of.get(user.id, []),
+                    timezone=timezone,
+                    at=now,
+                ),
             )
         )
     return result
 
 
-def suggest_assignee(session: Session, *, ticket_id: int, now: datetime) -> Suggestion:
-    """Who should get the ticket now, and why (see `domain.routing`)."""
+def _schedules(
+    session: Session, *, user_ids: Iterable[int], now: datetime
+) -> tuple[dict[int, list[WorkShift]], dict[int, list[Leave]]]:
+    """Every candidate's weekly shifts and their leave not over two days before `now`
+    (leave is judged on the local date, at most a day from the UTC one), in two reads."""
+    ids = list(user_ids)
+    shifts: dict[int, list[WorkShift]] = {}
+    leaves: dict[int, list[Leave]] = {}
+    if not ids:
+        return shifts, leaves
+    for shift in session.exec(select(WorkShift).where(col(WorkShift.user_id).in_(ids))):
+        shifts.setdefault(shift.user_id, []).append(shift)
+    recent = now.astimezone(UTC).date() - timedelta(days=2)
+    for leave in session.exec(
+        select(Leave).where(col(Leave.user_id).in_(ids), col(Leave.ends_on) >= recent)
+    ):
+        leaves.setdefault(leave.user_id, []).append(leave)
+    return shifts, leaves
+
+
+def suggest_assignee(
+    session: Session, *, ticket_id: int, now: datetime, tz: tzinfo = UTC
+) -> Suggestion:
+    """Who should get the ticket now, and why (see `domain.routing`); times in the reason
+    are read in `tz`."""
     ticket = get_ticket(session, ticket_id=ticket_id)
     return suggest(
         candidates(session, category_id=ticket.category_id, now=now),
         competence=needed_competence(session, category_id=ticket.category_id),
+        now=now,
+        tz=tz,
+    )
+
+
+def fits_for_tickets(session: Session, *, ticket_ids: list[int], now: datetime) -> list[Fit]:
+    """Everybody active by fit for all these tickets at once (a bulk assign): those lacking
+    the competence for none of them first, then on shift now, then the load."""
+    ticket = table_of(Ticket)
+    category_ids = [
+        row[0]
+        for row in session.connection().execute(
+            core_select(ticket.c.category_id).where(ticket.c.id.in_(ticket_ids))
+        )
+    ]
+    needs = {c: needed_competence(session, category_id=c) for c in set(category_ids)}
+    return rank_for_tickets(
+        candidates(session, category_id=None, now=now),
+        competences=[needs[c] for c in category_ids],
         now=now,
     )
