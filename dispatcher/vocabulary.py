@@ -140,6 +140,9 @@ WORDS: Final[Table] = {
     "late": ("late", "просрочено"),
     "left": ("left", "осталось"),
     "paused": ("paused", "приостановлено"),
+    "ago": ("ago", "назад"),
+    "mail": ("mail", "почта"),
+    "to review": ("to review", "на проверку"),
 }
 
 

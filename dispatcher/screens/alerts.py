@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker
 
 from dispatcher import vocabulary
+from dispatcher.domain.enums import AlertKind
 from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.sla import alerts
@@ -48,7 +49,10 @@ def subject_width(total: int) -> int:
 
 
 def left_text(row: alerts.AlertView, now: datetime) -> str:
-    """`2h 05m left`, or `6h 02m late` once the deadline has passed."""
+    """`2h 05m left`, or `6h 02m late` once the deadline has passed; mail to look at has
+    no deadline, only the time it has waited (`2h 05m ago`)."""
+    if row.kind == AlertKind.attention:
+        return f"{late_by(row.due_at, now)} {vocabulary.word('ago')}"
     if row.due_at <= now:
         return f"{late_by(row.due_at, now)} late"
     return f"{time_left(row.due_at, now)} left"
@@ -56,10 +60,14 @@ def left_text(row: alerts.AlertView, now: datetime) -> str:
 
 def row_cells(row: alerts.AlertView, now: datetime, zone: Any) -> list[Text]:
     breach = row.is_breach
+    # Mail to look at has no SLA target (the row's target is a placeholder): say what it is
+    # in words that fit the columns.
+    mail = row.kind == AlertKind.attention
+    kind = vocabulary.word("mail") if mail else vocabulary.alert_kind(row.kind)
     return [
         Text(f"#{row.ticket_id}"),
-        Text(vocabulary.alert_kind(row.kind), style="bold" if breach else ""),
-        Text(vocabulary.target(row.target)),
+        Text(kind, style="bold" if breach else ""),
+        Text(vocabulary.word("to review") if mail else vocabulary.target(row.target)),
         Text(plain(row.owner) if row.owner else vocabulary.word("unassigned")),
         Text(plain(row.subject)),
         Text(when(row.due_at, zone, weekday=False)),

@@ -1,8 +1,11 @@
-"""An engineer's own work: their assigned active tickets, most urgent first; `t` takes the
-next most urgent ticket they are eligible for, Enter opens one."""
+"""An engineer's own work: their assigned active tickets, most urgent first, then a section
+of the unassigned tickets nobody has classified yet ("take next" matches categories to
+competences, so it never offers those); `t` takes the next most urgent ticket they are
+eligible for, Enter opens one."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker
 
 from dispatcher import vocabulary
@@ -23,7 +27,28 @@ from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.tickets import taking
 from dispatcher.text import due_text, plain
 
-COLUMNS = (("Ref", 7), ("Pri", 7), ("Client", 20), ("Subject", 50), ("Status", 17), ("Due", 9))
+UNCLASSIFIED = "Not yet classified"
+SECTION_KEY = "section:unclassified"  # the section's heading row: opens nothing
+# Fixed widths; the subject takes what the terminal has left (each cell pads 1 a side), so
+# Due is on screen at 100 columns.
+COLUMNS = (("Ref", 7), ("Pri", 7), ("Client", 18), ("Subject", 0), ("Status", 17), ("Due", 9))
+MIN_SUBJECT = 20
+
+
+def subject_width(total: int) -> int:
+    fixed = sum(width + 2 for _, width in COLUMNS if width) + 2 + 2  # padding, scrollbar
+    return max(MIN_SUBJECT, total - fixed)
+
+
+def _cells(row: taking.WorkRow, now: datetime) -> list[Text]:
+    return [
+        Text(row.ref),
+        Text(vocabulary.priority(row.priority)),
+        Text(plain(row.client or "—")),
+        Text(plain(row.subject)),
+        Text(vocabulary.status(row.status)),
+        Text(due_text(row.next_due_at, row.sla_paused_since, now)),
+    ]
 
 
 class MyWorkScreen(WorkerErrors, Screen[None]):
@@ -41,6 +66,7 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
     @dataclass
     class Loaded(Message):
         rows: list[taking.WorkRow]
+        unclassified: list[taking.WorkRow]
         at: datetime
 
     @dataclass
@@ -51,6 +77,7 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
         super().__init__()
         self.context = context
         self.rows: list[taking.WorkRow] = []
+        self.unclassified: list[taking.WorkRow] = []
         self.note = ""  # what the last action said, kept across refreshes
 
     def compose(self) -> ComposeResult:
@@ -63,6 +90,7 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for label, width in COLUMNS:
+            width = width or subject_width(self.app.size.width)
             table.add_column(label, key=label.lower(), width=width)
         self.load()
         every = self.context.intervals.my_work
@@ -76,28 +104,27 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
     def load(self) -> None:
         with self.context.store.read() as session:
             rows = taking.my_work(session, user_id=self.context.operator.id)
-        self.post_message(self.Loaded(rows, self.context.clock()))
+            unclassified = taking.unclassified(session)
+        self.post_message(self.Loaded(rows, unclassified, self.context.clock()))
 
     def on_my_work_screen_loaded(self, event: Loaded) -> None:
         table = self.query_one(DataTable)
         selected = self._selected()
         self.rows = event.rows
+        self.unclassified = event.unclassified
         table.clear()
         for row in event.rows:
-            due = due_text(row.next_due_at, row.sla_paused_since, event.at)
+            table.add_row(*_cells(row, event.at), key=str(row.id))
+        if event.unclassified:
+            heading = Text(f"{UNCLASSIFIED}: {len(event.unclassified)}", style="bold")
             table.add_row(
-                Text(row.ref),
-                Text(vocabulary.priority(row.priority)),
-                Text(plain(row.client or "—")),
-                Text(plain(row.subject)),
-                Text(vocabulary.status(row.status)),
-                Text(due),
-                key=str(row.id),
+                Text(""), Text(""), Text(""), heading, Text(""), Text(""), key=SECTION_KEY
             )
+            for row in event.unclassified:
+                table.add_row(*_cells(row, event.at), key=str(row.id))
         if selected is not None:
-            for n, row in enumerate(event.rows):
-                if row.id == selected:
-                    table.move_cursor(row=n)
+            with suppress(RowDoesNotExist):
+                table.move_cursor(row=table.get_row_index(str(selected)))
         self._show_status()
 
     def _show_status(self) -> None:
@@ -106,6 +133,8 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
         status.remove_class("-error")
         count = len(self.rows)
         line = f"{count} active ticket{'s' if count != 1 else ''}, most urgent first"
+        if self.unclassified:
+            line += f" · {len(self.unclassified)} not yet classified (below)"
         status.update(Text(f"{line} · {self.note}" if self.note else line))
 
     def _selected(self) -> int | None:
@@ -113,7 +142,7 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
         if table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return int(key) if key is not None else None
+        return int(key) if key is not None and key.isdigit() else None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="my-work-take")
     def take_next(self) -> None:
@@ -161,5 +190,6 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.open_ticket(int(event.row_key.value))
+        key = event.row_key.value
+        if key is not None and key.isdigit():
+            self.open_ticket(int(key))

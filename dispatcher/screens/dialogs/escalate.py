@@ -1,10 +1,11 @@
 """Escalate to a colleague or a vendor: who, their reference, their promised time and
-when we check in next. Times are typed as "4h" / "1h30m" from now, or a date and time."""
+when we check in next. Times are typed as "4h" / "1h30m" from now, or a date and time in
+the operator's zone; the dialog shows each one back as it will be saved."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,11 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Select
 
+from dispatcher import vocabulary
 from dispatcher.domain.durations import parse_duration
 from dispatcher.domain.enums import EscalationTarget
 from dispatcher.read_models.tickets import Named
 from dispatcher.screens.dialogs._base import Dialog
-from dispatcher.text import plain
+from dispatcher.text import plain, when
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +33,9 @@ class EscalateResult:
     note: str
 
 
-def parse_when(text: str, *, now: datetime) -> datetime | None:
+def parse_when(text: str, *, now: datetime, zone: tzinfo | None = None) -> datetime | None:
     """ "" → None; "4h", "1h30m", "in 2h" → now plus that; else an ISO date and time
-    (without an offset: the console's local time)."""
+    (without an offset: in `zone`, the operator's, else the console's local time)."""
     cleaned = text.strip().removeprefix("in ").strip()
     if not cleaned:
         return None
@@ -47,7 +49,9 @@ def parse_when(text: str, *, now: datetime) -> datetime | None:
         raise ValueError(
             f"{text!r}: write a time like '4h' or '1h30m' from now, or '2026-11-20 15:00'"
         ) from None
-    return at if at.tzinfo else at.astimezone()
+    if at.tzinfo:
+        return at
+    return at.replace(tzinfo=zone) if zone is not None else at.astimezone()
 
 
 class EscalateDialog(Dialog[EscalateResult | None]):
@@ -55,19 +59,22 @@ class EscalateDialog(Dialog[EscalateResult | None]):
         Binding("ctrl+s", "save", "Escalate", id="escalate.save", tooltip="Escalate"),
     ]
 
-    def __init__(self, *, ref: str, people: list[Named], now: datetime) -> None:
+    def __init__(
+        self, *, ref: str, people: list[Named], now: datetime, zone: tzinfo | None = None
+    ) -> None:
         super().__init__()
         self.ref = ref
         self.people = people
         self.now = now
+        self.zone = zone
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label(Text(f"Escalate {self.ref}"))
             yield Select(
                 [
-                    (Text("a colleague"), EscalationTarget.colleague),
-                    (Text("a vendor"), EscalationTarget.vendor),
+                    (Text(vocabulary.escalation_target(t)), t)
+                    for t in (EscalationTarget.colleague, EscalationTarget.vendor)
                 ],
                 value=EscalationTarget.colleague,
                 allow_blank=False,
@@ -80,6 +87,7 @@ class EscalateDialog(Dialog[EscalateResult | None]):
             yield Input(placeholder="their promised time: 4h, or 2026-11-20 15:00", id="promised")
             yield Input(placeholder="our next check-in: 2h, or a date and time", id="checkin")
             yield Input(placeholder="note", id="note")
+            yield Label("", id="escalate-times")
             yield Label("", id="escalate-error", classes="error")
             yield Label(Text("ctrl+s escalates · escape cancels"), classes="hint")
             yield Button("Escalate", id="save", variant="primary")
@@ -91,6 +99,24 @@ class EscalateDialog(Dialog[EscalateResult | None]):
         if event.button.id == "save":
             self.action_save()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in ("promised", "checkin"):
+            self._show_times()
+
+    def _show_times(self) -> None:
+        """The typed times as they will be saved, in the operator's zone with the date."""
+        zone = self.zone or UTC
+        parts = []
+        for widget_id, name in (("promised", "their promise"), ("checkin", "our check-in")):
+            try:
+                at = parse_when(self._text(widget_id), now=self.now, zone=self.zone)
+            except ValueError:
+                parts.append(f"{name}: not a time yet")
+                continue
+            if at is not None:
+                parts.append(f"{name}: {when(at, zone)}")
+        self.query_one("#escalate-times", Label).update(Text(" · ".join(parts)))
+
     def _text(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value.strip()
 
@@ -99,8 +125,8 @@ class EscalateDialog(Dialog[EscalateResult | None]):
         colleague = self.query_one("#colleague", Select).value
         error = self.query_one("#escalate-error", Label)
         try:
-            promised = parse_when(self._text("promised"), now=self.now)
-            checkin = parse_when(self._text("checkin"), now=self.now)
+            promised = parse_when(self._text("promised"), now=self.now, zone=self.zone)
+            checkin = parse_when(self._text("checkin"), now=self.now, zone=self.zone)
         except ValueError as exc:
             error.update(Text(plain(str(exc))))
             return

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label
 
+from dispatcher import vocabulary
 from dispatcher.domain.enums import LinkKind
 from dispatcher.domain.errors import DispatcherError
 from dispatcher.read_models.tickets import TicketBrief
@@ -104,10 +105,11 @@ class PickTicketDialog(Dialog[PickResult | None]):
 
     def describe(self, brief: TicketBrief) -> str:
         b = brief
+        messages = f"{b.messages} message" + ("" if b.messages == 1 else "s")
         return (
             f"{b.ref} {plain(b.subject)}\n"
-            f"  {b.status.value} · client {plain(b.client or '—')} · "
-            f"assignee {plain(b.assignee or '—')} · {b.messages} messages"
+            f"  {vocabulary.status(b.status)} · client {plain(b.client or '—')} · "
+            f"assignee {plain(b.assignee or vocabulary.word('nobody'))} · {messages}"
         )
 
     def kind(self) -> LinkKind | None:

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from dispatcher import vocabulary
 from dispatcher.domain.enums import TicketStatus, can_transition
 from dispatcher.screens.dialogs._base import Dialog
 
@@ -49,9 +50,10 @@ class StatusDialog(Dialog[StatusResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Label(Text(f"Status now: {self.current.value}"))
+            now = vocabulary.status(self.current)
+            yield Label(Text(f"Status now: {now}"))
             if not self.choices:
-                yield Label(Text(f"a {self.current.value} ticket cannot change status"))
+                yield Label(Text(f"a ticket that is {now} cannot change status"))
             yield OptionList(
                 *[
                     Option(Text(f"{key}  {label}"), id=status.value)

@@ -1,4 +1,5 @@
-"""Taking a ticket, taking the next most urgent one, and an engineer's own list.
+"""Taking a ticket, taking the next most urgent one, and an engineer's own list (with the
+unassigned tickets nobody has classified yet, which "take next" cannot offer).
 
 Writes go through the ticket repository (`store.tickets.writes`), so each one checks the
 version and lands in history."""
@@ -143,6 +144,10 @@ def my_work(session: Session, *, user_id: int, limit: int = 500) -> list[WorkRow
         .order_by(col(Ticket.next_due_at), col(Ticket.id))
         .limit(limit)
     ).all()
+    return _work_rows(rows)
+
+
+def _work_rows(rows: Any) -> list[WorkRow]:
     return [
         WorkRow(
             id=t.id or 0,
@@ -156,3 +161,23 @@ def my_work(session: Session, *, user_id: int, limit: int = 500) -> list[WorkRow
         )
         for t, name in rows
     ]
+
+
+def unclassified(session: Session, *, limit: int = 200) -> list[WorkRow]:
+    """Active unassigned tickets without a category, most urgent first.
+
+    "Take next" matches a ticket's category to the engineer's competences, so a ticket
+    nobody has classified is never offered to anyone; engineers see these in a section of
+    their own, so nothing falls between the first and the second line."""
+    rows = session.exec(
+        select(Ticket, Client.name)
+        .join(Client, col(Client.id) == col(Ticket.client_id), isouter=True)
+        .where(
+            col(Ticket.category_id).is_(None),
+            col(Ticket.assignee_id).is_(None),
+            col(Ticket.status).in_(ACTIVE_STATUSES),
+        )
+        .order_by(col(Ticket.next_due_at), col(Ticket.id))
+        .limit(limit)
+    ).all()
+    return _work_rows(rows)
