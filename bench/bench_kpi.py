@@ -132,6 +132,8 @@ def copy_rows(path: Path, base: int, size: int) -> dict[str, float]:
             "resolution_decided_at",
             "update_decided_at",
             "csat_at",
+            "status_since",
+            "counted_to",
         },
     }
     key = {"ticket": "id", "ticket_fact": "ticket_id"}
@@ -149,8 +151,8 @@ def copy_rows(path: Path, base: int, size: int) -> dict[str, float]:
             for column in columns:
                 if column == key[table]:
                     values.append(f"{column} + {copy * base}")
-                elif column == "merged_into_id":
-                    values.append("NULL")
+                elif column in ("merged_into_id", "folded_event_id"):
+                    values.append("NULL")  # a copy has no history: a change folds it whole
                 elif column in instants[table]:
                     values.append(_shifted(column, days))
                 else:

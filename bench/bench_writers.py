@@ -2,7 +2,7 @@
 change the same few tickets at once.
 
     python bench/bench_writers.py [--writers 8,16] [--writes 300] [--rate 10]
-                                  [--backends sqlite,postgres]
+                                  [--backends sqlite,postgres] [--facts on,off]
 
 For each backend and writer count it builds a fresh database (a SQLite file in a temporary
 directory, or a throwaway PostgreSQL database next to `--pg`'s), with a team, the example
@@ -23,6 +23,10 @@ refusal does not simply make room for more writes; `--rate 0` writes flat out. I
 * errors that reached the caller (anything but an accepted write, a stale refusal or a
   refusal the ticket's state explains), with the first few messages.
 
+`--facts on,off` runs each case twice: with the KPI facts kept in every write, as the
+product does, and with their upkeep switched off in the writer processes, to show what it
+adds under contention. The machine's load average is printed before and after.
+
 Targets (issue #14, point 9): no errors; at 8 writers on SQLite, p95 <= 50 ms and max <= 1 s.
 """
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import random
 import statistics
 import sys
@@ -133,6 +138,7 @@ def writer(
     writes: int,
     think_ms: float,
     rate: float,
+    facts: bool,
     gate: Any,
     results: Any,
 ) -> None:
@@ -145,6 +151,8 @@ def writer(
     from dispatcher.store.models import Ticket
     from dispatcher.store.tickets import writes as repo
 
+    if not facts:  # the facts upkeep switched off where the writes call it
+        setattr(repo, "refresh_facts", _no_facts)  # noqa: B010
     rng = random.Random(number)
     store = Store.open(url)
     began: list[float] = []
@@ -224,11 +232,22 @@ def writer(
     results.put(outcome)
 
 
+def _no_facts(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
 # --- one run --------------------------------------------------------------------------
 
 
 def run(
-    url: str, *, writers: int, writes: int, tickets: int, think_ms: float, rate: float
+    url: str,
+    *,
+    writers: int,
+    writes: int,
+    tickets: int,
+    think_ms: float,
+    rate: float,
+    facts: bool = True,
 ) -> Outcome:
     from sqlmodel import select
 
@@ -249,7 +268,7 @@ def run(
     procs = [
         ctx.Process(
             target=writer,
-            args=(url, n, ids, engineers, writes, think_ms, rate, gate, results),
+            args=(url, n, ids, engineers, writes, think_ms, rate, facts, gate, results),
         )
         for n in range(writers)
     ]
@@ -318,21 +337,46 @@ def main() -> None:
     )
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument(
+        "--facts", default="on", help="on, off or on,off: keep the KPI facts in each write"
+    )
+    parser.add_argument(
         "--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="admin URL"
     )
     args = parser.parse_args()
     counts = [int(n) for n in args.writers.split(",") if n.strip()]
+    modes = [m.strip() == "on" for m in args.facts.split(",") if m.strip()]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     failed = False
-    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-        for count in counts:
-            pace = f"{args.rate:g}/s each" if args.rate > 0 else "flat out"
-            print(
-                f"{backend}, {count} writers x {args.writes} writes ({pace}) "
-                f"on {args.tickets} tickets"
+    cases = [
+        (backend, count, facts)
+        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]
+        for count in counts
+        for facts in modes
+    ]
+    for backend, count, facts in cases:
+        pace = f"{args.rate:g}/s each" if args.rate > 0 else "flat out"
+        print(
+            f"{backend}, {count} writers x {args.writes} writes ({pace}) "
+            f"on {args.tickets} tickets, facts {'on' if facts else 'off'}"
+        )
+        if backend == "sqlite":
+            workdir = Path(tempfile.mkdtemp(prefix="dispatcher-bench-writers-"))
+            url = f"sqlite:///{workdir / 'writers.db'}"
+            total = run(
+                url,
+                writers=count,
+                writes=args.writes,
+                tickets=args.tickets,
+                think_ms=args.think_ms,
+                rate=args.rate,
+                facts=facts,
             )
-            if backend == "sqlite":
-                workdir = Path(tempfile.mkdtemp(prefix="dispatcher-bench-writers-"))
-                url = f"sqlite:///{workdir / 'writers.db'}"
+            for path in workdir.iterdir():
+                path.unlink()
+            workdir.rmdir()
+        else:
+            url, handle = pg_database(args.pg)
+            try:
                 total = run(
                     url,
                     writers=count,
@@ -340,24 +384,12 @@ def main() -> None:
                     tickets=args.tickets,
                     think_ms=args.think_ms,
                     rate=args.rate,
+                    facts=facts,
                 )
-                for path in workdir.iterdir():
-                    path.unlink()
-                workdir.rmdir()
-            else:
-                url, handle = pg_database(args.pg)
-                try:
-                    total = run(
-                        url,
-                        writers=count,
-                        writes=args.writes,
-                        tickets=args.tickets,
-                        think_ms=args.think_ms,
-                        rate=args.rate,
-                    )
-                finally:
-                    drop_pg(handle)
-            failed |= bool(total.errors)
+            finally:
+                drop_pg(handle)
+        failed |= bool(total.errors)
+    print(f"load average {os.getloadavg()[0]:.1f}")
     sys.exit(1 if failed else 0)
 
 

@@ -16,6 +16,7 @@ from dispatcher.domain.kpi.facts import (
     Outcome,
     TicketFacts,
     fold,
+    fold_into,
     in_backlog_at,
     is_public_response,
     status_after,
@@ -334,3 +335,45 @@ def test_spells_cross_days_exactly() -> None:
     # Friday 16:00-18:00 and Monday 09:00-16:00.
     assert facts.resolution == Duration(3 * 24 * 60, 120 + 420)
     assert facts.team_work == pytest.approx(540)
+
+
+def _long_life() -> list[HistoryEvent]:
+    """A week of one ticket: a weekend, a holiday, waits, a vendor, a reopen, a breach
+    after the outcome, a rating, and a reply recorded after a later instant."""
+    return [
+        *created(msk(3, 17)),
+        ev(msk(3, 17, 30), EventKind.assigned, DISPATCHER, status=["new", "assigned"]),
+        reply(msk(5, 10)),  # after the holiday of the 4th
+        status(msk(5, 11), TicketStatus.assigned, TicketStatus.waiting_client),
+        ev(msk(5, 15), EventKind.message_added, None, kind="inbound"),
+        status(msk(5, 15), TicketStatus.waiting_client, TicketStatus.in_progress),
+        ev(msk(6, 9), EventKind.escalated, target="vendor", status=["in_progress", "escalated"]),
+        ev(msk(6, 12), EventKind.sla_breached, None, target="resolution"),
+        status(msk(9, 10), TicketStatus.escalated, TicketStatus.resolved),
+        status(msk(9, 12), TicketStatus.resolved, TicketStatus.open, kind=EventKind.reopened),
+        reply(msk(9, 11)),  # recorded after, happened before
+        ev(msk(9, 13), EventKind.sla_plan_changed, DISPATCHER, budgets=BUDGETS),
+        ev(msk(9, 14), EventKind.sla_breached, None, target="resolution"),
+        status(msk(10, 10), TicketStatus.open, TicketStatus.resolved),
+        ev(msk(10, 12), EventKind.rated, None, score=4, kind="csat"),
+        status(msk(12, 10), TicketStatus.resolved, TicketStatus.closed),
+    ]
+
+
+@pytest.mark.parametrize("split", range(len(_long_life()) + 1))
+def test_folding_on_from_stored_facts_equals_folding_the_whole_history(split: int) -> None:
+    """The store folds each change's new events into the facts it kept (`fold_into`): any
+    split of a history folds to exactly, float for float, what the whole history does."""
+    events = _long_life()
+    whole = fold(events[0].at, events, OFFICE)
+    first = fold(events[0].at, events[:split], OFFICE)
+    assert fold_into(first, events[split:], OFFICE) == whole
+
+
+def test_folding_on_in_single_events_equals_folding_the_whole_history() -> None:
+    events = _long_life()
+    facts = fold(events[0].at, [], OFFICE)
+    for event in events:
+        facts = fold_into(facts, [event], OFFICE)
+    assert facts == fold(events[0].at, events, OFFICE)
+    assert facts.counted_to == msk(12, 10)

@@ -1,9 +1,11 @@
 """A ticket's facts for the KPIs, folded from its append-only history.
 
-The store keeps one row of these per ticket (`ticket_fact`), recomputed from the history
-in the transaction of every change, so a report aggregates indexed rows instead of
-replaying every history. The backfill (`dispatcher admin report rebuild-facts`) runs this
-very fold over the existing history, so the two can never disagree.
+The store keeps one row of these per ticket (`ticket_fact`), so a report aggregates indexed
+rows instead of replaying every history. A change folds only its new events into the
+facts it stored before (`fold_into`): `TicketFacts` is the whole state of the fold, the
+odometer of business minutes included, so folding a history in two parts gives exactly,
+float for float, what `fold` gives in one. The backfill (`dispatcher admin report
+rebuild-facts`) folds each whole history, so the two can never disagree.
 
 The fold reads events in the order they were recorded. What counts:
 
@@ -134,10 +136,17 @@ class TicketFacts:
     sla: dict[SlaTarget, TargetFacts] = field(default_factory=_targets)
     csat_score: int | None = None
     csat_at: datetime | None = None
+    # The odometer: business minutes from creation to `counted_to`, the latest instant
+    # counted so far. Later instants are counted on from there, so resuming a fold counts
+    # exactly the spans a fold of the whole history counts.
+    counted_to: datetime | None = None
+    counted_business: float = 0.0
 
     def __post_init__(self) -> None:
         if self.status_since is None:
             self.status_since = self.created_at
+        if self.counted_to is None:
+            self.counted_to = self.created_at
 
 
 def status_after(kind: str, data: Mapping[str, Any]) -> TicketStatus | None:
@@ -176,8 +185,18 @@ def fold(
     calendar: CountsBusinessTime | None,
 ) -> TicketFacts:
     """The facts of a ticket created at `created_at` with this history (in recorded order)."""
-    facts = TicketFacts(created_at=created_at)
-    odometer = _Odometer(created_at, calendar)
+    return fold_into(TicketFacts(created_at=created_at), events, calendar)
+
+
+def fold_into(
+    facts: TicketFacts,
+    events: Iterable[HistoryEvent],
+    calendar: CountsBusinessTime | None,
+) -> TicketFacts:
+    """Fold more events (recorded after those `facts` were folded from) into `facts`, in
+    place; `facts` back. `fold_into(fold(c, a, cal), b, cal)` equals `fold(c, a + b, cal)`
+    for the same calendar."""
+    odometer = _Odometer(facts, calendar)
     for event in events:
         _apply(facts, event, odometer)
     return facts
@@ -186,23 +205,26 @@ def fold(
 class _Odometer:
     """Business minutes from the ticket's creation to an instant, counted forward: the
     instants of a history come (almost always) in order, so the calendar walks the ticket's
-    life once, not once per figure."""
+    life once, not once per figure. Its position is kept in the facts (`counted_to`,
+    `counted_business`), so a fold resumed later counts on from where the last one
+    stopped."""
 
-    __slots__ = ("_calendar", "_created", "_last", "_minutes")
+    __slots__ = ("_calendar", "_created", "_facts")
 
-    def __init__(self, created: datetime, calendar: CountsBusinessTime | None) -> None:
-        self._calendar, self._created = calendar, created
-        self._last, self._minutes = created, 0.0
+    def __init__(self, facts: TicketFacts, calendar: CountsBusinessTime | None) -> None:
+        self._calendar, self._created, self._facts = calendar, facts.created_at, facts
 
     def at(self, instant: datetime) -> float:
+        facts = self._facts
+        last = facts.counted_to or self._created
         if instant <= self._created:
             return 0.0
-        if instant < self._last:  # out of order (an imported clock event): count it apart
+        if instant < last:  # out of order (an imported clock event): count it apart
             return _business(self._created, instant, self._calendar)
-        if instant > self._last:
-            self._minutes += _business(self._last, instant, self._calendar)
-            self._last = instant
-        return self._minutes
+        if instant > last:
+            facts.counted_business += _business(last, instant, self._calendar)
+            facts.counted_to = instant
+        return facts.counted_business
 
     def duration(self, instant: datetime) -> Duration:
         """Creation to `instant`, wall-clock and business."""

@@ -8,6 +8,12 @@ truth: the history is, and a row can always be computed again from it.
 Durations are minutes (float): `*_minutes` wall-clock, `*_business` business minutes of
 the ticket's plan calendar. The dimensions (channel ... assignee) are the ticket's as of
 its latest change, so a report groups without joining the ticket table.
+
+The last columns are the rest of the fold's state (the status spell, the odometer of
+business minutes, whether the plan sets an update target), the last history event folded
+in and the calendar the minutes were counted in: a change folds only the events recorded
+after `folded_event_id` into them, and folds the whole history again when there is no
+such state yet or the ticket's calendar is another one (or was edited) since.
 """
 
 from __future__ import annotations
@@ -15,13 +21,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, false
 from sqlmodel import Field, SQLModel
 
-from dispatcher.domain.enums import Channel, Priority
+from dispatcher.domain.enums import Channel, Priority, TicketStatus
 from dispatcher.domain.kpi.facts import Outcome
 from dispatcher.domain.sla import NO_DEADLINE
-from dispatcher.store.models._base import enum_field, json_field
+from dispatcher.store.models._base import EnumText, enum_field, json_field
 
 
 class TicketFact(SQLModel, table=True):
@@ -83,3 +89,18 @@ class TicketFact(SQLModel, table=True):
 
     csat_score: int | None = None
     csat_at: datetime | None = None
+
+    # The fold's state, to fold the next events into (see the module's docstring).
+    folded_event_id: int | None = None  # None: fold the whole history next time
+    status: TicketStatus = Field(
+        default=TicketStatus.new,
+        sa_type=EnumText(TicketStatus, 20),
+        sa_column_kwargs={"server_default": TicketStatus.new.value},
+    )
+    status_since: datetime | None = None
+    status_since_business: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    counted_to: datetime | None = None
+    counted_business: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    update_target: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    calendar_id: int | None = None
+    calendar_updated_at: datetime | None = None

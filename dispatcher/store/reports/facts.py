@@ -1,16 +1,30 @@
-"""Ticket facts in the store: the `ticket_fact` row of a ticket, recomputed from its whole
-history in the transaction of every change (`refresh_facts`), and every row rebuilt from
-the history on demand (`rebuild_facts`, `dispatcher admin report rebuild-facts`).
+"""Ticket facts in the store: the `ticket_fact` row of a ticket, kept up to date in the
+transaction of every change (`refresh_facts`), and every row rebuilt from the history on
+demand (`rebuild_facts`, `dispatcher admin report rebuild-facts`).
 
-A write calls `refresh_facts` once it has recorded its events. The row is folded again
-from the whole history (`domain.kpi.facts.fold`), never patched with the latest event, so
-it is the same whichever writes came before, the backfill computes exactly what the writes
-keep, and a write that forgot to refresh is made good by the ticket's next change.
+A write calls `refresh_facts` once it has recorded its events. The row holds the whole
+state of the fold (`domain.kpi.facts.TicketFacts`, its odometer of business minutes
+included) and the last event folded into it, so a change reads only the events recorded
+after that one and folds them into the stored state (`fold_into`): a write costs the same
+on the ticket's hundredth change as on its second, and its result is, float for float,
+the fold of the whole history (`tests/store/test_fact_upkeep.py` holds the two against
+each other on random histories). The whole history is folded again instead when there is
+no stored state yet (a row from before this upkeep), the ticket's calendar is not the one
+the stored minutes were counted in (another plan, or the calendar was edited since: the
+backfill would count every minute again in the new one), the creation instant differs, or
+this transaction recorded an event that sorts before the last one folded (on PostgreSQL,
+see below). A write that forgot to refresh is made good by the ticket's next change: its
+events come after the last one folded.
 
-Concurrency: on PostgreSQL the fact row is locked (`FOR UPDATE`) before the history is
-read, so two transactions that add events to one ticket (a person's change and the SLA
-sweep's breach, which holds no ticket lock) fold one after the other, the second seeing the
-first's events. SQLite has one writer at a time (`BEGIN IMMEDIATE`).
+Concurrency: on PostgreSQL the fact row is locked (`FOR UPDATE`) before the new events are
+read, so two transactions that add events to one ticket fold one after the other, the
+second seeing the first's events. The writes lock the ticket's row before they record, so
+their events' ids follow the order of their commits; an event recorded without that lock
+(`bump=False` takes none) may get its id from the sequence before one that another
+transaction then commits and folds first. The session notes the least id of the events
+each transaction records (`_note_recorded`), and a transaction whose own event sorts
+before the last one folded folds the whole history. SQLite has one writer at a time
+(`BEGIN IMMEDIATE`): ids follow the order of the commits.
 """
 
 from __future__ import annotations
@@ -19,16 +33,34 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, bindparam, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    String,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction, UOWTransaction
 from sqlmodel import Session
 
+from dispatcher.domain.enums import SlaTarget, TicketStatus
 from dispatcher.domain.kpi.facts import (
     FACT_EVENTS,
     CountsBusinessTime,
+    Duration,
     HistoryEvent,
+    Outcome,
+    TargetFacts,
     TicketFacts,
     fold,
+    fold_into,
 )
 from dispatcher.domain.sla import NO_DEADLINE
 from dispatcher.store.db.engine import Store
@@ -43,48 +75,179 @@ _TICKET = table_of(Ticket)
 _PLAN = table_of(SlaPlan)
 _CALENDAR = table_of(Calendar)
 _DIMENSIONS = ("channel", "priority", "queue_id", "category_id", "client_id", "assignee_id")
+_FACT_KINDS = frozenset(FACT_EVENTS)
+# The calendar business minutes were counted in: (calendar id, its `updated_at`), or
+# (None, None) for calendar minutes (a ticket without a plan).
+CalendarKey = tuple[int | None, datetime | None]
+_NO_CALENDAR: CalendarKey = (None, None)
+# `Session.info` key: ticket id -> the least id of the fact events this transaction recorded.
+_RECORDED = "dispatcher_fact_events"
 
 
 def refresh_facts(session: Session, *tickets: Ticket) -> None:
-    """Recompute these tickets' facts from their history, in the session's transaction."""
+    """Bring these tickets' facts up to date with their history, in the session's
+    transaction: the events recorded since the row was last kept are folded into it."""
     session.flush()
     connection = session.connection()
+    recorded: dict[int, int] = session.info.get(_RECORDED, {})
+    read = _ROW_LOCKED if connection.dialect.name == "postgresql" else _ROW
     for ticket in tickets:
         assert ticket.id is not None, "flush the ticket before refreshing its facts"
-        # The stored row (locked, on PostgreSQL): only what changed is written, so a
-        # change that moves no figure (a note, a link) writes nothing, and an index is
-        # touched only when its instant changes.
-        read = _ROW_LOCKED if connection.dialect.name == "postgresql" else _ROW
-        stored = connection.execute(read, {"ticket_id": ticket.id}).first()
-        events = [
-            HistoryEvent(at, kind, actor_id, data or {})
-            for at, kind, actor_id, data in connection.execute(
-                _HISTORY_OF_ONE, {"ticket_id": ticket.id}
-            ).all()
-        ]
-        facts = fold(ticket.created_at, events, _calendar(session, ticket.sla_plan_id))
-        dimensions = {name: getattr(ticket, name) for name in _DIMENSIONS}
-        row = fact_row(ticket.id, dimensions, facts)
+        # The stored row (locked, on PostgreSQL) with the key of the plan's calendar now,
+        # in one read: only what changed is written, so a change that moves no figure (a
+        # note, a link) writes nothing, and an index is touched only when its instant
+        # changes.
+        plan_id = ticket.sla_plan_id
+        stored = connection.execute(read, {"ticket_id": ticket.id, "plan_id": plan_id}).first()
+        own = recorded.pop(ticket.id, None)
+        facts = None
+        after = 0
         if stored is None:
-            connection.execute(insert(_FACT), row)
+            key, calendar = _calendar(session, plan_id)
+        else:
+            old = stored._mapping
+            key = (old[_CALENDAR_ID], old[_CALENDAR_AT])
+            calendar = _calendar_of(session, plan_id, key)
+            facts = resume(old, created_at=ticket.created_at, calendar=key, recorded=own)
+            after = old["folded_event_id"] if facts is not None else 0
+        ids, events = _events_of_one(connection, ticket_id=ticket.id, after=after)
+        if facts is None:
+            facts = fold(ticket.created_at, events, calendar)
+        else:
+            fold_into(facts, events, calendar)
+        dimensions = {name: getattr(ticket, name) for name in _DIMENSIONS}
+        row = fact_row(
+            ticket.id, dimensions, facts, folded_event_id=ids[-1] if ids else after, calendar=key
+        )
+        if stored is None:
+            connection.execute(_INSERT, row)
             continue
-        old = stored._mapping
         changed = {name: value for name, value in row.items() if old[name] != value}
-        if changed:
-            connection.execute(update(_FACT).where(_FACT.c.ticket_id == ticket.id).values(changed))
+        if changed:  # the SET clause is the changed columns (one compiled form per set)
+            connection.execute(_UPDATE, {"fact_ticket_id": ticket.id, **changed})
 
 
-_ROW = select(_FACT).where(_FACT.c.ticket_id == bindparam("ticket_id"))
-_ROW_LOCKED = _ROW.with_for_update()
+def resume(
+    row: Mapping[Any, Any],
+    *,
+    created_at: datetime,
+    calendar: CalendarKey,
+    recorded: int | None = None,
+) -> TicketFacts | None:
+    """The fold's state a stored row holds, to fold the events after its `folded_event_id`
+    into; None when the whole history must be folded instead (see the module's docstring).
+    `recorded`: the least id of the events this transaction recorded for the ticket."""
+    folded = row["folded_event_id"]
+    if folded is None or row["created_at"] != created_at:
+        return None
+    if (row["calendar_id"], row["calendar_updated_at"]) != calendar:
+        return None
+    if recorded is not None and recorded <= folded:
+        return None
+    return facts_of_row(row)
+
+
+def facts_of_row(row: Mapping[Any, Any]) -> TicketFacts:
+    """The `TicketFacts` a `ticket_fact` row was written from (`fact_row`'s inverse)."""
+
+    def duration(name: str) -> Duration | None:
+        minutes, business = row[f"{name}_minutes"], row[f"{name}_business"]
+        return None if minutes is None else Duration(minutes, business)
+
+    def target(name: str) -> TargetFacts:
+        outcome = row[f"{name}_outcome"]
+        return TargetFacts(
+            outcome=Outcome(outcome) if outcome is not None else None,
+            decided_at=row[f"{name}_decided_at"],
+            breaches=row[f"{name}_breaches"],
+        )
+
+    inactive_since = row["inactive_since"]
+    return TicketFacts(
+        created_at=row["created_at"],
+        status=TicketStatus(row["status"]),
+        status_since=row["status_since"],
+        status_since_business=row["status_since_business"],
+        first_response_at=row["first_response_at"],
+        first_response=duration("first_response"),
+        responses_before_resolution=row["responses_before_resolution"],
+        first_resolved_at=row["first_resolved_at"],
+        resolution=duration("resolution"),
+        last_resolved_at=row["last_resolved_at"],
+        full_resolution=duration("full_resolution"),
+        reopen_count=row["reopen_count"],
+        requester_wait=row["requester_wait"],
+        team_work=row["team_work"],
+        vendor_wait=row["vendor_wait"],
+        inactive_since=None if inactive_since == NO_DEADLINE else inactive_since,
+        reopened_spells=[
+            (datetime.fromisoformat(start), datetime.fromisoformat(end))
+            for start, end in row["reopened_spells"] or ()
+        ],
+        update_target=bool(row["update_target"]),
+        sla={
+            t: target(t.value)
+            for t in (SlaTarget.first_response, SlaTarget.resolution, SlaTarget.update)
+        },
+        csat_score=row["csat_score"],
+        csat_at=row["csat_at"],
+        counted_to=row["counted_to"],
+        counted_business=row["counted_business"],
+    )
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _note_recorded(session: OrmSession, _flush: UOWTransaction) -> None:
+    """Note, per ticket, the least id of the fact events this transaction recorded."""
+    for instance in session.new:
+        if isinstance(instance, TicketEvent) and instance.kind in _FACT_KINDS:
+            assert instance.id is not None
+            recorded: dict[int, int] = session.info.setdefault(_RECORDED, {})
+            least = recorded.get(instance.ticket_id)
+            if least is None or instance.id < least:
+                recorded[instance.ticket_id] = instance.id
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_recorded(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: committed or rolled back
+        session.info.pop(_RECORDED, None)
+
+
+_CALENDAR_ID, _CALENDAR_AT = "plan_calendar_id", "plan_calendar_updated_at"
+_ROW = (
+    select(
+        _FACT,
+        _CALENDAR.c.id.label(_CALENDAR_ID),
+        _CALENDAR.c.updated_at.label(_CALENDAR_AT),
+    )
+    .select_from(
+        _FACT.outerjoin(_PLAN, _PLAN.c.id == bindparam("plan_id")).outerjoin(
+            _CALENDAR, _CALENDAR.c.id == _PLAN.c.calendar_id
+        )
+    )
+    .where(_FACT.c.ticket_id == bindparam("ticket_id"))
+)
+_ROW_LOCKED = _ROW.with_for_update(of=_FACT)
+_INSERT = insert(_FACT)
+_UPDATE = update(_FACT).where(_FACT.c.ticket_id == bindparam("fact_ticket_id"))
+# The kinds the fold reads, as literals: an expanding IN list costs more than the rest of
+# the read of a change's new events.
+_READ_KINDS = _EVENT.c.kind.in_([literal_column(f"'{kind.value}'") for kind in FACT_EVENTS])
 _HISTORY_COLUMNS = (
+    _EVENT.c.id,
     _EVENT.c.at,
     type_coerce(_EVENT.c.kind, String),
     _EVENT.c.actor_id,
     _EVENT.c.data,
 )
-_HISTORY_OF_ONE = (
+_EVENTS_OF_ONE = (
     select(*_HISTORY_COLUMNS)
-    .where(_EVENT.c.ticket_id == bindparam("ticket_id"), _EVENT.c.kind.in_(FACT_EVENTS))
+    .where(
+        _EVENT.c.ticket_id == bindparam("ticket_id"),
+        _EVENT.c.id > bindparam("after"),
+        _READ_KINDS,
+    )
     .order_by(_EVENT.c.id)
 )
 _PLAN_CALENDAR = (
@@ -94,46 +257,81 @@ _PLAN_CALENDAR = (
 )
 
 
-def _calendar(session: Session, plan_id: int | None) -> CountsBusinessTime | None:
-    """The calendar of the ticket's plan: one small read to see that the calendar is still
-    the one built before (the row's `updated_at` says so), or to build it again."""
+def _events_of_one(
+    connection: Connection, *, ticket_id: int, after: int
+) -> tuple[list[int], list[HistoryEvent]]:
+    """The ids and events the fold reads of one ticket recorded after the event `after`."""
+    rows = connection.execute(_EVENTS_OF_ONE, {"ticket_id": ticket_id, "after": after}).all()
+    return [row[0] for row in rows], [
+        HistoryEvent(at, kind, actor_id, data or {}) for _, at, kind, actor_id, data in rows
+    ]
+
+
+def _calendar(
+    session: Session, plan_id: int | None
+) -> tuple[CalendarKey, CountsBusinessTime | None]:
+    """The calendar of the ticket's plan and its key: one small read to see that the
+    calendar is still the one built before (the row's `updated_at` says so), or to build
+    it again."""
     if plan_id is None:
-        return None
+        return _NO_CALENDAR, None
     found = session.connection().execute(_PLAN_CALENDAR, {"plan_id": plan_id}).first()
     if found is None:
+        return _NO_CALENDAR, None
+    key: CalendarKey = (found[0], found[1])
+    return key, _calendar_of(session, plan_id, key)
+
+
+def _calendar_of(
+    session: Session, plan_id: int | None, key: CalendarKey
+) -> CountsBusinessTime | None:
+    """The calendar of this key, built again only when the key is not the one before."""
+    if plan_id is None or key[0] is None:
         return None
-    calendar_id, updated_at = found
     cached = _CALENDARS.get(plan_id)
-    if cached is not None and cached[0] == (calendar_id, updated_at):
+    if cached is not None and cached[0] == key:
         return cached[1]
-    row = session.get(Calendar, calendar_id)
+    row = session.get(Calendar, key[0])
     assert row is not None
     calendar = sla_clock.business_calendar(row)
-    _CALENDARS[plan_id] = ((calendar_id, updated_at), calendar)
+    _CALENDARS[plan_id] = (key, calendar)
     return calendar
 
 
-_CALENDARS: dict[int, tuple[tuple[int, datetime], CountsBusinessTime]] = {}
+_CALENDARS: dict[int, tuple[CalendarKey, CountsBusinessTime]] = {}
 
 
-def _history(connection: Connection, *, ticket_ids: Sequence[int]) -> dict[int, list[HistoryEvent]]:
-    """The events the fold reads of a range of tickets, per ticket, in recorded order."""
+def _history(
+    connection: Connection, *, ticket_ids: Sequence[int]
+) -> dict[int, tuple[int, list[HistoryEvent]]]:
+    """The events the fold reads of a range of tickets, per ticket, in recorded order, with
+    the id of the last."""
     query = (
         select(_EVENT.c.ticket_id, *_HISTORY_COLUMNS)
         .where(
             _EVENT.c.ticket_id.between(min(ticket_ids), max(ticket_ids)),
-            _EVENT.c.kind.in_(FACT_EVENTS),
+            _READ_KINDS,
         )
         .order_by(_EVENT.c.ticket_id, _EVENT.c.id)
     )
-    found: dict[int, list[HistoryEvent]] = {}
-    for ticket_id, at, kind, actor_id, data in connection.execute(query).all():
-        found.setdefault(ticket_id, []).append(HistoryEvent(at, kind, actor_id, data or {}))
+    found: dict[int, tuple[int, list[HistoryEvent]]] = {}
+    for ticket_id, event_id, at, kind, actor_id, data in connection.execute(query).all():
+        _, events = found.get(ticket_id, (0, []))
+        events.append(HistoryEvent(at, kind, actor_id, data or {}))
+        found[ticket_id] = (event_id, events)
     return found
 
 
-def fact_row(ticket_id: int, dimensions: Mapping[str, Any], facts: TicketFacts) -> dict[str, Any]:
-    """The `ticket_fact` row of a ticket: its dimensions and its folded facts."""
+def fact_row(
+    ticket_id: int,
+    dimensions: Mapping[str, Any],
+    facts: TicketFacts,
+    *,
+    folded_event_id: int | None,
+    calendar: CalendarKey,
+) -> dict[str, Any]:
+    """The `ticket_fact` row of a ticket: its dimensions, its folded facts, and the state
+    to fold its next events into (`folded_event_id`: the last event folded)."""
     first, resolution, full = facts.first_response, facts.resolution, facts.full_resolution
     row: dict[str, Any] = {
         "ticket_id": ticket_id,
@@ -157,6 +355,15 @@ def fact_row(ticket_id: int, dimensions: Mapping[str, Any], facts: TicketFacts) 
         "reopened_spells": [[_iso(start), _iso(end)] for start, end in facts.reopened_spells],
         "csat_score": facts.csat_score,
         "csat_at": facts.csat_at,
+        "folded_event_id": folded_event_id,
+        "status": facts.status,
+        "status_since": facts.status_since,
+        "status_since_business": facts.status_since_business,
+        "counted_to": facts.counted_to,
+        "counted_business": facts.counted_business,
+        "update_target": facts.update_target,
+        "calendar_id": calendar[0],
+        "calendar_updated_at": calendar[1],
     }
     for target, state in facts.sla.items():
         row[f"{target.value}_outcome"] = state.outcome
@@ -232,14 +439,16 @@ def _rebuild_batch(session: Session, *, after: int, batch: int) -> tuple[int, in
             .with_for_update()
         )
     history = _history(connection, ticket_ids=ids)
-    plans = sla_clock.PlanCache(session)
+    calendars: dict[int | None, tuple[CalendarKey, CountsBusinessTime | None]] = {}
     rows = []
     for ticket in tickets:
-        plan = plans.plan(ticket.sla_plan_id)
-        calendar = plans.calendar(plan) if plan is not None else None
-        facts = fold(ticket.created_at, history.get(ticket.id, []), calendar)
+        if ticket.sla_plan_id not in calendars:
+            calendars[ticket.sla_plan_id] = _calendar(session, ticket.sla_plan_id)
+        key, calendar = calendars[ticket.sla_plan_id]
+        last, events = history.get(ticket.id, (0, []))
+        facts = fold(ticket.created_at, events, calendar)
         dimensions = {name: getattr(ticket, name) for name in _DIMENSIONS}
-        rows.append(fact_row(ticket.id, dimensions, facts))
+        rows.append(fact_row(ticket.id, dimensions, facts, folded_event_id=last, calendar=key))
     connection.execute(_upsert(connection), rows)
     return len(rows), ids[-1]
 
