@@ -167,8 +167,10 @@ class TicketScreen(WorkerErrors, TicketActions):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-poll")
     def poll(self) -> None:
-        """Has anybody changed the ticket? (every `ticket_poll` seconds, or by hand)"""
+        """Has anybody changed the ticket, and who else has it open? (every `ticket_poll`
+        seconds, or by hand: a colleague who opens it shows within a poll, not a beat)"""
         seen = self.view.detail.version if self.view is not None else None
+        me, now = self.context.operator.id, self.context.clock()
         with self.context.store.read() as session:
             version = reading.ticket_version(session, ticket_id=self.ticket_id)
             by_others = seen is not None and changed_by_others(
@@ -176,9 +178,13 @@ class TicketScreen(WorkerErrors, TicketActions):
                 ticket_id=self.ticket_id,
                 seen=seen,
                 current=version,
-                user_id=self.context.operator.id,
+                user_id=me,
+            )
+            others = presence.viewers(
+                session, ticket_id=self.ticket_id, now=now, exclude_user_id=me
             )
         self.post_message(self.Polled(version, by_others))
+        self.post_message(self.Viewers(others))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-presence")
     def beat(self) -> None:

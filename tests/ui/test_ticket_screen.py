@@ -520,6 +520,23 @@ async def test_presence_shows_who_else_has_it_open(store: Store, w: World) -> No
         assert _viewers(store, t.id or 0) == {"ivan"}
 
 
+async def test_a_colleague_who_opens_the_ticket_shows_at_the_next_poll(
+    store: Store, w: World
+) -> None:
+    t = new_ticket(store, w, now=_now())
+    app = ticket_host(store, "olga", t.id or 0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _loaded(pilot)
+        bar = screen.query_one(PresenceBar)
+        await settle(pilot)
+        assert "also has this ticket open" not in _text(bar)
+        with store.write() as session:  # ivan opens it in his console
+            presence.heartbeat(session, user_id=w.engineer.id or 0, ticket_id=t.id or 0, now=_now())
+        screen.poll()  # what every `ticket_poll` seconds does; no heartbeat of ours
+        await settle(pilot)
+        assert "ivan (Ivan Engineer) also has this ticket open" in _text(bar)
+
+
 def _viewers(store: Store, ticket_id: int) -> set[str]:
     with store.read() as session:
         return {v.login for v in presence.viewers(session, ticket_id=ticket_id, now=_now())}
