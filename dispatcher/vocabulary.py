@@ -105,6 +105,12 @@ SLA_TARGETS: Final[Table] = {
     SlaTarget.resolution: ("resolution", "решение"),
     SlaTarget.update: ("regular update", "регулярное обновление"),
 }
+# What the queue's Due cell counts down, in the few letters the column has.
+SLA_TARGETS_SHORT: Final[Table] = {
+    SlaTarget.first_response: ("1st", "1-й"),
+    SlaTarget.resolution: ("fix", "реш"),
+    SlaTarget.update: ("upd", "обн"),
+}
 SLA_STATES: Final[Table] = {
     "pending": ("running", "идёт"),
     "paused": ("paused", "приостановлен"),
@@ -181,6 +187,10 @@ def field(name: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 def target(value: SlaTarget | str, lang: str = DEFAULT_LANGUAGE) -> str:
     return _label(SLA_TARGETS, value, lang)
+
+
+def target_short(value: SlaTarget | str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return _label(SLA_TARGETS_SHORT, value, lang)
 
 
 def sla_state(value: str, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from dispatcher.domain.enums import Priority, Role, TicketStatus
+from dispatcher.domain.enums import Priority, Role, SlaTarget, TicketStatus
 from dispatcher.domain.errors import ValidationError
+from dispatcher.domain.sla import NO_DEADLINE
 
 
 class SortKey(StrEnum):
@@ -127,6 +128,19 @@ class WindowRow:
     first_responded: bool
     warned: bool  # a warning alert fired for the current deadline
     sort_value: Any
+    next_update_due: datetime | None = None  # the regular update's deadline, if it runs
+
+    @property
+    def due_target(self) -> SlaTarget | None:
+        """The target `next_due_at` is the deadline of: the first response until there is
+        one, then a regular update when it comes first, else the resolution."""
+        if self.next_due_at >= NO_DEADLINE:
+            return None
+        if not self.first_responded:
+            return SlaTarget.first_response
+        if self.next_update_due is not None and self.next_update_due <= self.next_due_at:
+            return SlaTarget.update
+        return SlaTarget.resolution
 
     @property
     def ref(self) -> str:

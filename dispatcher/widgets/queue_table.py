@@ -68,14 +68,14 @@ COLUMNS: tuple[Column, ...] = (
     Column(SortKey.category, "Category", 12),
     Column(SortKey.assignee, "Assignee", 10),
     Column(SortKey.status, "Status", 17),
-    Column(SortKey.urgency, "Due", 9),
+    Column(SortKey.urgency, "Due", 12),
 )
 MIN_SUBJECT = 12
 MARK_NEW, MARK_CHANGED, MARK_SELECTED = "new", "changed", "selected"
 
 # How narrow each column may get, by index into COLUMNS (the mark and Due never shrink:
 # a deadline cut to "-6d 1" misleads), and how wide the often-cut ones may grow.
-_MIN = (2, 7, 6, 10, MIN_SUBJECT, 8, 8, 12, 9)
+_MIN = (2, 7, 6, 10, MIN_SUBJECT, 8, 8, 12, 12)
 _MOST = {3: 24, 5: 22}  # client, category
 _SUBJECT = 4
 # Spare width, in turns: back to the usual widths of the reference and priority, a readable
@@ -112,6 +112,8 @@ def column_widths(total: int) -> list[int]:
 def cells(row: WindowRow, now: datetime, mark: str | None, selected: bool) -> list[str]:
     """The row's texts, control characters removed (Segments never parse markup)."""
     due = due_text(row.next_due_at, row.sla_paused_since, now)
+    if row.due_target is not None:  # which target it counts down: "1st 2h 03m", "fix -6h"
+        due = f"{vocabulary.target_short(row.due_target)} {due}"
     flag = "✓" if selected else {MARK_NEW: "+", MARK_CHANGED: "*"}.get(mark or "", " ")
     return [
         flag,

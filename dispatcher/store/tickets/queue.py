@@ -240,6 +240,7 @@ def queue_window_statement(
             ticket.c.first_responded_at.is_not(None),
             warned,
             sort_value,
+            type_coerce(ticket.c.next_update_due, _Raw),
         )
         .select_from(
             ticket.outerjoin(client, client.c.id == ticket.c.client_id)
@@ -290,6 +291,7 @@ def queue_window(
             first_responded=bool(r[12]),
             warned=bool(r[13]),
             sort_value=utc(r[14]) if urgency else r[14],
+            next_update_due=None if r[15] is None else utc(r[15]),
         )
         for r in session.execute(statement).all()
     ]
