@@ -234,6 +234,9 @@ class DispatcherApp(App[None]):
         return self.operator.role != Role.engineer
 
     def on_ready(self) -> None:
+        from dispatcher.store.tickets.history import show_times_in
+
+        show_times_in(self.operator.zone)  # "changed by someone else ... at 10:30 MSK"
         if self.run_scheduler:
             self.prepare_scheduler()
         self.poll_alerts()

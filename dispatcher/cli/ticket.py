@@ -62,6 +62,9 @@ def _operator(ctx: typer.Context, session: Session, login: str | None) -> User:
         fail(f"no user {wanted!r}: give --as LOGIN of a user of this helpdesk")
     if not user.active:
         fail(f"user {user.login!r} is deactivated and cannot act on tickets")
+    from dispatcher.store.tickets.history import show_times_in
+
+    show_times_in(_zone(user))  # a refusal says when the others' changes were, in theirs
     return user
 
 

@@ -146,6 +146,22 @@ def test_a_stale_expect_version_is_refused_and_nothing_changes(
     assert current["version"] == 3
 
 
+def test_a_refusal_tells_the_time_of_the_others_change_in_the_operators_zone(
+    db_url: str, store: Store, helpdesk: tuple[World, Ticket]
+) -> None:
+    from dispatcher.store.people.users import edit_user
+
+    w, ticket = helpdesk
+    with store.write() as session:
+        edit_user(session, user_id=w.engineer.id or 0, timezone="Europe/Moscow")
+    ok(db_url, "note", ticket.ref, "--body", "first", "--as", "olga")  # v1 -> v2
+    line = error(
+        db_url, "note", ticket.ref, "--body", "late", "--expect-version", "1", "--as", "ivan"
+    )
+    assert "note added by olga at " in line
+    assert line.rstrip().endswith("MSK"), line
+
+
 def test_a_call_logged_from_the_command_line_stops_the_first_response_clock(
     db_url: str, store: Store, helpdesk: tuple[World, Ticket]
 ) -> None:

@@ -135,11 +135,23 @@ def describe(kind: str, data: dict[str, Any], names: Names | None = None) -> str
             return vocabulary.event_kind(kind)
 
 
+# The zone the times of a conflict message are written in when the caller names none: a
+# console or a command works for one operator, and says whose zone that is at sign-in.
+_shown_zone: tzinfo = UTC
+
+
+def show_times_in(zone: tzinfo) -> None:
+    """Write the times of conflict messages in `zone` from now on (the operator's own)."""
+    global _shown_zone
+    _shown_zone = zone
+
+
 def changes_since(
-    session: Session, *, ticket_id: int, version: int, zone: tzinfo = UTC
+    session: Session, *, ticket_id: int, version: int, zone: tzinfo | None = None
 ) -> list[str]:
     """What happened to a ticket after `version`, one line per change, oldest first; times
-    in `zone`, with its name."""
+    in `zone` (by default the operator's, see `show_times_in`), with its name."""
+    zone = zone or _shown_zone
     rows = session.exec(
         select(TicketEvent, User.login)
         .join(User, col(User.id) == col(TicketEvent.actor_id), isouter=True)
