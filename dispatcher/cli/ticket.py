@@ -150,39 +150,89 @@ def _done(result: dict[str, Any], line: str, as_json: bool) -> None:
 
 @app.command("show")
 def show(ctx: typer.Context, ref: Ref, as_json: Json = False) -> None:
-    """The ticket: fields, version, thread and history."""
+    """The ticket: fields, version, thread and history (times in your own zone)."""
+    from sqlmodel import col, select
+
+    from dispatcher.store.models import TicketEvent
     from dispatcher.store.tickets import export
-    from dispatcher.store.tickets.history import describe
+    from dispatcher.store.tickets.history import describe, names_for
 
     with state(ctx).store().read() as session:
         ticket = _ticket(session, ref)
         item = export.ticket_dict(session, ticket_id=ticket.id or 0)
         item = {"id": ticket.id, "version": ticket.version, **item}
-    if as_json:
-        print_json(item)
-        return
-    lines = [f"{item['ref']}  {item['subject']}  (v{item['version']})"]
+        if as_json:
+            print_json(item)
+            return
+        zone = _reader_zone(ctx, session)
+        events = session.exec(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(col(TicketEvent.id))
+        ).all()
+        names = names_for(session, events)
+    echo("\n".join(_shown(item, zone, names, describe)))
+
+
+def _reader_zone(ctx: typer.Context, session: Session) -> Any:
+    """The zone of whoever reads (`--as`, else the OS login), UTC for a stranger."""
+    from datetime import UTC
+
+    from sqlmodel import select
+
+    from dispatcher.identity import os_login
+    from dispatcher.store.models import User as UserRow
+
+    login = (state(ctx).login or os_login() or "").strip()
+    user = session.exec(select(UserRow).where(UserRow.login == login)).first() if login else None
+    return _zone(user) if user is not None else UTC
+
+
+def _shown(item: dict[str, Any], zone: Any, names: Any, describe: Any) -> list[str]:
+    """The ticket as a person reads it: words from the vocabulary, times in `zone`."""
+    from datetime import datetime
+
+    from dispatcher import vocabulary
+    from dispatcher.text import plain, when
+
+    def at(value: str | None) -> str:
+        return when(datetime.fromisoformat(value), zone, year=True) if value else "—"
+
+    lines = [f"{item['ref']}  {plain(item['subject'])}  (v{item['version']})"]
+    words = {
+        "status": vocabulary.status,
+        "priority": vocabulary.priority,
+        "channel": vocabulary.channel,
+    }
     for name in ("status", "priority", "channel", "client", "contact", "category", "queue"):
         if item.get(name) is not None:
-            lines.append(f"  {name}: {item[name]}")
-    for name in ("assignee", "first_response_due", "first_responded_at", "resolution_due"):
+            value = words[name](item[name]) if name in words else plain(str(item[name]))
+            lines.append(f"  {name}: {value}")
+    if item.get("assignee") is not None:
+        lines.append(f"  assignee: {item['assignee']}")
+    for name, label in (
+        ("first_response_due", "first response due"),
+        ("first_responded_at", "first response"),
+        ("resolution_due", "resolution due"),
+    ):
         if item.get(name) is not None:
-            lines.append(f"  {name}: {item[name]}")
+            lines.append(f"  {label}: {at(item[name])}")
     lines += ["", f"messages ({len(item['messages'])}):"]
     for message in item["messages"]:
-        who = message["author"] or message["from"] or ""
-        lines.append(f"  [{message['created_at']}] {message['kind']} {who}".rstrip())
+        who = plain(message["author"] or message["from"] or "")
+        kind = vocabulary.message_kind(message["kind"])
+        lines.append(f"  [{at(message['created_at'])}] {kind} {who}".rstrip())
         if message["kind"] == "call" and message.get("subject"):
-            lines.append(f"    {message['subject']}")
-        lines += [f"    {line}" for line in message["body"].splitlines()]
+            lines.append(f"    {plain(message['subject'])}")
+        lines += [f"    {plain(line)}" for line in message["body"].splitlines()]
     lines += ["", "history:"]
     for event in item["events"]:
-        line = f"  {event['at']}  {describe(event['kind'], event['data'])}"
-        line += f" by {event['actor'] or 'system'}"
+        line = f"  {at(event['at'])}  {describe(event['kind'], event['data'], names)}"
+        line += f" by {event['actor'] or vocabulary.word('the system')}"
         if event["reason"]:
-            line += f" ({event['reason']})"
+            line += f" ({plain(event['reason'])})"
         lines.append(line)
-    echo("\n".join(lines))
+    return lines
 
 
 @app.command("assign")

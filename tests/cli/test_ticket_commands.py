@@ -333,3 +333,21 @@ def test_misuse_is_one_error_line(
     line = error(db_url, *args, *(("--as", "olga") if needs_as else ()))
     assert expected in line
     assert "\x1b" not in line
+
+
+def test_show_reads_as_a_person_would_in_the_readers_zone(
+    db_url: str, store: Store, helpdesk: tuple[World, Ticket]
+) -> None:
+    from dispatcher.store.people.users import edit_user
+
+    w, ticket = helpdesk
+    with store.write() as session:
+        edit_user(session, user_id=w.dispatcher.id or 0, timezone="Europe/Moscow")
+    ok(db_url, "status", ticket.ref, "waiting_client", "--as", "olga")
+    result = runner.invoke(app, ["--db", db_url, "--as", "olga", "ticket", "show", ticket.ref])
+    assert result.exit_code == 0, result.output
+    shown = result.stdout
+    assert "status: waiting on client" in shown
+    assert "waiting_client" not in shown
+    assert "MSK" in shown
+    assert "+00:00" not in shown
