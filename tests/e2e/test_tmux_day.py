@@ -146,7 +146,8 @@ def test_a_ticket_near_its_breach_is_one_alert_row_that_opens_and_leaves_when_re
     tmux.start("one", f"{DISPATCHER} --db {path} --as ivan")
     tmux.wait("one", lambda s: "My work" in s and "Склад без сети" in s, SLOW)
     tmux.keys("one", "F5")
-    tmux.wait("one", lambda s: "Open SLA alerts: 1" in s, SLOW)
+    # The count and the table's rows paint in separate frames: wait for both.
+    tmux.wait("one", lambda s: "Open SLA alerts: 1" in s and ref in s, SLOW)
     screen = tmux.screen("one")
     rows = [line for line in screen.splitlines() if ref in line]
     assert len(rows) == 1, screen
