@@ -79,6 +79,7 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
         self.rows: list[taking.WorkRow] = []
         self.unclassified: list[taking.WorkRow] = []
         self.note = ""  # what the last action said, kept across refreshes
+        self.last_row = 0  # the row the cursor was on before it moved, to step over headings
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -110,6 +111,7 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
     def on_my_work_screen_loaded(self, event: Loaded) -> None:
         table = self.query_one(DataTable)
         selected = self._selected()
+        row_before = table.cursor_row
         self.rows = event.rows
         self.unclassified = event.unclassified
         table.clear()
@@ -125,6 +127,8 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
         if selected is not None:
             with suppress(RowDoesNotExist):
                 table.move_cursor(row=table.get_row_index(str(selected)))
+        elif table.row_count:  # the place is kept when no ticket row was under the cursor
+            table.move_cursor(row=min(row_before, table.row_count - 1))
         self._show_status()
 
     def _show_status(self) -> None:
@@ -187,6 +191,18 @@ class MyWorkScreen(WorkerErrors, Screen[None]):
 
     def action_cursor_up(self) -> None:
         self.query_one(DataTable).action_cursor_up()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The section's heading is no stop: the cursor goes on in the way it was going
+        (up from the heading's first ticket, down from the last assigned one)."""
+        if event.row_key.value != SECTION_KEY:
+            self.last_row = event.cursor_row
+            return
+        table = event.data_table
+        going_up = self.last_row > event.cursor_row and event.cursor_row > 0
+        target = event.cursor_row - 1 if going_up else event.cursor_row + 1
+        if 0 <= target < table.row_count:
+            table.move_cursor(row=target)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

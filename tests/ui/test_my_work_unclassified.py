@@ -105,12 +105,23 @@ async def test_unclassified_tickets_have_a_section_of_their_own(store: Store, w:
         status = str(app.screen_stack[1].query_one("#work-status", Static).content)
         assert "1 active ticket" in status
         assert "2 not yet classified" in status
-        # The heading opens nothing; the row under it opens its ticket.
+        # The heading is no stop: down from the last assigned ticket is the first
+        # unclassified one, up from it is the assigned one again, both ways by arrow too.
         await pilot.press("j")
-        await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, MyWorkScreen)
-        await pilot.press("j")
+        assert table.cursor_row == 2
+        await pilot.press("up")
+        await settle(pilot)
+        assert table.cursor_row == 0
+        await pilot.press("down")
+        await settle(pilot)
+        assert table.cursor_row == 2
+        # A refresh keeps the place: the same ticket stays under the cursor.
+        screen = app.screen_stack[1]
+        assert isinstance(screen, MyWorkScreen)
+        screen.load()
+        await settle(pilot)
+        assert table.cursor_row == 2
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)
