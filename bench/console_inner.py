@@ -1,12 +1,14 @@
 """The in-app parts of `bench_console.py`, each run in a fresh interpreter so its memory
 and its imports are the console's own (headless, 160x45, the console's App and store):
 
-    python bench/console_inner.py refresh DB RUNS    queue refresh p50/p95, RSS before/after
+    python bench/console_inner.py refresh DB RUNS    queue refresh p50/p95 (one row changed,
+                                                     nothing changed), lines drawn, RSS
     python bench/console_inner.py keys DB PRESSES    key to frame while the SLA sweep and
                                                      the mail sender run in their threads
 
 Each prints one JSON line. A refresh is timed from `load()` to the frame with the new rows
-composed: the query in its worker, the message back, the table redrawn, the screen painted.
+composed: the query in its worker, the message back, the table redrawn, the screen painted
+(see `refresh`).
 A key is timed from the press to the frame that shows it (`pilot.press` then `pilot.pause`).
 """
 
@@ -67,28 +69,107 @@ async def first_rows(app: Any) -> Any:
 
 
 def refresh(path: str, runs: int) -> dict[str, Any]:
+    """`runs` refreshes of each kind, alternating: `one` after another connection changed a
+    ticket of the window (its subject and version), `none` with nothing changed.
+
+    A refresh is timed from `load()` to the frame that shows it (the compositor's update
+    handed to the driver: `App._display`, called headless too). A refresh that changes
+    nothing on screen draws nothing and makes no frame: it ends when the table has taken
+    the window. Beside the time: the lines the table drew for it (`lines_drawn`).
+    """
+    import sqlite3
+
     app = make_app(path)
-    samples: list[float] = []
+    frames: list[float] = []
+    framed = asyncio.Event()
+    display = app._display
+
+    def timed_display(screen: Any, renderable: Any) -> None:
+        display(screen, renderable)
+        if renderable is not None:
+            frames.append(time.perf_counter())
+            framed.set()
+
+    app._display = timed_display
+    samples: dict[str, list[float]] = {"one": [], "none": []}
+    drawn: dict[str, list[int]] = {"one": [], "none": []}
+    cpu: dict[str, list[float]] = {"one": [], "none": []}
     memory: dict[str, float] = {}
+    memory_trace: list[float] = []  # every 100 refreshes
+    writer = sqlite3.connect(path, isolation_level=None)
+
+    def touch(ticket_id: int, flip: bool) -> None:
+        suffix = " (again)"
+        update = (
+            "UPDATE ticket SET subject = subject || ?, version = version + 1 WHERE id = ?"
+            if flip
+            else "UPDATE ticket SET subject = substr(subject, 1, length(subject) - length(?)),"
+            " version = version + 1 WHERE id = ?"
+        )
+        writer.execute(update, (suffix, ticket_id))
 
     async def drive() -> None:
         async with app.run_test(size=(160, 45)) as pilot:
             screen = await first_rows(app)
+            table = screen.table
+            await pilot.pause()
+            memory["rows"] = rss_mb()  # the first rows are on screen
+            while not screen.counts:  # noqa: ASYNC110 - and the tabs' counts came in
+                await asyncio.sleep(0.01)
             await pilot.pause()
             memory["first"] = rss_mb()
-            for _ in range(runs):
-                handled = screen.table.rows
+            shown: list[float] = []
+            showed = asyncio.Event()
+            show = table.show
+
+            def timed_show(*args: Any, **kwargs: Any) -> None:
+                show(*args, **kwargs)
+                shown.append(time.perf_counter())
+                showed.set()
+
+            table.show = timed_show  # type: ignore[method-assign]
+            target = table.rows[min(5, len(table.rows) - 1)].id
+            for i in range(2 * runs):
+                kind = "one" if i % 2 == 0 else "none"
+                if kind == "one":
+                    touch(target, flip=(i // 2) % 2 == 0)
+                await pilot.pause()
+                shown.clear()
+                showed.clear()
+                lines = table.lines_drawn
+                cpu_started = time.process_time()
                 started = time.perf_counter()
                 screen.load()
-                while screen.table.rows is handled:  # noqa: ASYNC110
-                    await asyncio.sleep(0.001)
-                await pilot.pause()  # the frame with the new rows is composed
-                samples.append((time.perf_counter() - started) * 1000)
+                await showed.wait()
+                if kind == "one":  # the frame after the table took the window
+                    framed.clear()
+                    await framed.wait()
+                    ended = frames[-1]
+                else:
+                    ended = shown[0]
+                cpu[kind].append((time.process_time() - cpu_started) * 1000)
+                samples[kind].append((ended - started) * 1000)
+                await pilot.pause()  # a frame of a refresh that should have drawn none
+                drawn[kind].append(table.lines_drawn - lines)
+                if i % 100 == 99:
+                    memory_trace.append(rss_mb())
             memory["after"] = rss_mb()
 
     asyncio.run(drive())
+    writer.close()
     app.context.store.dispose()
-    return {"ms": samples, "rss_first": memory["first"], "rss_after": memory["after"]}
+    return {
+        "ms": samples["one"],
+        "ms_none": samples["none"],
+        "cpu_ms": cpu["one"],
+        "cpu_ms_none": cpu["none"],
+        "lines": drawn["one"],
+        "lines_none": drawn["none"],
+        "rss_rows": memory["rows"],
+        "rss_first": memory["first"],
+        "rss_after": memory["after"],
+        "rss_trace": memory_trace,
+    }
 
 
 class Jobs(threading.Thread):

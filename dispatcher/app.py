@@ -21,19 +21,23 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from dispatcher.config import Settings
 from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.enums import Role
 from dispatcher.identity import Operator
 from dispatcher.screens.context import Intervals, ScreenContext
 from dispatcher.screens.queue import QueueScreen
-from dispatcher.store.db.engine import Store
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from dispatcher.scheduling import MailStatus
+    from dispatcher.config import Settings
+    from dispatcher.scheduling import MailStatus, SlaJobs
+    from dispatcher.store.db.engine import Store
     from dispatcher.store.sla.alerts import AlertView, SweepResult
+
+# The background work waits for the queue's first rows; should they never come (the read
+# failed), it starts this many seconds after the first frame all the same.
+BACKGROUND_AT_LATEST = 3.0
 
 
 # Command palette providers, imported when the palette first opens.
@@ -165,6 +169,8 @@ class DispatcherApp(App[None]):
         )
         self.run_scheduler = run_scheduler
         self.scheduler: AsyncIOScheduler | None = None
+        self._sla_jobs: SlaJobs | None = None
+        self._background = False  # the polls and the scheduler have started
         self._seen_alerts: set[int] | None = None
         self.mail_trouble: dict[str, MailStatus] = {}  # by service, while it fails
         self._alert_polls = 0
@@ -234,6 +240,28 @@ class DispatcherApp(App[None]):
         return self.operator.role != Role.engineer
 
     def on_ready(self) -> None:
+        """A dispatcher's first screen is the queue: everything in the background (the
+        alert and review polls, the scheduler and its catch-up sweep) waits until its first
+        rows are drawn, so none of it competes with the first read and frame. Every other
+        start screen gets it at once."""
+        if self.start_mode(self.operator.role) != "queue":
+            self.start_background()
+        elif self.context.intervals.alerts is not None:
+            self.set_timer(BACKGROUND_AT_LATEST, self.start_background)
+
+    def on_queue_screen_loaded(self, event: QueueScreen.Loaded) -> None:
+        """A queue window arrived (bubbling up from the screen, which has drawn it)."""
+        if self._background:
+            return
+        if self.context.intervals.alerts is None:
+            self.start_background()  # polls driven by hand (tests): nothing to wait for
+        else:
+            self.call_after_refresh(self.start_background)  # once the rows are painted
+
+    def start_background(self) -> None:
+        if self._background:
+            return
+        self._background = True
         from dispatcher.store.tickets.history import show_times_in
 
         show_times_in(self.operator.zone)  # "changed by someone else ... at 10:30 MSK"
@@ -254,6 +282,7 @@ class DispatcherApp(App[None]):
         mail = MailJobs.from_settings(self.context.settings, store=store)
         mail.on_status = self.mail_status
         sla = SlaJobs(store=store, clock=clock, on_sweep=self._swept)
+        self._sla_jobs = sla
         self.call_from_thread(self._start_scheduler, make_scheduler(sla, mail=mail))
 
     def mail_status(self, status: MailStatus) -> None:
@@ -274,6 +303,10 @@ class DispatcherApp(App[None]):
         scheduler.start()
 
     def on_unmount(self) -> None:
+        """Quitting: no job starts any more, a running sweep stops after its batch, and
+        nothing waits for them (see `dispatcher.scheduling`)."""
+        if self._sla_jobs is not None:
+            self._sla_jobs.stop.set()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 

@@ -3,13 +3,18 @@ outbox sender, the IMAP poll, and the reports by mail (digests, client reports, 
 pulse), which only queue mail: they run whether or not SMTP is configured.
 
 The same jobs run inside the console (on Textual's event loop) and in the headless
-`dispatcher watch`. Jobs are plain `def`s, so APScheduler runs them in the loop's default
-executor: database work never blocks the event loop.
+`dispatcher watch`. Jobs are plain `def`s run in a thread pool of their own (`JOB_THREADS`),
+so database work never blocks the event loop, and quitting the console never waits for
+one: the loop's default executor, which the console's exit waits for, holds only the
+console's own work (the operator's writes). A job cut off by the exit loses nothing: each
+batch of the sweep, and each mail, is one transaction, rolled back if it did not commit,
+and done again by the next run; `SlaJobs.stop` ends a sweep between two batches.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 15.0
+JOB_THREADS = 4  # one per job: each runs at most one at a time
 REPORT_SECONDS = 300.0  # how often due digests and NPS questions are looked for
 
 
@@ -43,13 +49,15 @@ class SlaJobs:
     store: Store
     clock: Clock = utcnow
     on_sweep: Callable[[alerts.SweepResult], None] | None = None
+    # Set when the console quits: a sweep stops after the batch it is writing.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     def sweep(self) -> alerts.SweepResult:
         """One pass: raise due alerts, then close resolved tickets past their window."""
         now = self.clock()
         result = alerts.SweepResult()
         # Batches until nothing is due, so a backlog after downtime clears in one run.
-        while True:
+        while not self.stop.is_set():
             with self.store.write() as session:
                 batch = alerts.sweep(session, now=now)
             result.tickets += batch.tickets
@@ -57,7 +65,7 @@ class SlaJobs:
             result.breached += batch.breached
             if batch.tickets < alerts.SWEEP_BATCH:
                 break
-        while True:
+        while not self.stop.is_set():
             with self.store.write() as session:
                 closed = alerts.auto_close(session, now=now)
             result.closed += closed
@@ -252,9 +260,18 @@ def make_scheduler(
 ) -> AsyncIOScheduler:
     """A scheduler whose first sweep runs at once (catching up on what was missed). The
     reports run on the sweep's store and clock unless `reports` is given."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    scheduler = AsyncIOScheduler(event_loop=event_loop, timezone=UTC)
+    scheduler = AsyncIOScheduler(
+        event_loop=event_loop,
+        timezone=UTC,
+        executors={
+            "default": ThreadPoolExecutor(
+                JOB_THREADS, pool_kwargs={"thread_name_prefix": "dispatcher-job"}
+            )
+        },
+    )
     scheduler.add_job(
         jobs.sweep,
         "interval",

@@ -39,6 +39,16 @@ def test_importing_the_command_line_loads_neither_textual_nor_the_database() -> 
     assert _loaded("import dispatcher.cli") == []
 
 
+def test_the_command_line_loads_a_subcommand_only_when_it_is_named() -> None:
+    """`dispatcher` alone opens the console: it loads none of the subcommands' modules."""
+    body = """
+import json, sys
+import dispatcher.cli
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("dispatcher.cli."))))
+"""
+    assert _modules(body) == {"dispatcher.cli._common"}
+
+
 def test_help_loads_neither_textual_nor_the_database() -> None:
     body = """
 from dispatcher.cli import main
@@ -51,12 +61,17 @@ except SystemExit:
     assert _loaded(body) == []
 
 
-def test_an_admin_command_never_loads_textual(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["admin", "users", "list", "--json"], ["kb", "search", "vpn", "--json"]],
+    ids=["admin users list", "kb search"],
+)
+def test_a_command_never_loads_textual(tmp_path: Path, command: list[str]) -> None:
     db = tmp_path / "hygiene.db"
     migrate.upgrade(make_engine(f"sqlite:///{db}"))
     body = f"""
 from dispatcher.cli import main
-sys.argv = ["dispatcher", "admin", "users", "list", "--json", "--db", {str(db)!r}]
+sys.argv = ["dispatcher", *{command!r}, "--db", {str(db)!r}]
 try:
     main()
 except SystemExit as exc:
@@ -141,3 +156,60 @@ print(json.dumps(sorted(sys.modules)))
     modules = _modules(body)
     assert "sqlalchemy" in modules  # the probe really read the database
     assert sorted(m for m in modules if m.startswith("dispatcher.store.models")) == []
+
+
+FIRST_WINDOW = """
+import json, sys
+from dispatcher.app import DispatcherApp
+from dispatcher.config import load_settings
+from dispatcher.identity import sign_in
+from dispatcher.screens.context import Intervals
+from dispatcher.store.db.engine import Store
+
+class Probe(DispatcherApp):
+    def on_queue_screen_loaded(self, event):
+        self.modules = sorted(sys.modules)  # the first window has arrived: before the rest
+        self.exit()
+
+store = Store.open({db!r})
+app = Probe(
+    settings=load_settings(), store=store, operator=sign_in(store, "olga"),
+    run_scheduler=False, intervals=Intervals.manual(),
+)
+app.run(headless=True, size=(120, 30))
+print(json.dumps(app.modules))
+"""
+
+# What the first window of the queue is read and drawn without: the ticket screen's reads,
+# the write path, mail, the SLA jobs (each loaded when a key or the background needs it).
+FIRST_WINDOW_DEFERRED = (
+    "apscheduler",
+    "dispatcher.scheduling",
+    "dispatcher.store.tickets.reading",
+    "dispatcher.store.tickets.writes",
+    "dispatcher.store.clients",
+    "dispatcher.store.mail",
+    "dispatcher.store.sla",
+    "dispatcher.read_models.tickets",
+)
+
+
+def test_the_queues_first_window_loads_none_of_the_write_path(tmp_path: Path) -> None:
+    db = tmp_path / "first-window.db"
+    engine = make_engine(f"sqlite:///{db}")
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            'INSERT INTO "user" (login, name, role, timezone, active, created_at) '
+            "VALUES ('olga', 'Olga', 'dispatcher', 'UTC', 1, '2026-01-01')"
+        )
+    engine.dispose()
+    modules = _modules(FIRST_WINDOW.format(db=str(db)))
+    assert "dispatcher.store.tickets.queue" in modules  # the probe really read the window
+    loaded = sorted(
+        m
+        for m in modules
+        for gone in FIRST_WINDOW_DEFERRED
+        if m == gone or m.startswith(gone + ".")
+    )
+    assert loaded == []

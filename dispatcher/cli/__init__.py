@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import typer
 
 from dispatcher import __version__
 from dispatcher.cli._common import DispatcherGroup, state
-from dispatcher.cli.admin import admin_app
-from dispatcher.cli.kb_search import app as kb_app
-from dispatcher.cli.report import app as report_app
-from dispatcher.cli.ticket import app as ticket_app
-from dispatcher.cli.watch import watch
+
+
+class RootGroup(DispatcherGroup):
+    # Each loaded when the command line names it (`dispatcher --help` lists them all).
+    lazy: ClassVar[dict[str, str]] = {
+        "admin": "dispatcher.cli.admin:admin_app",
+        "kb": "dispatcher.cli.kb_search:app",
+        "report": "dispatcher.cli.report:app",
+        "ticket": "dispatcher.cli.ticket:app",
+        "watch": "dispatcher.cli.watch:watch",
+    }
+
 
 app = typer.Typer(
-    cls=DispatcherGroup,
+    cls=RootGroup,
     name="dispatcher",
     help="A keyboard-first helpdesk console.",
     no_args_is_help=False,
@@ -25,11 +32,6 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(admin_app, name="admin")
-app.add_typer(kb_app, name="kb")
-app.add_typer(report_app, name="report")
-app.add_typer(ticket_app, name="ticket")
-app.command("watch")(watch)
 
 
 def _version(value: bool) -> None:

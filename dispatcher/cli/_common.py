@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NoReturn, cast
 
 import typer
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
     from sqlalchemy.exc import DBAPIError
     from sqlmodel import Session
+    from typer._click.core import Command as ClickCommand
+    from typer._click.core import Context as ClickContext
 
     from dispatcher.config import Settings
     from dispatcher.store.db.engine import Store
@@ -57,7 +59,22 @@ def _print_error(message: str) -> None:
 
 
 class DispatcherGroup(TyperGroup):
-    """The root command: every failure a person can cause becomes one line and exit code 2."""
+    """The root command: every failure a person can cause becomes one line and exit code 2.
+
+    Its subcommands are imported when the command line names them (`lazy`: name to
+    "module:attribute", a Typer app or a command function): opening the console, or
+    running one admin command, loads none of the others' modules.
+    """
+
+    lazy: ClassVar[dict[str, str]] = {}
+
+    def list_commands(self, ctx: ClickContext) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in self.lazy if n not in self.commands)]
+
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> ClickCommand | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.add_command(_load_command(cmd_name, self.lazy[cmd_name]), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def main(  # type: ignore[override]
         self,
@@ -92,6 +109,25 @@ class DispatcherGroup(TyperGroup):
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _load_command(name: str, where: str) -> ClickCommand:
+    """The click command of a subcommand, built as `Typer.add_typer` (or `.command`) on
+    the root would have built it: no rich markup, no pretty tracebacks."""
+    import importlib
+
+    import typer.main
+
+    module, attribute = where.split(":")
+    found = getattr(importlib.import_module(module), attribute)
+    holder = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
+    holder.callback()(lambda: None)  # a group, so `name` stays a subcommand of it
+    if isinstance(found, typer.Typer):
+        holder.add_typer(found, name=name)
+    else:
+        holder.command(name)(found)
+    group = typer.main.get_group(holder)
+    return group.commands[name]
 
 
 def _database_error(exc: Exception) -> DBAPIError | None:

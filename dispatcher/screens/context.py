@@ -10,13 +10,16 @@ on how fast the machine is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from dispatcher.config import Settings
 from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.enums import Role
-from dispatcher.identity import Operator
-from dispatcher.store.db.engine import Store
-from dispatcher.store.tickets.presence import HEARTBEAT_SECONDS
+from dispatcher.read_models.presence import HEARTBEAT_SECONDS
+
+if TYPE_CHECKING:
+    from dispatcher.config import Settings
+    from dispatcher.identity import Operator
+    from dispatcher.store.db.engine import Store
 
 
 @dataclass(frozen=True, slots=True)

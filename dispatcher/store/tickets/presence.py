@@ -14,11 +14,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from dispatcher.read_models.presence import Viewer
+from dispatcher.read_models.presence import HEARTBEAT_SECONDS, STALE_AFTER, Viewer
 from dispatcher.store.models import Presence, User, table_of
 
-HEARTBEAT_SECONDS = 10.0
-STALE_AFTER = timedelta(seconds=2 * HEARTBEAT_SECONDS + 5)
+__all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER", "heartbeat", "leave", "prune", "viewers"]
 
 
 def heartbeat(session: Session, *, user_id: int, ticket_id: int, now: datetime) -> None:

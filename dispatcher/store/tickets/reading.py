@@ -16,11 +16,9 @@ from dispatcher.domain.enums import (
     LinkKind,
     MessageKind,
     Priority,
-    Role,
     TicketStatus,
 )
 from dispatcher.domain.errors import NotFoundError
-from dispatcher.read_models.queue import QueueNames
 from dispatcher.read_models.tickets import (
     AddressView,
     AttachmentView,
@@ -57,6 +55,7 @@ from dispatcher.store.sla import clock as sla_clock
 from dispatcher.store.sla.explain import explain
 from dispatcher.store.tickets import writes
 from dispatcher.store.tickets.history import describe, history, names_for
+from dispatcher.store.tickets.queue_names import queue_names as queue_names  # its old home
 
 
 def _named(row: Any, label: str) -> Named | None:
@@ -243,29 +242,6 @@ def ticket_version(session: Session, *, ticket_id: int) -> int:
     if version is None:
         raise NotFoundError("ticket", f"#{ticket_id}")
     return int(version)
-
-
-def queue_names(session: Session) -> QueueNames:
-    """Every queue, and the active users and clients, by id in name order: what the queue
-    screen's filter line and pickers name things by (plain columns through Core)."""
-    queue, user, client = table_of(Queue), table_of(User), table_of(Client)
-    conn = session.connection()
-    queues = conn.execute(core_select(queue.c.id, queue.c.name).order_by(queue.c.name))
-    users = conn.execute(
-        core_select(user.c.id, user.c.login, user.c.role)
-        .where(user.c.active.is_(True))
-        .order_by(user.c.login)
-    )
-    clients = conn.execute(
-        core_select(client.c.id, client.c.name)
-        .where(client.c.active.is_(True))
-        .order_by(client.c.name)
-    )
-    return QueueNames(
-        queues={r.id: r.name for r in queues},
-        users={r.id: (r.login, Role(r.role)) for r in users},
-        clients={r.id: r.name for r in clients},
-    )
 
 
 def ticket_brief(session: Session, *, ticket_id: int) -> TicketBrief:
