@@ -153,6 +153,10 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
         self._reads = 0
         self._counts = 0
         self.change_poll: Timer | None = None  # every `refresh_seconds`; None: by hand
+        # What the status line and the header show, so a refresh that changes neither
+        # leaves them alone.
+        self._status_text: str | None = None
+        self._header_sort: QueueSort | None = None
 
     # --- layout --------------------------------------------------------------------
 
@@ -171,7 +175,7 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
 
     def on_mount(self) -> None:
         self.table.focus()
-        self.query_one(FilterBar).show_summary([])
+        self.show_filters()
         self.setup()
         self.set_interval(MARK_SECONDS / 4, self._expire_marks)
         every = self.context.intervals.changes
@@ -211,7 +215,8 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
         The change watcher opens first, so nothing committed after this read is missed.
         """
         from dispatcher.store.db.commit_watch import open_watcher
-        from dispatcher.store.tickets import reading, saved_views
+        from dispatcher.store.tickets import saved_views
+        from dispatcher.store.tickets.queue_names import queue_names
 
         store, user_id = self.context.store, self.context.operator.id
         watcher = open_watcher(store)
@@ -231,7 +236,7 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
             window = queue_window(
                 session, filters=query.filters, sort=query.sort, limit=self.window_size
             )
-            names = reading.queue_names(session)
+            names = queue_names(session)
         at = self.context.clock()
         loaded = self.Loaded(query, None, window, at, sections, scope, names, None, None, 0)
         self.post_message(loaded)
@@ -316,7 +321,9 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
             cursor_id=event.cursor_id,
             cursor_at=event.cursor_at,
         )
-        self.query_one(QueueHeader).refresh()
+        if self._header_sort != self.sort:
+            self._header_sort = self.sort
+            self.query_one(QueueHeader).refresh()
         self.show_status()
         self.show_filters()
 
@@ -342,9 +349,13 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
         order = "most urgent first" if self.sort.key == SortKey.urgency else f"by {self.sort.key}"
         if self.sort.descending:
             order += ", reversed"
+        text = f"{len(window.rows)} tickets shown ({where}{order}){more}{chosen}"
         status = self.query_one("#queue-status", Static)
-        status.remove_class("-error")
-        status.update(Content(f"{len(window.rows)} tickets shown ({where}{order}){more}{chosen}"))
+        if text != self._status_text or status.has_class("-error"):
+            # Only when it reads differently: an update lays the whole screen out again.
+            self._status_text = text
+            status.remove_class("-error")
+            status.update(Content(text))
 
     def _expire_marks(self) -> None:
         cutoff = time.monotonic() - MARK_SECONDS
@@ -362,6 +373,7 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
             return
         what = "read the queue" if worker.group in READS else "do that"
         status = self.query_one("#queue-status", Static)
+        self._status_text = None
         status.add_class("-error")
         status.update(Content(f"could not {what}: {plain(text)}"))
 

@@ -97,6 +97,7 @@ class QueueFilters(Screen[None]):
     extra: QueueFilter  # the filters set with keys, on top of the section's
     scope: QueueFilter | None
     sort: QueueSort
+    _filters_shown: list[tuple[str, str]] | None = None  # what the filter line says now
 
     if TYPE_CHECKING:
 
@@ -223,4 +224,6 @@ class QueueFilters(Screen[None]):
             parts.append(("subject", f.text))
         if self.scope and self.scope.category_ids is not None:
             parts.insert(0, ("scope", "your competences"))
-        self.query_one(FilterBar).show_summary(parts)
+        if parts != self._filters_shown:  # a summary update lays the screen out again
+            self._filters_shown = parts
+            self.query_one(FilterBar).show_summary(parts)

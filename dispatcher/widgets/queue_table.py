@@ -111,11 +111,16 @@ def column_widths(total: int) -> list[int]:
 
 def cells(row: WindowRow, now: datetime, mark: str | None, selected: bool) -> list[str]:
     """The row's texts, control characters removed (Segments never parse markup)."""
-    due = due_text(row.next_due_at, row.sla_paused_since, now)
-    if row.due_target is not None:  # which target it counts down: "1st 2h 03m", "fix -6h"
-        due = f"{vocabulary.target_short(row.due_target)} {due}"
-    flag = "✓" if selected else {MARK_NEW: "+", MARK_CHANGED: "*"}.get(mark or "", " ")
-    return [
+    return [*_fixed_cells(row, _flag(mark, selected)), _due_cell(row, now)]
+
+
+def _flag(mark: str | None, selected: bool) -> str:
+    return "✓" if selected else {MARK_NEW: "+", MARK_CHANGED: "*"}.get(mark or "", " ")
+
+
+def _fixed_cells(row: WindowRow, flag: str) -> tuple[str, ...]:
+    """Every cell but Due: they change only when the row or its flag does."""
+    return (
         flag,
         row.ref,
         vocabulary.priority(row.priority),
@@ -124,8 +129,15 @@ def cells(row: WindowRow, now: datetime, mark: str | None, selected: bool) -> li
         plain(row.category or "—"),
         plain(row.assignee or "—"),
         vocabulary.status(row.status),
-        due,
-    ]
+    )
+
+
+def _due_cell(row: WindowRow, now: datetime) -> str:
+    """The Due cell, which moves with the clock."""
+    due = due_text(row.next_due_at, row.sla_paused_since, now)
+    if row.due_target is not None:  # which target it counts down: "1st 2h 03m", "fix -6h"
+        due = f"{vocabulary.target_short(row.due_target)} {due}"
+    return due
 
 
 def _fit(text: str, width: int) -> str:
@@ -190,8 +202,13 @@ class QueueTable(ScrollView, can_focus=True):
         self.selected: set[int] = set()
         self.sort = QueueSort()
         self._texts: list[list[str]] = []
+        # Ticket id -> (row, flag, every cell but Due) as last drawn.
+        self._fixed: dict[int, tuple[WindowRow, str, tuple[str, ...]]] = {}
         self._states: list[str] = []
         self._styles: dict[str, Style] = {}
+        # Lines drawn since the table was made: how a test (and the console bench) tells
+        # a refresh that drew one changed row from one that drew the page.
+        self.lines_drawn = 0
 
     # --- attributes down -----------------------------------------------------------
 
@@ -209,7 +226,7 @@ class QueueTable(ScrollView, can_focus=True):
         """Show a new window; the cursor goes to `cursor_id` if it is there, else to the
         row index `cursor_at`, else stays on the ticket it is on."""
         keep = cursor_id if cursor_id is not None else self.current_id
-        old_index = self.cursor
+        old_texts, old_states = self._texts, self._states
         self.rows, self.now, self.marks, self.selected, self.sort = (
             rows,
             now,
@@ -217,22 +234,43 @@ class QueueTable(ScrollView, can_focus=True):
             selected,
             sort,
         )
-        self._texts = [cells(r, now, marks.get(r.id), r.id in selected) for r in rows]
+        self._texts = [self._cells(r, now) for r in rows]
+        if len(self._fixed) > 2 * len(rows):  # tickets that left the window
+            shown = {r.id for r in rows}
+            self._fixed = {k: v for k, v in self._fixed.items() if k in shown}
         self._states = [sla_state(r, now) for r in rows]
         index = next((i for i, r in enumerate(rows) if r.id == keep), None)
         if index is None:
-            index = cursor_at if cursor_at is not None else old_index
+            index = cursor_at if cursor_at is not None else self.cursor
         self.virtual_size = Size(self.size.width, len(rows))
-        self.cursor = max(0, min(index, len(rows) - 1))
-        self.refresh()
+        cursor = max(0, min(index, len(rows) - 1))
+        if cursor != self.cursor:
+            self.cursor = cursor  # redraws the two lines and scrolls the cursor into view
+        # Only the lines that read differently are drawn again: a window where nothing
+        # changed costs no drawing, one changed ticket one line, a move the lines between.
+        for i in range(max(len(old_texts), len(rows))):
+            if (
+                i >= len(rows)
+                or i >= len(old_texts)
+                or old_texts[i] != self._texts[i]
+                or old_states[i] != self._states[i]
+            ):
+                self.refresh_line(i)
+
+    def _cells(self, row: WindowRow, now: datetime) -> list[str]:
+        """`cells`, with every cell but Due kept from the last window while the row and
+        its flag are the same (a refresh mostly brings the same rows again)."""
+        flag = _flag(self.marks.get(row.id), row.id in self.selected)
+        kept = self._fixed.get(row.id)
+        if kept is None or kept[0] != row or kept[1] != flag:
+            kept = self._fixed[row.id] = (row, flag, _fixed_cells(row, flag))
+        return [*kept[2], _due_cell(row, now)]
 
     def restyle_row(self, ticket_id: int) -> None:
         """Redraw one row after its mark or selection changed."""
         for i, row in enumerate(self.rows):
             if row.id == ticket_id:
-                self._texts[i] = cells(
-                    row, self.now, self.marks.get(row.id), row.id in self.selected
-                )
+                self._texts[i] = self._cells(row, self.now)
                 self.refresh_line(i)
 
     @property
@@ -269,6 +307,7 @@ class QueueTable(ScrollView, can_focus=True):
         ).adjust_cell_length(width)
 
     def render_line(self, y: int) -> Strip:
+        self.lines_drawn += 1
         width = self.scrollable_content_region.width
         index = y + self.scroll_offset.y
         if index >= len(self.rows):

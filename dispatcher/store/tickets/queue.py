@@ -20,12 +20,15 @@ building the statement and turning rows into read models, not the plan, which
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Connection,
     Select,
     String,
     Table,
@@ -42,10 +45,12 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from dispatcher.domain.enums import AlertKind, Priority, TicketStatus
 from dispatcher.domain.errors import ValidationError
+from dispatcher.domain.sla import NO_DEADLINE
 from dispatcher.read_models.queue import (
     QueueFilter,
     QueueSort,
@@ -206,10 +211,11 @@ def queue_window_statement(
     where = _conditions(filters)
     if after is not None:
         value, after_id = after
-        if sort.key == SortKey.urgency:
-            value = bindparam("due", value, type_=ticket.c.next_due_at.type)
         bound = tuple_(order, ticket.c.id)
-        keyset = tuple_(value, after_id)
+        keyset = tuple_(
+            bindparam(_AFTER_VALUE, value, type_=order.type),
+            bindparam(_AFTER_ID, after_id, type_=ticket.c.id.type),
+        )
         where.append(bound < keyset if sort.descending else bound > keyset)
     warned = (
         select(alert.c.id)
@@ -271,50 +277,122 @@ def queue_window(
     """
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValidationError(f"a queue window holds 1 to {MAX_PAGE_SIZE} tickets, not {limit}")
-    statement = queue_window_statement(filters=filters, sort=sort, after=after, limit=limit)
+    connection = session.connection()
+    prepared = _prepared(connection.dialect, filters, sort, after is not None, limit)
     status, priority, utc = _STATUS.__getitem__, _PRIORITY.__getitem__, _utc
-    urgency = sort.key == SortKey.urgency
-    rows = [
-        WindowRow(
-            id=r[0],
-            subject=r[1],
-            status=status(r[2]),
-            priority=priority(r[3]),
-            next_due_at=utc(r[4]),
-            sla_paused_since=None if r[5] is None else utc(r[5]),
-            updated_at=utc(r[6]),
-            version=r[7],
-            queue_id=r[8],
-            client=r[9],
-            assignee=r[10],
-            category=r[11],
-            first_responded=bool(r[12]),
-            warned=bool(r[13]),
-            sort_value=utc(r[14]) if urgency else r[14],
-            next_update_due=None if r[15] is None else utc(r[15]),
-        )
-        for r in session.execute(statement).all()
-    ]
+    make = tuple.__new__  # the row's tuple as it is: `WindowRow(...)` would take it apart
+    rows: list[WindowRow] = []
+    append = rows.append
+    if sort.key == SortKey.urgency:
+        for r in prepared.fetch(connection, after):
+            due = utc(r[4])
+            append(
+                make(WindowRow, (
+                    r[0], r[1], status(r[2]), priority(r[3]), due,
+                    None if r[5] is None else utc(r[5]), utc(r[6]), r[7], r[8], r[9], r[10],
+                    r[11], bool(r[12]), bool(r[13]), due,
+                    None if r[15] is None else utc(r[15]),
+                ))
+            )  # fmt: skip
+    else:
+        for r in prepared.fetch(connection, after):
+            append(
+                make(WindowRow, (
+                    r[0], r[1], status(r[2]), priority(r[3]), utc(r[4]),
+                    None if r[5] is None else utc(r[5]), utc(r[6]), r[7], r[8], r[9], r[10],
+                    r[11], bool(r[12]), bool(r[13]), r[14],
+                    None if r[15] is None else utc(r[15]),
+                ))
+            )  # fmt: skip
     if len(rows) > limit:
         rows.pop()
         return QueueWindow(rows=rows, next_key=rows[-1].key)
     return QueueWindow(rows=rows, next_key=None)
 
 
-def driver_sql(statement: Select[Any], dialect: Dialect) -> tuple[str, Any]:
-    """`statement` as the database driver takes it: the SQL text and its parameters (a
-    tuple for positional drivers such as sqlite3, else a dict), bind values converted by
-    their column types as a session would (a UTC instant becomes SQLite's stored text)."""
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A window query compiled once for the driver: its SQL text and parameters, with the
+    keyset's two filled in at each run. Run through the driver's own cursor: SQLAlchemy's
+    statement cache key and row objects cost more than the query itself (at 200 rows)."""
+
+    sql: str
+    values: dict[str, Any]
+    names: tuple[str, ...] | None  # the order of positional parameters (sqlite3)
+    after_value: Callable[[Any], Any] | None  # the keyset's sort value as the driver takes it
+
+    def fetch(self, connection: Connection, after: WindowKey | None) -> list[Any]:
+        values = self.values
+        if after is not None:
+            value, after_id = after
+            process = self.after_value
+            values = {
+                **values,
+                _AFTER_VALUE: process(value) if process else value,
+                _AFTER_ID: after_id,
+            }
+        params = values if self.names is None else tuple(values[n] for n in self.names)
+        dbapi = connection.dialect.loaded_dbapi
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(self.sql, params)
+            return list(cursor.fetchall())
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(self.sql, params, exc, dbapi.Error) from exc
+        finally:
+            cursor.close()
+
+
+_AFTER_VALUE, _AFTER_ID = "after_value", "after_id"
+_PREPARED: dict[tuple[Any, ...], _Prepared] = {}
+_PREPARED_MAX = 256  # one per filter, sort and page size seen; a search types many
+
+
+def _prepared(
+    dialect: Dialect, filters: QueueFilter, sort: QueueSort, paged: bool, limit: int
+) -> _Prepared:
+    key = (dialect.name, filters, sort, paged, limit)
+    prepared = _PREPARED.get(key)
+    if prepared is None:
+        after: WindowKey | None = None
+        if paged:  # placeholders: each run binds its own keyset
+            after = (NO_DEADLINE if sort.key == SortKey.urgency else 0, 0)
+        statement = queue_window_statement(filters=filters, sort=sort, after=after, limit=limit)
+        sql, values, names, binds = _compiled(statement, dialect)
+        process = None
+        if paged:
+            process = binds[_AFTER_VALUE].type.dialect_impl(dialect).bind_processor(dialect)
+        prepared = _Prepared(sql, values, names, process)
+        if len(_PREPARED) >= _PREPARED_MAX:
+            _PREPARED.clear()
+        _PREPARED[key] = prepared
+    return prepared
+
+
+def _compiled(
+    statement: Select[Any], dialect: Dialect
+) -> tuple[str, dict[str, Any], tuple[str, ...] | None, dict[str, BindParameter[Any]]]:
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     values: dict[str, Any] = {}
+    binds: dict[str, BindParameter[Any]] = {}
     for name, value in compiled.params.items():
         # An IN list is rendered as one parameter per item, `<name>_1`, `<name>_2`, ...
         bind = compiled.binds[name if name in compiled.binds else name.rsplit("_", 1)[0]]
         processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
         values[name] = processor(value) if processor else value
-    if compiled.positiontup is not None:
-        return str(compiled), tuple(values[name] for name in compiled.positiontup)
-    return str(compiled), values
+        binds[name] = bind
+    names = None if compiled.positiontup is None else tuple(compiled.positiontup)
+    return str(compiled), values, names, binds
+
+
+def driver_sql(statement: Select[Any], dialect: Dialect) -> tuple[str, Any]:
+    """`statement` as the database driver takes it: the SQL text and its parameters (a
+    tuple for positional drivers such as sqlite3, else a dict), bind values converted by
+    their column types as a session would (a UTC instant becomes SQLite's stored text)."""
+    sql, values, names, _ = _compiled(statement, dialect)
+    if names is not None:
+        return sql, tuple(values[name] for name in names)
+    return sql, values
 
 
 def explain_queue_window(
