@@ -128,6 +128,7 @@ class Outcome:
     refused: list[float] = field(default_factory=list)  # the ticket's state says no
     errors: list[str] = field(default_factory=list)
     held: list[float] = field(default_factory=list)  # ms from BEGIN done to the commit done
+    commit: list[float] = field(default_factory=list)  # ms the COMMIT took (checkpoint included)
 
 
 def writer(
@@ -163,7 +164,14 @@ def writer(
         if conn.get_execution_options().get("dispatcher_immediate"):
             began.append(time.perf_counter())
 
+    committing: list[float] = []
+
+    def commit_begun(conn: Any) -> None:
+        if conn.get_execution_options().get("dispatcher_immediate"):
+            committing.append(time.perf_counter())
+
     event.listen(store.engine, "begin", write_begun)
+    event.listen(store.engine, "commit", commit_begun)
     me = engineers[number % len(engineers)]
     outcome = Outcome()
     with store.read() as session:  # connect and warm up before the start
@@ -184,6 +192,7 @@ def writer(
         time.sleep(rng.uniform(0, think_ms) / 1000)
         action = rng.random()
         began.clear()
+        committing.clear()
         retries = getattr(store, "busy_retries", 0)  # (a store without retries: 0)
         started = time.perf_counter()
         try:
@@ -216,6 +225,8 @@ def writer(
             done = time.perf_counter()
             outcome.accepted.append((done - started) * 1000)
             outcome.held.append((done - began[-1]) * 1000)
+            if committing:
+                outcome.commit.append((done - committing[-1]) * 1000)
         except StaleVersionError:
             if began:
                 refused = outcome.stale
@@ -286,6 +297,7 @@ def run(
         total.refused += part.refused
         total.errors += part.errors
         total.held += part.held
+        total.commit += part.commit
     wall = time.perf_counter() - started
     for proc in procs:
         proc.join()
@@ -308,6 +320,12 @@ def report(total: Outcome, wall: float) -> None:
         print(
             f"  write transaction held p50 {statistics.median(total.held):.1f} ms, "
             f"p95 {percentile(total.held, 0.95):.1f} ms, max {max(total.held):.0f} ms"
+        )
+    if total.commit:
+        print(
+            f"  of which the COMMIT (a WAL checkpoint included) p50 "
+            f"{statistics.median(total.commit):.1f} ms, p95 {percentile(total.commit, 0.95):.1f}"
+            f" ms, max {max(total.commit):.0f} ms"
         )
     for label, samples in (
         ("stale refusals at once (stale when the write began)", total.stale_at_once),

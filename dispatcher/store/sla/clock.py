@@ -1,5 +1,11 @@
 """The SLA clock in the store: clock events appended to the ticket's history, due columns
 derived from them with `domain.sla.compute` and the plan's calendar.
+
+The clock is replanned inside a ticket's write transaction, where on SQLite every other
+writer waits: a plan's terms (its calendar, the budgets and warnings of one priority) are
+one prebuilt Core read (`plan_terms`), the calendar is built once per process and kept
+until its row changes, and the clock events this write has recorded but not flushed yet
+are read from the session (`current_clock_events`), so no flush is needed between.
 """
 
 from __future__ import annotations
@@ -9,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import and_, bindparam, func, literal_column
+from sqlalchemy import inspect as orm_inspect
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, or_, select
 
@@ -143,25 +151,134 @@ def calendar_of_plan(session: Session, *, plan: SlaPlan) -> BusinessCalendar:
     return business_calendar(row)
 
 
-def clock_events(session: Session, *, ticket_id: int) -> list[ClockEvent]:
-    event = table_of(TicketEvent)
-    rows = session.connection().execute(
-        select(event.c.at, event.c.kind, event.c.data, event.c.reason)
-        .where(event.c.ticket_id == ticket_id, event.c.kind.in_(CLOCK_EVENTS))
-        .order_by(event.c.id)
+@dataclass(frozen=True, slots=True)
+class PlanTerms:
+    """What the clock of one ticket needs of its plan: the plan, its calendar, and the
+    budgets and warning thresholds of the ticket's priority."""
+
+    plan_id: int
+    name: str
+    calendar: BusinessCalendar
+    budgets: Budgets | None  # None: the plan has no target for this priority
+    warn_before: tuple[int, ...]
+    confirm_window_minutes: int
+
+
+_PLAN = table_of(SlaPlan)
+_TARGET = table_of(SlaPlanTarget)
+_CALENDAR = table_of(Calendar)
+_CONTRACT = table_of(Contract)
+_TERMS = core_select(
+    _PLAN.c.id,
+    _PLAN.c.name,
+    _PLAN.c.calendar_id,
+    _CALENDAR.c.updated_at,
+    _PLAN.c.confirm_window_minutes,
+    _TARGET.c.id,
+    _TARGET.c.first_response_minutes,
+    _TARGET.c.resolution_minutes,
+    _TARGET.c.update_minutes,
+    _TARGET.c.warn_before_minutes,
+).select_from(
+    _PLAN.join(_CALENDAR, _CALENDAR.c.id == _PLAN.c.calendar_id).outerjoin(
+        _TARGET, and_(_TARGET.c.plan_id == _PLAN.c.id, _TARGET.c.priority == bindparam("priority"))
     )
+)
+_TERMS_OF_PLAN = _TERMS.where(_PLAN.c.id == bindparam("plan_id"))
+# `plan_for` in one statement: the plan of the contract, else the default plan.
+_TERMS_OF_CONTRACT = _TERMS.where(
+    _PLAN.c.id
+    == func.coalesce(
+        core_select(_CONTRACT.c.sla_plan_id)
+        .where(_CONTRACT.c.id == bindparam("contract_id"))
+        .scalar_subquery(),
+        core_select(_PLAN.c.id)
+        .order_by(_PLAN.c.is_default.desc(), _PLAN.c.id)
+        .limit(1)
+        .scalar_subquery(),
+    )
+)
+
+
+def plan_terms(
+    session: Session,
+    *,
+    priority: Priority,
+    plan_id: int | None = None,
+    contract_id: int | None = None,
+    by_contract: bool = False,
+) -> PlanTerms | None:
+    """The terms of the plan `plan_id` (`by_contract`: of the plan `plan_for` picks for a
+    ticket under `contract_id`) for `priority`, in one read; None when there is no plan."""
+    if by_contract:
+        statement, params = _TERMS_OF_CONTRACT, {"contract_id": contract_id}
+    elif plan_id is None:
+        return None
+    else:
+        statement, params = _TERMS_OF_PLAN, {"plan_id": plan_id}
+    row = session.connection().execute(statement, {**params, "priority": priority}).first()
+    if row is None:
+        return None
+    found_id, name, calendar_id, calendar_at, confirm, target_id = row[:6]
+    first, resolution, update, warn = row[6:]
+    calendar = _CALENDARS.get((calendar_id, calendar_at))
+    if calendar is None:
+        calendar_row = session.get(Calendar, calendar_id)
+        assert calendar_row is not None, "a plan's calendar is a foreign key"
+        calendar = business_calendar(calendar_row)
+    return PlanTerms(
+        plan_id=found_id,
+        name=name,
+        calendar=calendar,
+        budgets=None if target_id is None else Budgets(first, resolution, update),
+        warn_before=tuple(int(m) for m in warn or ()) if target_id is not None else (),
+        confirm_window_minutes=confirm,
+    )
+
+
+def current_clock_events(session: Session, *, ticket_id: int) -> list[ClockEvent]:
+    """The ticket's clock events as this write sees them: those in the database, then
+    those the session holds to insert at its next flush, in the order they were added."""
+    pending = sorted(
+        (
+            item
+            for item in session.new
+            if isinstance(item, TicketEvent)
+            and item.ticket_id == ticket_id
+            and item.kind in CLOCK_EVENTS
+        ),
+        key=lambda item: orm_inspect(item).insert_order,
+    )
+    return [
+        *clock_events(session, ticket_id=ticket_id),
+        *(_clock_event(e.at, e.kind, e.data, e.reason) for e in pending),
+    ]
+
+
+def clock_events(session: Session, *, ticket_id: int) -> list[ClockEvent]:
+    rows = session.connection().execute(_CLOCK_EVENTS_OF_ONE, {"ticket_id": ticket_id})
     return [_clock_event(at, kind, data, reason) for at, kind, data, reason in rows]
+
+
+_EVENT = table_of(TicketEvent)
+# The kinds as literals: an expanding IN list costs more to execute than the read itself.
+_CLOCK_KINDS = _EVENT.c.kind.in_([literal_column(f"'{kind.value}'") for kind in CLOCK_EVENTS])
+_CLOCK_EVENTS_OF_ONE = (
+    core_select(_EVENT.c.at, _EVENT.c.kind, _EVENT.c.data, _EVENT.c.reason)
+    .where(_EVENT.c.ticket_id == bindparam("ticket_id"), _CLOCK_KINDS)
+    .order_by(_EVENT.c.id)
+)
 
 
 def clock_events_of(session: Session, *, ticket_ids: Sequence[int]) -> dict[int, list[ClockEvent]]:
     """The clock events of many tickets in one query (the sweep's batch)."""
-    event = table_of(TicketEvent)
+    event = _EVENT
     found: dict[int, list[ClockEvent]] = {ticket_id: [] for ticket_id in ticket_ids}
     if not ticket_ids:
         return found
     rows = session.connection().execute(
         core_select(event.c.ticket_id, event.c.at, event.c.kind, event.c.data, event.c.reason)
-        .where(event.c.ticket_id.in_(ticket_ids), event.c.kind.in_(CLOCK_EVENTS))
+        .where(event.c.ticket_id.in_(ticket_ids), _CLOCK_KINDS)
         .order_by(event.c.ticket_id, event.c.id)
     )
     for ticket_id, at, kind, data, reason in rows:
@@ -230,13 +347,24 @@ def state(
 ) -> ClockState | None:
     """The clock of a ticket as of `now`, or None when no plan applies.
 
-    `events` may be handed in when they were read in bulk (`clock_events_of`).
+    `events` may be handed in when they were read in bulk (`clock_events_of`); else they
+    are read, with those this write has not flushed yet. Without `plans` (a batch's cache)
+    the plan's terms are one read (`plan_terms`).
     """
-    plans = plans or PlanCache(session)
+    assert ticket.id is not None
+    if plans is None:
+        terms = plan_terms(session, plan_id=ticket.sla_plan_id, priority=ticket.priority)
+        if terms is None:
+            return None
+        return compute(
+            events if events is not None else current_clock_events(session, ticket_id=ticket.id),
+            terms.calendar,
+            now=now,
+            warn_before=terms.warn_before,
+        )
     plan = plans.plan(ticket.sla_plan_id)
     if plan is None or plan.id is None:
         return None
-    assert ticket.id is not None
     return compute(
         events if events is not None else clock_events(session, ticket_id=ticket.id),
         plans.calendar(plan),
@@ -282,10 +410,10 @@ def refresh_due(
     ticket.next_alert_at = steps[0].fire_at if steps else NO_DEADLINE
     if ticket.status == TicketStatus.resolved and ticket.resolved_at is not None:
         # A resolved ticket's next act is its auto-close, after the confirmation window.
-        plan = session.get(SlaPlan, ticket.sla_plan_id)
-        assert plan is not None
-        ticket.next_alert_at = calendar_of_plan(session, plan=plan).add_business_minutes(
-            ticket.resolved_at, plan.confirm_window_minutes
+        terms = plan_terms(session, plan_id=ticket.sla_plan_id, priority=ticket.priority)
+        assert terms is not None
+        ticket.next_alert_at = terms.calendar.add_business_minutes(
+            ticket.resolved_at, terms.confirm_window_minutes
         )
     session.add(ticket)
     settle_alerts(session, ticket=ticket, clock=clock, now=now)
@@ -308,6 +436,10 @@ def settle_alerts(
     at its instant) opens the alert again. Mail `attention` alerts are not the clock's.
     """
     assert ticket.id is not None
+    # Most tickets have no alert to settle: one indexed probe, without the ORM, says so
+    # (alerts are inserted with Core statements, never left pending in a session).
+    if session.connection().execute(_UNSETTLED, {"ticket_id": ticket.id}).first() is None:
+        return
     rows = session.exec(
         select(Alert).where(
             Alert.ticket_id == ticket.id,
@@ -315,8 +447,6 @@ def settle_alerts(
             col(Alert.acknowledged_at).is_(None),
         )
     ).all()
-    if not rows:
-        return
     live: set[tuple[SlaTarget, datetime]] = set()
     if clock is not None and not clock.paused and ticket.status not in PAUSED_STATUSES:
         live = {
@@ -333,6 +463,18 @@ def settle_alerts(
             alert.closed_at = now
             alert.closed_reason = _closed_because(ticket, clock, alert.target)
             session.add(alert)
+
+
+_ALERT = table_of(Alert)
+_UNSETTLED = (
+    core_select(_ALERT.c.id)
+    .where(
+        _ALERT.c.ticket_id == bindparam("ticket_id"),
+        _ALERT.c.kind.in_(SLA_ALERTS),
+        _ALERT.c.acknowledged_at.is_(None),
+    )
+    .limit(1)
+)
 
 
 def _closed_because(ticket: Ticket, clock: ClockState | None, target: SlaTarget) -> str:
@@ -354,12 +496,12 @@ def _utc(at: datetime) -> datetime:
 
 
 def start(session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime) -> None:
-    plan = plan_for(session, ticket=ticket)
-    if plan is None or plan.id is None:
+    terms = plan_terms(
+        session, contract_id=ticket.contract_id, priority=ticket.priority, by_contract=True
+    )
+    if terms is None:
         return
-    plans = PlanCache(session)
-    budgets = budgets_for(session, plan_id=plan.id, priority=ticket.priority)
-    ticket.sla_plan_id = plan.id
+    ticket.sla_plan_id = terms.plan_id
     record(
         session,
         ticket=ticket,
@@ -367,29 +509,30 @@ def start(session: Session, *, ticket: Ticket, actor_id: int | None, now: dateti
         actor_id=actor_id,
         now=ticket.created_at,
         data={
-            "plan": plan.name,
+            "plan": terms.name,
             "priority": ticket.priority.value,
-            "budgets": _budgets_data(budgets),
+            "budgets": _budgets_data(terms.budgets),
             "contract_id": ticket.contract_id,
         },
         bump=False,
     )
     # A new clock has exactly this one event: no need to read it back.
-    started = ClockEvent(at=ticket.created_at, kind=EventKind.sla_started, budgets=budgets)
-    clock = state(session, ticket=ticket, now=now, plans=plans, events=[started])
-    refresh_due(session, ticket=ticket, now=now, clock=clock)
+    started = ClockEvent(at=ticket.created_at, kind=EventKind.sla_started, budgets=terms.budgets)
+    refresh_due(session, ticket=ticket, now=now, clock=_compute([started], terms, now=now))
 
 
 def replan(session: Session, *, ticket: Ticket, actor_id: int | None, now: datetime) -> None:
     """The priority or contract changed: the new plan's budgets apply from the start."""
-    plan = plan_for(session, ticket=ticket)
-    if plan is None or plan.id is None:
+    terms = plan_terms(
+        session, contract_id=ticket.contract_id, priority=ticket.priority, by_contract=True
+    )
+    if terms is None:
         return
     if ticket.sla_plan_id is None:
         start(session, ticket=ticket, actor_id=actor_id, now=now)
         return
-    budgets = budgets_for(session, plan_id=plan.id, priority=ticket.priority)
-    ticket.sla_plan_id = plan.id
+    assert ticket.id is not None
+    ticket.sla_plan_id = terms.plan_id
     record(
         session,
         ticket=ticket,
@@ -397,14 +540,18 @@ def replan(session: Session, *, ticket: Ticket, actor_id: int | None, now: datet
         actor_id=actor_id,
         now=now,
         data={
-            "plan": plan.name,
+            "plan": terms.name,
             "priority": ticket.priority.value,
-            "budgets": _budgets_data(budgets),
+            "budgets": _budgets_data(terms.budgets),
         },
         bump=False,
     )
-    session.flush()
-    refresh_due(session, ticket=ticket, now=now)
+    events = current_clock_events(session, ticket_id=ticket.id)
+    refresh_due(session, ticket=ticket, now=now, clock=_compute(events, terms, now=now))
+
+
+def _compute(events: Sequence[ClockEvent], terms: PlanTerms, *, now: datetime) -> ClockState:
+    return compute(events, terms.calendar, now=now, warn_before=terms.warn_before)
 
 
 def on_status_change(
@@ -420,7 +567,6 @@ def on_status_change(
     elif was_paused and not paused:
         kind = EventKind.sla_resumed
     else:
-        session.flush()
         refresh_due(session, ticket=ticket, now=now)
         return
     data: dict[str, str] = {"status": ticket.status.value}
@@ -436,7 +582,6 @@ def on_status_change(
         reason=f"status: {vocabulary.status(old)} → {vocabulary.status(ticket.status)}",
         bump=False,
     )
-    session.flush()
     refresh_due(session, ticket=ticket, now=now)
 
 
@@ -456,7 +601,6 @@ def on_public_reply(
                 data={"target": SlaTarget.update.value},
                 bump=False,
             )
-            session.flush()
             refresh_due(session, ticket=ticket, now=now)
         return
     ticket.first_responded_at = now
@@ -464,7 +608,6 @@ def on_public_reply(
         session.add(ticket)
         return
     _meet(session, ticket=ticket, target=SlaTarget.first_response, actor_id=actor_id, now=now)
-    session.flush()
     refresh_due(session, ticket=ticket, now=now)
 
 
@@ -475,15 +618,14 @@ def _meet(
     the target) makes it pending again, so a ticket resolved, reopened and resolved again
     has its resolution met twice."""
     assert ticket.id is not None
-    latest = session.exec(
-        select(TicketEvent.kind)
-        .where(
-            TicketEvent.ticket_id == ticket.id,
-            col(TicketEvent.kind).in_((EventKind.sla_met, EventKind.sla_resumed)),
-            TicketEvent.data["target"].as_string() == target.value,
-        )
-        .order_by(col(TicketEvent.id).desc())
-    ).first()
+    latest = next(
+        (
+            event.kind
+            for event in reversed(current_clock_events(session, ticket_id=ticket.id))
+            if event.target == target and event.kind in (EventKind.sla_met, EventKind.sla_resumed)
+        ),
+        None,
+    )
     if latest == EventKind.sla_met:
         return
     due = ticket.first_response_due if target == SlaTarget.first_response else ticket.resolution_due

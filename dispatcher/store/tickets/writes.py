@@ -87,11 +87,16 @@ def require_active(session: Session, *, actor_id: int | None) -> None:
     account deactivated meanwhile can no longer write. System writers (`None`) pass."""
     if actor_id is None:
         return
-    user = session.get(User, actor_id, populate_existing=True)
+    # A plain read of the two columns (no ORM object): it runs under the write lock.
+    user = session.connection().execute(_ACTIVE_OF, {"id": actor_id}).first()
     if user is not None and not user.active:
         raise ConflictError(
             f"your account was deactivated: {user.login} can no longer change tickets"
         )
+
+
+_USER = table_of(User)
+_ACTIVE_OF = sa_select(_USER.c.login, _USER.c.active).where(_USER.c.id == bindparam("id"))
 
 
 def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | None) -> Ticket:
@@ -105,27 +110,30 @@ def lock_for_write(session: Session, *, ticket_id: int, expected_version: int | 
     already stale is refused at once, without waiting for the write lock (or, on PostgreSQL,
     the row lock) someone else holds. While it waits for SQLite's write lock, the version is
     read again between the waits (`WHILE_WAITING`): a ticket changed meanwhile is refused
-    then, not once the lock is won. Under the lock the version is checked once more.
+    then, not once the lock is won. Under the lock the version is checked once more; a
+    write refused there ends its transaction (the lock goes to the next writer) before it
+    reads what changed for the message.
     """
     check = _version_check(session, ticket_id=ticket_id, expected_version=expected_version)
     if check is not None and session.get_bind().dialect.name != "sqlite":
         check(None)  # PostgreSQL: on a connection of its own, before the row lock
     waiting = WHILE_WAITING.set(check)  # SQLite: the store runs it, before its lock and while
     try:
-        # populate_existing: the row as the database has it now, even if this session holds
-        # an older copy of the ticket.
-        ticket = session.exec(
-            select(Ticket)
-            .where(Ticket.id == ticket_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one_or_none()
+        ticket = session.exec(_FOR_WRITE, params={"id": ticket_id}).one_or_none()
     finally:
         WHILE_WAITING.reset(waiting)
     if ticket is None:
         raise NotFoundError("ticket", f"#{ticket_id}")
     if expected_version is not None and ticket.version != expected_version:
-        raise _stale(session, ticket=ticket, expected_version=expected_version)
+        engine = session.info.get(READ_ENGINE)
+        if engine is None:
+            raise _stale(session, ticket=ticket, expected_version=expected_version)
+        session.rollback()  # the write is refused whatever comes next: free the lock now
+        with Session(engine) as peek:
+            current = peek.get(Ticket, ticket_id)
+            if current is None:
+                raise NotFoundError("ticket", f"#{ticket_id}")
+            raise _stale(peek, ticket=current, expected_version=expected_version)
     return ticket
 
 
@@ -159,6 +167,14 @@ def _version_check(
     return check
 
 
+# Built once: it runs under the write lock. populate_existing: the row as the database has
+# it now, even if this session holds an older copy of the ticket.
+_FOR_WRITE = (
+    select(Ticket)
+    .where(Ticket.id == bindparam("id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 _VERSION_OF = sa_select(table_of(Ticket).c.version).where(table_of(Ticket).c.id == bindparam("id"))
 
 
@@ -388,7 +404,11 @@ def assign(
             raise ConflictError(f"{assignee.login} is not an active user")
     if ticket.assignee_id == assignee_id:
         return ticket
-    previous = session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+    previous = (
+        session.connection().execute(_ACTIVE_OF, {"id": ticket.assignee_id}).first()
+        if ticket.assignee_id
+        else None
+    )
     old_status = ticket.status
     ticket.assignee_id = assignee_id
     if assignee_id is not None and ticket.status in (TicketStatus.new, TicketStatus.open):
