@@ -111,8 +111,27 @@ class Durations:
         self.calendar.append(calendar)
         self.business.append(business)
 
+    def extend(self, calendar: Iterable[float], business: Iterable[float]) -> None:
+        """Many tickets' minutes at once, as two columns."""
+        self.calendar.extend(calendar)
+        self.business.extend(business)
+
     def __len__(self) -> int:
         return len(self.calendar)
+
+
+class ResolvedColumns(NamedTuple):
+    """The facts of many resolved tickets, one sequence per fact, in the same order."""
+
+    minutes: Sequence[float]
+    business: Sequence[float]
+    full_minutes: Sequence[float]
+    full_business: Sequence[float]
+    responses: Sequence[int]  # public responses up to the first resolution
+    reopens: Sequence[int]
+    requester_wait: Sequence[float]
+    team_work: Sequence[float]
+    vendor_wait: Sequence[float]
 
 
 @dataclass(slots=True)
@@ -158,6 +177,17 @@ class Tally:
         self.fcr += is_first_contact_resolution(responses_before_resolution, reopen_count)
         self.reopened += is_reopened(reopen_count)
 
+    def add_resolved_columns(self, columns: ResolvedColumns) -> None:
+        """Many resolved tickets at once, column by column: what `add_resolved` adds of
+        each, without a call per ticket."""
+        self.resolution.extend(columns.minutes, columns.business)
+        self.full_resolution.extend(columns.full_minutes, columns.full_business)
+        self.requester_wait.extend(columns.requester_wait)
+        self.team_work.extend(columns.team_work)
+        self.vendor_wait.extend(columns.vendor_wait)
+        self.fcr += sum(map(is_first_contact_resolution, columns.responses, columns.reopens))
+        self.reopened += sum(map(is_reopened, columns.reopens))
+
     def add_sla(self, target: SlaTarget, outcome: Outcome, breaches: int, count: int = 1) -> None:
         for part in sla_parts(outcome, breaches):
             self.sla[target][part] += count
@@ -170,8 +200,11 @@ class Tally:
             self.nps = Counter()
         self.nps[score] += count
 
-    def add_backlog(self, age: timedelta) -> None:
-        self.backlog[age_bucket(age)] += 1
+    def add_backlog(self, age: timedelta, count: int = 1) -> None:
+        self.add_backlog_bucket(age_bucket(age), count)
+
+    def add_backlog_bucket(self, bucket: str, count: int = 1) -> None:
+        self.backlog[bucket] += count
 
     def figures(self) -> dict[str, Any]:
         """The group's figures under the documented, stable JSON keys."""

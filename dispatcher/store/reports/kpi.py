@@ -1,28 +1,29 @@
 """The KPI report of a period, and the tickets behind any of its figures.
 
-Every figure is a range read over one index of `ticket_fact` (the instant of the event that
-puts a ticket in the figure), fetching only the columns the figure needs; the figures are
-computed in Python by `domain.kpi.figures` (the same percentiles on SQLite and PostgreSQL).
-`figure_tickets` reads the very same rows and applies the very same rules, so the tickets
-listed are exactly the ones counted.
+Every figure is a range over one index of `ticket_fact` (the instant of the event that
+puts a ticket in the figure): `kpi_reads` reads each population once for a whole set of
+periods (a report's period, its days, weeks or months, the dashboard's periods), counting
+in the database and fetching only the minutes the percentiles need; the figures are
+computed by `domain.kpi.figures` (the same percentiles on SQLite and PostgreSQL).
+`figure_tickets` reads the same ranges row by row and applies the same rules, so the
+tickets listed are exactly the ones counted.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, func, null, or_, select, text
+from sqlalchemy import ColumnElement, Connection, func, null, or_, select, text
 from sqlmodel import Session
 
-from dispatcher.domain.enums import AlertKind, Priority, RatingKind, SlaTarget, TicketStatus
-from dispatcher.domain.kpi.facts import Duration, Outcome, in_backlog_at
+from dispatcher.domain.enums import AlertKind, Priority, SlaTarget, TicketStatus
+from dispatcher.domain.kpi.facts import Outcome, in_backlog_at
 from dispatcher.domain.kpi.figures import (
-    AGE_BUCKETS,
     FigureRef,
     Tally,
     age_bucket,
@@ -32,7 +33,7 @@ from dispatcher.domain.kpi.figures import (
     parse_figure,
     sla_parts,
 )
-from dispatcher.domain.kpi.groups import GroupBy, Grouping, buckets
+from dispatcher.domain.kpi.groups import NO_GROUP, GroupBy, Grouping, buckets
 from dispatcher.read_models.dashboard import (
     AtRisk,
     DayFigures,
@@ -49,25 +50,21 @@ from dispatcher.store.models import (
     Category,
     Client,
     Queue,
-    Rating,
     Ticket,
     TicketFact,
     User,
     table_of,
 )
+from dispatcher.store.reports.kpi_reads import (
+    DIMENSION_COLUMN,
+    Window,
+    read_tallies,
+    reopened_spells,
+)
 
 _FACT = table_of(TicketFact)
 _ALERT = table_of(Alert)
-_RATING = table_of(Rating)
 _TICKET = table_of(Ticket)
-_DIMENSION_COLUMN = {
-    GroupBy.engineer: "assignee_id",
-    GroupBy.queue: "queue_id",
-    GroupBy.category: "category_id",
-    GroupBy.client: "client_id",
-    GroupBy.channel: "channel",
-    GroupBy.priority: "priority",
-}
 TREND_DAYS = 30  # the dashboard's trend plots: the last 30 days
 # NPS answers are a client's: they group by client or by time, and by nothing else.
 _NPS_GROUPS = (GroupBy.none, GroupBy.client, GroupBy.day, GroupBy.week, GroupBy.month)
@@ -105,77 +102,56 @@ def kpi_report(
     session: Session, *, period: Period, by: GroupBy = GroupBy.none, zone: tzinfo
 ) -> list[tuple[str, dict[str, Any]]]:
     """`(group, figures)` for each group of the report, in order (one, "", ungrouped)."""
-    groups = grouping(session, by=by, zone=zone)
-    connection = session.connection()
-    tallies: defaultdict[str, Tally] = defaultdict(Tally)
-    key = groups.key
-    f = _FACT.c
-
-    for group, channel, count in _counted(connection, period, by, "created_at", [f.channel]):
-        tallies[key(group)].add_created(channel, count)
-    for group, minutes, business in _rows(
-        connection,
-        period,
-        by,
-        "created_at",
-        [f.first_response_minutes, f.first_response_business],
-        f.first_response_minutes.is_not(None),
-    ):
-        tallies[key(group)].first_response.add(minutes, business)
-    resolved = [
-        f.resolution_minutes,
-        f.resolution_business,
-        f.full_resolution_minutes,
-        f.full_resolution_business,
-        f.responses_before_resolution,
-        f.reopen_count,
-        f.requester_wait,
-        f.team_work,
-        f.vendor_wait,
-    ]
-    for group, *values in _rows(connection, period, by, "first_resolved_at", resolved):
-        minutes, business, full_minutes, full_business, responses, reopens, *waits = values
-        tallies[key(group)].add_resolved(
-            Duration(minutes or 0.0, business or 0.0),
-            Duration(full_minutes or 0.0, full_business or 0.0),
-            responses_before_resolution=responses,
-            reopen_count=reopens,
-            requester_wait=waits[0],
-            team_work=waits[1],
-            vendor_wait=waits[2],
-        )
-    for target in SlaTarget:
-        columns = [f[f"{target.value}_outcome"], f[f"{target.value}_breaches"]]
-        for group, outcome, breaches, count in _counted(
-            connection, period, by, f"{target.value}_decided_at", columns
-        ):
-            if outcome is not None:
-                tallies[key(group)].add_sla(target, Outcome(outcome), breaches, count)
-    for group, score, count in _counted(connection, period, by, "csat_at", [f.csat_score]):
-        if score is not None:
-            tallies[key(group)].add_rating(score, count)
     if by.is_time:
-        for label, _ticket_id, age in _backlog(connection, period, groups):
-            tallies[label].add_backlog(age)
-    else:
-        for group, bucket, count in _backlog_counts(connection, period.end, by):
-            tallies[key(group)].backlog[bucket] += count
-        for label, _ticket_id, age in _backlog(connection, period, groups, reopened_only=True):
-            tallies[label].add_backlog(age)
-    nps_applies = by in _NPS_GROUPS
-    if nps_applies:
-        for group, score, count in _nps(connection, period, by):
-            tallies[key(group)].add_nps(score, count)
-    report = []
-    for label in groups.order(tallies.keys(), (period.start, period.end)):
-        tally = tallies[label]
-        if nps_applies and tally.nps is None:
-            tally.nps = Counter()
-        report.append((label, tally.figures()))
-    return report
+        spans = buckets(period.start, period.end, by, zone)
+        found = period_figures(
+            session, periods=[Period(b.start, b.end) for b in spans], zone=zone, nps=True
+        )
+        return [(b.label, figures[NO_GROUP]) for b, figures in zip(spans, found, strict=True)]
+    groups = grouping(session, by=by, zone=zone)
+    nps = by in _NPS_GROUPS
+    tallies = read_tallies(
+        session.connection(), [Window(period.start, period.end)], groups, nps=nps
+    )[0]
+    return [
+        (label, _figures(tallies.get(label), nps=nps))
+        for label in groups.order(tallies.keys(), (period.start, period.end))
+    ]
 
 
-# --- The populations: one index range each --------------------------------------------
+def period_figures(
+    session: Session,
+    *,
+    periods: Sequence[Period],
+    by: GroupBy = GroupBy.none,
+    zone: tzinfo,
+    nps: bool | None = None,
+) -> list[dict[str, dict[str, Any]]]:
+    """The figures of each period (group -> figures; `NO_GROUP` only, ungrouped), every
+    population read once for all of them: what the report of each period alone gives."""
+    if by.is_time:
+        raise ValueError("periods are grouped by none or a dimension")
+    groups = grouping(session, by=by, zone=zone)
+    applies = by in _NPS_GROUPS if nps is None else nps
+    windows = [Window(p.start, p.end) for p in periods]
+    found = read_tallies(session.connection(), windows, groups, nps=applies)
+    result = []
+    for index, period in enumerate(periods):
+        tallies = found[index]
+        labels = groups.order(tallies.keys(), (period.start, period.end))
+        result.append({label: _figures(tallies.get(label), nps=applies) for label in labels})
+    return result
+
+
+def _figures(tally: Tally | None, *, nps: bool) -> dict[str, Any]:
+    if tally is None:
+        tally = Tally()
+    if nps and tally.nps is None:
+        tally.nps = Counter()
+    return tally.figures()
+
+
+# --- The populations, one row per fact, for listing the tickets behind a figure --------
 
 
 def _group_column(by: GroupBy, instant: str) -> ColumnElement[Any] | None:
@@ -184,7 +160,7 @@ def _group_column(by: GroupBy, instant: str) -> ColumnElement[Any] | None:
         return None
     if by.is_time:
         return _FACT.c[instant]
-    return _FACT.c[_DIMENSION_COLUMN[by]]
+    return _FACT.c[DIMENSION_COLUMN[by]]
 
 
 def _in(column: str, period: Period) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
@@ -208,61 +184,6 @@ def _rows(
         selected.insert(0, _FACT.c.ticket_id)
     query = select(*selected).where(*_in(instant, period), *where)
     return connection.execute(query).all()
-
-
-def _counted(
-    connection: Connection,
-    period: Period,
-    by: GroupBy,
-    instant: str,
-    columns: Sequence[ColumnElement[Any]],
-) -> Sequence[Any]:
-    """`(group, *columns, count)`: how many facts of the period share these values."""
-    group = _group_column(by, instant)
-    keys = [group, *columns] if group is not None else list(columns)
-    selected = [group if group is not None else null(), *columns, func.count()]
-    query = select(*selected).where(*_in(instant, period)).group_by(*keys)
-    return connection.execute(query).all()
-
-
-def _nps(connection: Connection, period: Period, by: GroupBy) -> Sequence[Any]:
-    """`(group, score, answers)` of the NPS answers given in the period."""
-    r = _RATING.c
-    group = None if by == GroupBy.none else r.at if by.is_time else r.client_id
-    keys = [group, r.score] if group is not None else [r.score]
-    query = (
-        select(group if group is not None else null(), r.score, func.count())
-        .where(r.kind == RatingKind.nps, r.at >= period.start, r.at < period.end)
-        .group_by(*keys)
-    )
-    return connection.execute(query).all()
-
-
-def _backlog_counts(connection: Connection, end: datetime, by: GroupBy) -> Sequence[Any]:
-    """`(group, age bucket, tickets)` of the backlog at `end`, counted by the database, of
-    the tickets never reopened: for them, active at `end` is exactly "created before it
-    and inactive only after it". An age under a bucket's limit is a creation after `end`
-    less the limit, so the buckets of `domain.kpi.figures.AGE_BUCKETS` are comparisons of
-    instants, the same on every database. Reopened tickets: `_backlog`."""
-    f = _FACT.c
-    bucket = case(
-        (f.created_at >= end, _LATER),  # created after `end`: not in its backlog
-        *((f.created_at > end - limit, name) for name, limit in AGE_BUCKETS if limit is not None),
-        else_=AGE_BUCKETS[-1][0],
-    ).label("bucket")
-    group = _group_column(by, "created_at")
-    keys = [group, bucket] if group is not None else [bucket]
-    # Only `inactive_since` in the WHERE clause: the planner then walks the backlog index
-    # (which covers the rest when ungrouped), never the creation index from its start.
-    query = (
-        select(group if group is not None else null(), bucket, func.count())
-        .where(f.inactive_since > end, f.reopen_count == 0)
-        .group_by(*keys)
-    )
-    return [row for row in connection.execute(query).all() if row[1] != _LATER]
-
-
-_LATER = "later"
 
 
 def _backlog(
@@ -290,7 +211,7 @@ def _backlog(
     if reopened_only:
         query = query.where(f.reopen_count > 0)
     for ticket_id, value, created, inactive, reopens, spells in connection.execute(query).all():
-        reopened = _spells(spells) if reopens else ()
+        reopened = reopened_spells(spells) if reopens else ()
         first = bisect.bisect_right(ends, created)
         last = bisect.bisect_left(ends, inactive)
         for index in range(first, last):
@@ -301,12 +222,6 @@ def _backlog(
                 continue
             label = labels[index] if labels else groups.key(value)
             yield label, ticket_id, at - created
-
-
-def _spells(stored: Sequence[Sequence[str]]) -> tuple[tuple[datetime, datetime], ...]:
-    return tuple(
-        (datetime.fromisoformat(start), datetime.fromisoformat(end)) for start, end in stored
-    )
 
 
 # --- The tickets behind a figure -------------------------------------------------------
@@ -412,15 +327,18 @@ def describe_tickets(session: Session, *, ticket_ids: Sequence[int]) -> dict[int
 def dashboard_periods(
     session: Session, *, spans: Sequence[Span], zone: tzinfo
 ) -> list[PeriodFigures]:
-    """Each period's figures and those of the period before it, to the same point."""
-    found = []
-    for span in spans:
-        current = kpi_report(session, period=Period(span.start, span.end), zone=zone)
-        previous = kpi_report(
-            session, period=Period(span.previous_start, span.previous_end), zone=zone
-        )
-        found.append(PeriodFigures(span, current[0][1], previous[0][1]))
-    return found
+    """Each period's figures and those of the period before it, to the same point: one
+    read of every population for all of them."""
+    periods = [
+        period
+        for span in spans
+        for period in (Period(span.start, span.end), Period(span.previous_start, span.previous_end))
+    ]
+    found = period_figures(session, periods=periods, zone=zone)
+    return [
+        PeriodFigures(span, found[2 * n][NO_GROUP], found[2 * n + 1][NO_GROUP])
+        for n, span in enumerate(spans)
+    ]
 
 
 def dashboard_trend(
