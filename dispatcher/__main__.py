@@ -1,3 +1,3 @@
-from dispatcher.cli import main
+from dispatcher.entry import main
 
 main()

@@ -1,15 +1,18 @@
-"""`dispatcher kb ...`: the knowledge base for everyone (search)."""
+"""`dispatcher kb ...`: the knowledge base for everyone (search).
+
+The plain form of `kb search` is answered before this module loads
+(`dispatcher.kb_search_quick`); this is the command for everything else (help, mistakes,
+the database named in the config file), and prints the same.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from dispatcher.cli._common import DbOption, fail, print_json, sanitize, set_db, state
-
-if TYPE_CHECKING:
-    from rich.text import Text
+from dispatcher.cli._common import DbOption, fail, set_db, state
+from dispatcher.kb_search_quick import print_hits
 
 app = typer.Typer(help="Search the knowledge base.", no_args_is_help=True)
 
@@ -59,49 +62,4 @@ def search(
             visibility=wanted,
             tag=tag,
         )
-    if as_json:
-        print_json(
-            [
-                {
-                    "rank": rank,
-                    "slug": hit.slug,
-                    "title": hit.title,
-                    "score": hit.score,
-                    "snippet": hit.snippet,
-                    "highlights": [list(span) for span in hit.highlights],
-                    "visibility": hit.visibility.value,
-                    "tags": list(hit.tags),
-                    "uses": hit.uses,
-                    "helpful_votes": hit.helpful_votes,
-                }
-                for rank, hit in enumerate(hits, start=1)
-            ]
-        )
-        return
-    if not hits:
-        typer.echo("no articles found")
-        return
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(highlight=False)
-    for rank, hit in enumerate(hits, start=1):
-        title = Text(f"{rank}. ")
-        title.append(Text(sanitize(hit.title), style="bold"))
-        title.append(f"  [{hit.slug}, {hit.visibility.value}, score {hit.score:.3f}]", "dim")
-        console.print(title)
-        console.print(Text("   ") + _highlighted(hit.snippet, hit.highlights))
-
-
-def _highlighted(text: str, spans: tuple[tuple[int, int], ...]) -> Text:
-    """The text with its spans in reverse video; each piece sanitized on its own."""
-    from rich.text import Text
-
-    result = Text()
-    at = 0
-    for start, end in spans:
-        result.append(sanitize(text[at:start]))
-        result.append(sanitize(text[start:end]), "reverse")
-        at = end
-    result.append(sanitize(text[at:]))
-    return result
+    print_hits(hits, as_json=as_json)

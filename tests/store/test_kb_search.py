@@ -12,7 +12,7 @@ from dispatcher.domain.enums import ArticleStatus, MessageKind, TicketStatus, Vi
 from dispatcher.domain.errors import NotFoundError, ValidationError
 from dispatcher.domain.search_text import parse_query
 from dispatcher.store.db.engine import Store
-from dispatcher.store.knowledge import articles, search
+from dispatcher.store.knowledge import articles, ranking, search
 from dispatcher.store.models import KbArticle
 from dispatcher.store.models.knowledge import KbSearchDoc
 from dispatcher.store.tickets import writes
@@ -277,16 +277,20 @@ def test_hostile_queries_are_just_words(library: Store, now: datetime) -> None:
 def test_on_a_big_base_words_in_most_articles_are_left_out_of_the_match(
     store: Store, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "PRUNE_FROM", 10)
+    monkeypatch.setattr(ranking, "PRUNE_FROM", 10)
     for n in range(12):
         _add(store, now, f"r{n}", f"Router model {n}", "Router manual page.")
     _add(store, now, "fw", "Router firmware", "Flash the router firmware.")
     with store.read() as session:
         parsed = parse_query("router firmware")
         if store.is_sqlite:
-            assert search._without_common_terms(session, parsed).terms == ("firmwar",)
+            assert ranking.without_common_terms(search.SessionSql(session), parsed).terms == (
+                "firmwar",
+            )
             # Every word common: the rarest is kept, so the search still finds something.
-            only = search._without_common_terms(session, parse_query("router manual"))
+            only = ranking.without_common_terms(
+                search.SessionSql(session), parse_query("router manual")
+            )
             assert len(only.terms) == 2
         hits = search.search(session, query="router firmware", limit=3)
         assert hits[0].slug == "fw"

@@ -62,8 +62,8 @@ class KbSearchDoc(SQLModel, table=True):
 
 
 # The search index's own objects, which are not models: FTS5's virtual table and its shadow
-# tables on SQLite, the GIN expression index on PostgreSQL. Comparing the models with a
-# migrated database leaves them out.
+# tables on SQLite, the GIN expression index and the term statistics its trigger keeps on
+# PostgreSQL (migration 0014). Comparing the models with a migrated database leaves them out.
 SEARCH_INDEX_TABLES = frozenset(
     {
         "kb_fts",
@@ -73,6 +73,8 @@ SEARCH_INDEX_TABLES = frozenset(
         "kb_fts_config",
         "kb_fts_content",
         "kb_fts_vocab",
+        "kb_term_stat",
+        "kb_index_total",
     }
 )
 SEARCH_INDEX_INDEXES = frozenset({"ix_kb_search_doc_tsv"})

@@ -1,0 +1,413 @@
+"""Ranking knowledge-base articles for a query, over any SQL connection (no ORM).
+
+The console and the commands reach it through `search.search` with a session; `kb search`
+reaches it with a bare DB-API connection (`quick_db`), so that a search from the shell
+does not load SQLAlchemy and the models first (that alone is most of a second). Both give
+the same SQL: statements are written with `:name` placeholders, lists spelled out one
+placeholder per item (`_in`), and run through `Sql`.
+
+Both backends index the same thing: each article's title and body as lines of stems
+(`kb_search_doc`, written by `search.reindex` whenever an article changes). A query becomes
+the same stems (`dispatcher.domain.search_text`), and any of them may match: BM25 puts the
+articles with more, rarer query words first, and a title word counts `TITLE_WEIGHT` times a
+body word. SQLite ranks with FTS5's `bm25()`. PostgreSQL finds the matching articles with
+its GIN index, takes the `CANDIDATES` best by `ts_rank` (cheap, but blind to how rare a word
+is: ranked by it alone, the evaluation sets fell below plain BM25) and orders those by the
+same BM25 (`dispatcher.domain.bm25`), from the term statistics migration 0014 keeps.
+
+Typo tolerance, on both backends: a query term that no article holds is replaced by the
+term one typing mistake away that most articles hold (`_respelled`), so "acccounting" finds
+"accounting" and the snippet highlights the word as the knowledge base spells it.
+
+Two steps (ranking and snippets in one query cost about twice as much at 100k articles):
+the index ranks ids and stops at the limit; only those articles are then read and their
+snippets cut, in Python, from the original text with the matching words highlighted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dispatcher.domain import bm25
+from dispatcher.domain.enums import ArticleStatus, Visibility
+from dispatcher.domain.search_text import (
+    Query,
+    fts5_match,
+    respelled,
+    snippet,
+    tsquery,
+    with_terms,
+    words,
+)
+from dispatcher.domain.search_text import matches as term_matches
+
+TITLE_WEIGHT = 3.0
+SNIPPET_WIDTH = 160
+PRUNE_FROM = 5000  # articles: below this, every query term is matched
+COMMON_SHARE = 0.2  # a term in more than this share of the articles does not choose candidates
+KEEP_WHEN_ALL_COMMON = 3
+CANDIDATES = 200  # PostgreSQL: matching articles (best by ts_rank) that BM25 orders
+
+# The expression the PostgreSQL GIN index is built on (migration 0002): spelled the same
+# here so that the planner uses the index.
+PG_DOCUMENT = (
+    "(setweight(to_tsvector('simple'::regconfig, d.title_terms), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, d.body_terms), 'D'))"
+)
+# ts_rank weights are {D, C, B, A}: a title word (A) counts TITLE_WEIGHT body words (D).
+PG_WEIGHTS = "{" + f"{round(1 / TITLE_WEIGHT, 4)}, 0.2, 0.4, 1.0" + "}"
+
+
+class Sql(Protocol):
+    """Runs one statement with `:name` placeholders and returns its rows."""
+
+    @property
+    def dialect(self) -> str:  # "sqlite" or "postgresql"
+        ...
+
+    def rows(self, sql: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One found article, as a list shows it: no body, a snippet with highlights."""
+
+    id: int
+    slug: str
+    title: str
+    visibility: Visibility
+    status: ArticleStatus
+    tags: tuple[str, ...]
+    groups: tuple[str, ...]
+    score: float  # higher is better; comparable within one result list only
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]  # (start, end) in `snippet`
+    title_highlights: tuple[tuple[int, int], ...]  # (start, end) in `title`
+    uses: int
+    helpful_votes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Which articles may be shown: by status, visibility, tag and the reader's groups."""
+
+    statuses: frozenset[str]
+    visibility: str | None = None
+    tag: str | None = None
+    reader_groups: frozenset[str] | None = None  # None: the reader sees every group
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        statuses: Collection[ArticleStatus],
+        visibility: Visibility | None,
+        tag: str | None,
+        reader_groups: Collection[str] | None,
+    ) -> Filters:
+        return cls(
+            statuses=frozenset(ArticleStatus(s).value for s in statuses),
+            visibility=None if visibility is None else Visibility(visibility).value,
+            tag=None if tag is None else " ".join(tag.split()).lower(),
+            reader_groups=(
+                None
+                if reader_groups is None
+                else frozenset(g.strip().lower() for g in reader_groups)
+            ),
+        )
+
+    def shows(self, row: _Article) -> bool:
+        return (
+            row.status in self.statuses
+            and (self.visibility is None or row.visibility == self.visibility)
+            and (self.tag is None or self.tag in row.tags)
+            and (
+                self.reader_groups is None
+                or not row.groups
+                or bool(self.reader_groups & {g.lower() for g in row.groups})
+            )
+        )
+
+
+def rank(db: Sql, *, parsed: Query, limit: int, filters: Filters) -> list[SearchHit]:
+    """The best `limit` articles for the parsed query that pass the filters, best first."""
+    if not filters.statuses or parsed.empty:
+        return []
+    # Articles limited to groups are filtered after ranking: fetch a few more to fill up.
+    fetch = limit if filters.reader_groups is None else limit * 4
+    params: dict[str, Any] = {"limit": fetch}
+    where = [f"a.status IN ({_in('status', sorted(filters.statuses), params)})"]
+    if filters.visibility is not None:
+        where.append("a.visibility = :visibility")
+        params["visibility"] = filters.visibility
+    if filters.tag is not None:
+        where.append("a.id IN (SELECT article_id FROM kb_article_tag WHERE tag = :tag)")
+        params["tag"] = filters.tag
+    conditions = " AND ".join(where)
+    parsed = _respelled(db, parsed)
+    if db.dialect == "sqlite":
+        match = _fts5_match(db, parsed)
+        params["match"] = match
+        weights = f"{TITLE_WEIGHT}, 1.0"
+        # First without the join (most articles pass the filters, and joining every
+        # match costs as much as ranking it): rank a few more, filter while reading them.
+        quick_fetch = fetch * 2 + 10
+        ranked = _ranked(
+            db,
+            f"SELECT rowid, -bm25(kb_fts, {weights}) FROM kb_fts WHERE kb_fts MATCH :match "
+            f"ORDER BY bm25(kb_fts, {weights}), rowid LIMIT :limit",
+            {"match": match, "limit": quick_fetch},
+        )
+        hits = _hits(db, ranked=ranked, parsed=parsed, limit=limit, filters=filters)
+        if len(hits) == limit or len(ranked) < quick_fetch:
+            return hits
+        sql = (
+            f"SELECT f.rowid, -bm25(kb_fts, {weights}) AS score "
+            "FROM kb_fts f JOIN kb_article a ON a.id = f.rowid "
+            f"WHERE kb_fts MATCH :match AND {conditions} "
+            f"ORDER BY bm25(kb_fts, {weights}), f.rowid LIMIT :limit"
+        )
+        ranked = _ranked(db, sql, params)
+    else:
+        ranked = _pg_ranked(db, parsed=parsed, conditions=conditions, params=params)
+    return _hits(db, ranked=ranked, parsed=parsed, limit=limit, filters=filters)
+
+
+def _pg_ranked(
+    db: Sql, *, parsed: Query, conditions: str, params: dict[str, Any]
+) -> list[tuple[int, float]]:
+    """PostgreSQL: the `CANDIDATES` best matches by ts_rank, ordered by BM25."""
+    narrow = without_common_terms(db, parsed)
+    match = tsquery(parsed)
+    params["tsq"] = match if narrow == parsed else f"({tsquery(narrow)}) & ({match})"
+    fetch = params["limit"]
+    params["limit"] = max(CANDIDATES, fetch)
+    rows = db.rows(
+        "SELECT d.article_id, d.title_terms, d.body_terms "
+        "FROM kb_search_doc d JOIN kb_article a ON a.id = d.article_id, "
+        "to_tsquery('simple', :tsq) AS q "
+        f"WHERE {PG_DOCUMENT} @@ q AND {conditions} "
+        f"ORDER BY ts_rank('{PG_WEIGHTS}', {PG_DOCUMENT}, q, 1) DESC, d.article_id "
+        "LIMIT :limit",
+        params,
+    )
+    if not rows:
+        return []
+    stats = _pg_stats(db, parsed)
+    scored = [
+        (
+            int(r[0]),
+            bm25.score(
+                str(r[1]).split(), str(r[2]).split(), parsed, stats, title_weight=TITLE_WEIGHT
+            ),
+        )
+        for r in rows
+    ]
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[:fetch]
+
+
+def _pg_stats(db: Sql, parsed: Query) -> bm25.IndexStats:
+    articles, length = _totals(db)
+    prefixes: dict[str, int] = {}
+    for prefix in parsed.prefixes:  # articles with a term of the prefix: at most their sum
+        found = db.rows(
+            "SELECT coalesce(sum(docs), 0) FROM kb_term_stat WHERE term LIKE :p",
+            {"p": prefix + "%"},
+        )
+        prefixes[prefix] = min(articles, int(found[0][0]))
+    return bm25.IndexStats(
+        articles=articles,
+        average_length=length / articles if articles else 0.0,
+        term_articles=doc_counts(db, [*parsed.terms, *parsed.exact_alternatives]),
+        prefix_articles=prefixes,
+    )
+
+
+def _totals(db: Sql) -> tuple[int, int]:
+    """How many articles the index holds (SQLite: the highest id), and their terms (PG)."""
+    if db.dialect == "sqlite":
+        return int(db.rows("SELECT max(rowid) FROM kb_fts_docsize", {})[0][0] or 0), 0
+    found = db.rows("SELECT docs, terms FROM kb_index_total WHERE id = 1", {})
+    return (int(found[0][0]), int(found[0][1])) if found else (0, 0)
+
+
+def _in(name: str, values: Sequence[object], params: dict[str, Any]) -> str:
+    """`:name_0, :name_1, ...` for an IN list, the values put into `params`."""
+    keys = [f"{name}_{n}" for n in range(len(values))]
+    params.update(zip(keys, values, strict=True))
+    return ", ".join(f":{k}" for k in keys)
+
+
+def _ranked(db: Sql, sql: str, params: dict[str, Any]) -> list[tuple[int, float]]:
+    return [(int(r[0]), float(r[1])) for r in db.rows(sql, params)]
+
+
+def _respelled(db: Sql, parsed: Query) -> Query:
+    """The query with each term the knowledge base lacks replaced by its likeliest spelling.
+
+    A term in no article (a typo: "acccounting", "принетр") is looked up again as every
+    term one typing mistake away (`respelled`); the one in the most articles stands in for
+    it, so the suggestion comes from the knowledge base's own words. A term with no such
+    neighbour stays as it is (it still matches nothing).
+    """
+    counts = doc_counts(db, parsed.terms)
+    replaced: dict[str, str] = {}
+    for term in parsed.terms:
+        if counts.get(term, 0):
+            continue
+        candidates = respelled(term)
+        if not candidates:
+            continue
+        found = doc_counts(db, candidates)
+        best = max(candidates, key=lambda t: found.get(t, 0))
+        if found.get(best, 0):
+            replaced[term] = best
+    return with_terms(parsed, replaced) if replaced else parsed
+
+
+def doc_counts(db: Sql, terms: Sequence[str]) -> dict[str, int]:
+    """How many articles hold each term."""
+    if not terms:
+        return {}
+    params: dict[str, Any] = {}
+    listed = _in("t", terms, params)
+    if db.dialect == "sqlite":
+        sql = f"SELECT term, doc FROM kb_fts_vocab WHERE term IN ({listed})"
+    else:
+        sql = f"SELECT term, docs FROM kb_term_stat WHERE term IN ({listed})"
+    return {str(t): int(n) for t, n in db.rows(sql, params)}
+
+
+def _fts5_match(db: Sql, parsed: Query) -> str:
+    """The MATCH expression: the articles with a rarer word, ranked by every word.
+
+    `(rare words) AND (all words)` matches exactly the articles with a rare word, but BM25
+    still scores every word, common ones included, for those articles.
+    """
+    narrow = without_common_terms(db, parsed)
+    if narrow == parsed:
+        return fts5_match(parsed)
+    return f"({fts5_match(narrow)}) AND ({fts5_match(parsed)})"
+
+
+def without_common_terms(db: Sql, parsed: Query) -> Query:
+    """The words that choose the candidates, on a big knowledge base.
+
+    BM25 costs time in proportion to the articles the match finds, and a term in a large
+    share of them hardly tells them apart (its IDF is near zero). With `PRUNE_FROM` or
+    more articles, terms in more than `COMMON_SHARE` of them do not choose candidates, as
+    long as rarer ones remain; if every term is that common, the `KEEP_WHEN_ALL_COMMON`
+    rarest do. The common words still count in the ranking (see `_fts5_match`).
+    """
+    terms = list(parsed.terms)
+    if len(terms) + len(parsed.prefixes) < 2:
+        return parsed
+    total = _totals(db)[0]
+    if total < PRUNE_FROM:
+        return parsed
+    docs = doc_counts(db, terms)
+    common = {t for t in terms if docs.get(t, 0) > COMMON_SHARE * total}
+    kept = [t for t in terms if t not in common]
+    if not kept and not parsed.prefixes:
+        kept = sorted(terms, key=lambda t: docs.get(t, 0))[:KEEP_WHEN_ALL_COMMON]
+        kept = [t for t in terms if t in kept]
+    return Query(
+        terms=tuple(kept), prefixes=parsed.prefixes, exact_alternatives=parsed.exact_alternatives
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Article:
+    id: int
+    slug: str
+    title: str
+    body: str
+    visibility: str
+    status: str
+    groups: tuple[str, ...]
+    tags: tuple[str, ...]
+    uses: int
+    helpful_votes: int
+
+
+def _articles(db: Sql, ids: Sequence[int]) -> dict[int, _Article]:
+    params: dict[str, Any] = {}
+    listed = _in("id", ids, params)
+    tags: dict[int, list[str]] = {}
+    for article_id, tag in db.rows(
+        f"SELECT article_id, tag FROM kb_article_tag WHERE article_id IN ({listed}) ORDER BY tag",
+        params,
+    ):
+        tags.setdefault(int(article_id), []).append(str(tag))
+    rows = db.rows(
+        'SELECT id, slug, title, body, visibility, status, "groups", uses, helpful_votes '
+        f"FROM kb_article WHERE id IN ({listed})",
+        params,
+    )
+    found: dict[int, _Article] = {}
+    for r in rows:
+        groups = json.loads(r[6]) if isinstance(r[6], str) else (r[6] or [])
+        found[int(r[0])] = _Article(
+            id=int(r[0]),
+            slug=str(r[1]),
+            title=str(r[2]),
+            body=str(r[3] or ""),
+            visibility=str(r[4]),
+            status=str(r[5]),
+            groups=tuple(str(g) for g in groups),
+            tags=tuple(tags.get(int(r[0]), ())),
+            uses=int(r[7] or 0),
+            helpful_votes=int(r[8] or 0),
+        )
+    return found
+
+
+def _hits(
+    db: Sql,
+    *,
+    ranked: Sequence[tuple[int, float]],
+    parsed: Query,
+    limit: int,
+    filters: Filters,
+) -> list[SearchHit]:
+    if not ranked:
+        return []
+    rows = _articles(db, [article_id for article_id, _ in ranked])
+    hits: list[SearchHit] = []
+    for article_id, score in ranked:
+        row = rows.get(article_id)
+        if row is None or not filters.shows(row):
+            continue
+        cut = snippet(row.body, parsed, width=SNIPPET_WIDTH)
+        hits.append(
+            SearchHit(
+                id=article_id,
+                slug=row.slug,
+                title=row.title,
+                visibility=Visibility(row.visibility),
+                status=ArticleStatus(row.status),
+                tags=row.tags,
+                groups=row.groups,
+                score=score,
+                snippet=cut.text,
+                highlights=cut.highlights,
+                title_highlights=_title_highlights(row.title, parsed),
+                uses=row.uses,
+                helpful_votes=row.helpful_votes,
+            )
+        )
+        if len(hits) == limit:
+            break
+    return hits
+
+
+def _title_highlights(title: str, parsed: Query) -> tuple[tuple[int, int], ...]:
+    return tuple(
+        (w.start, w.end)
+        for w in words(title)
+        if w.term is not None and term_matches(parsed, w.term)
+    )
