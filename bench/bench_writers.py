@@ -128,6 +128,7 @@ class Outcome:
     refused: list[float] = field(default_factory=list)  # the ticket's state says no
     errors: list[str] = field(default_factory=list)
     held: list[float] = field(default_factory=list)  # ms from BEGIN done to the commit done
+    slowest: list[tuple[float, float, int]] = field(default_factory=list)  # (ms, held, nth)
     commit: list[float] = field(default_factory=list)  # ms the COMMIT took (checkpoint included)
 
 
@@ -176,6 +177,7 @@ def writer(
     outcome = Outcome()
     with store.read() as session:  # connect and warm up before the start
         session.exec(select(Ticket.id).limit(1)).all()
+    store.warm_up()  # as a console does once its first screen is drawn
     gate.wait()
     due = time.monotonic()
     for n in range(writes):
@@ -225,6 +227,7 @@ def writer(
             done = time.perf_counter()
             outcome.accepted.append((done - started) * 1000)
             outcome.held.append((done - began[-1]) * 1000)
+            outcome.slowest.append((outcome.accepted[-1], outcome.held[-1], n))
             if committing:
                 outcome.commit.append((done - committing[-1]) * 1000)
         except StaleVersionError:
@@ -240,6 +243,7 @@ def writer(
         except Exception as exc:  # what the bench is looking for: errors reaching the caller
             outcome.errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
     store.dispose()
+    outcome.slowest = sorted(outcome.slowest, reverse=True)[:5]
     results.put(outcome)
 
 
@@ -298,6 +302,7 @@ def run(
         total.errors += part.errors
         total.held += part.held
         total.commit += part.commit
+        total.slowest += part.slowest
     wall = time.perf_counter() - started
     for proc in procs:
         proc.join()
@@ -315,6 +320,16 @@ def report(total: Outcome, wall: float) -> None:
             f"  accepted latency p50 {statistics.median(acc):.1f} ms, p95 {p95:.1f} ms, "
             f"max {worst:.0f} ms ({verdict} p95 <= {TARGET_P95_MS:g} ms, max <= "
             f"{TARGET_MAX_MS:g} ms)"
+        )
+        print(
+            f"  p99 {percentile(acc, 0.99):.0f} ms, p99.9 {percentile(acc, 0.999):.0f} ms; "
+            f"over 250 ms: {sum(1 for ms in acc if ms > 250)}, over 1 s: "
+            f"{sum(1 for ms in acc if ms > 1000)}"
+        )
+        slowest = sorted(total.slowest, reverse=True)[:5]
+        print(
+            "  slowest (ms, of which the lock was held, the writer's nth write): "
+            + ", ".join(f"{ms:.0f}/{held:.0f}/#{nth}" for ms, held, nth in slowest)
         )
     if total.held:
         print(

@@ -265,12 +265,19 @@ class DispatcherApp(App[None]):
         from dispatcher.store.tickets.history import show_times_in
 
         show_times_in(self.operator.zone)  # "changed by someone else ... at 10:30 MSK"
+        self.warm_store()
         if self.run_scheduler:
             self.prepare_scheduler()
         self.poll_alerts()
         every = self.context.intervals.alerts
         if every is not None:
             self.set_interval(every, self.poll_alerts)
+
+    @work(thread=True, exit_on_error=False, group="warm-up")
+    def warm_store(self) -> None:
+        """Build what this console's first write would otherwise build holding the database's
+        write lock (the business calendars), while nobody waits for it."""
+        self.context.store.warm_up()
 
     @work(thread=True, exit_on_error=False, group="scheduler")
     def prepare_scheduler(self) -> None:

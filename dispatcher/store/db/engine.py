@@ -23,6 +23,14 @@ The store's connections therefore leave the automatic checkpoint to a far larger
 (`WAL_FALLBACK_PAGES`, so a WAL can never grow without bound) and a thread of the store's
 own runs a PASSIVE checkpoint, at most every `CHECKPOINT_EVERY_S`, after writes: it waits
 for no reader or writer and no writer waits for it.
+
+A process's first write (`before_first_write`): what a write builds once per process and
+keeps (the business calendars and their holidays: importing the `holidays` package alone
+is ~120 ms) would be built under the write lock by the first write that needs it, and a
+room of consoles started together then queued behind each other's first writes (the
+slowest writes of `bench/bench_writers.py`, 0.75-1.2 s, were each writer's first ones).
+Modules of the store register such work here; a `Store` runs it on its read engine, before
+its first write transaction begins, or earlier when asked (`Store.warm_up`).
 """
 
 from __future__ import annotations
@@ -59,6 +67,19 @@ BUSY_SLICE_MS = 50  # one wait for the write lock before the store tries again
 _BUSY_PAUSE_S = 0.001  # at most this long between two waits (random, so waiters spread out)
 CHECKPOINT_EVERY_S = 1.0  # at most this often the store's own thread checkpoints the WAL
 WAL_FALLBACK_PAGES = 10_000  # past this, SQLite checkpoints in a COMMIT after all (40 MB)
+
+_BEFORE_FIRST_WRITE: list[Callable[[Engine], None]] = []
+
+
+def before_first_write(warm: Callable[[Engine], None]) -> Callable[[Engine], None]:
+    """Register work a `Store` does once, outside any transaction, before its first write.
+
+    `warm` reads on the engine it is given and fills a cache of its own; whatever it
+    raises only means the first write builds that cache itself.
+    """
+    if warm not in _BEFORE_FIRST_WRITE:
+        _BEFORE_FIRST_WRITE.append(warm)
+    return warm
 
 
 def database_url(value: str) -> URL:
@@ -251,6 +272,7 @@ class Store:
         self._write_bind = engine.execution_options(**{_IMMEDIATE: self._write_lock})
         wal = is_sqlite(engine.url) and not is_memory(engine.url)
         self._checkpointer = _Checkpointer(engine) if wal else None
+        self._warmed: set[Callable[[Engine], None]] = set()
 
     @classmethod
     def open(cls, url: URL | str) -> Store:
@@ -284,6 +306,7 @@ class Store:
         ticket on `READ_ENGINE` and refuses a stale version at once. A busy write lock is
         waited for and retried (see `_WriteLock`), not reported.
         """
+        self.warm_up()
         info = {READ_ENGINE: self.engine}
         with Session(self._write_bind, expire_on_commit=False, info=info) as session:
             try:
@@ -294,6 +317,18 @@ class Store:
                 raise
         if self._checkpointer is not None:
             self._checkpointer.after_write()
+
+    def warm_up(self) -> None:
+        """Do now what was registered for before the first write (`before_first_write`);
+        a console calls it in the background once its first screen is drawn."""
+        for warm in _BEFORE_FIRST_WRITE:
+            if warm in self._warmed:
+                continue
+            self._warmed.add(warm)
+            try:
+                warm(self.engine)
+            except Exception:  # noqa: BLE001 - a cache left cold: the write builds it
+                pass
 
     def dispose(self) -> None:
         if self._checkpointer is not None:

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal_column
+from sqlalchemy import Engine, and_, bindparam, func, literal_column
 from sqlalchemy import inspect as orm_inspect
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, or_, select
 
 from dispatcher import vocabulary
 from dispatcher.domain.calendar import BusinessCalendar, CalendarSpec
+from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import (
     ACTIVE_STATUSES,
     AlertKind,
@@ -39,6 +40,7 @@ from dispatcher.domain.sla import (
     alert_steps,
     compute,
 )
+from dispatcher.store.db.engine import before_first_write
 from dispatcher.store.models import (
     Alert,
     Calendar,
@@ -143,6 +145,18 @@ def business_calendar(row: Calendar) -> BusinessCalendar:
 
 
 _CALENDARS: dict[tuple[int, datetime], BusinessCalendar] = {}
+
+
+@before_first_write
+def warm_calendars(engine: Engine) -> None:
+    """Build every calendar, with last, this and next year's holidays, before a process's
+    first write: otherwise the first write that needs one builds it under the write lock."""
+    year = utcnow().year
+    with Session(engine) as session:
+        for row in session.exec(select(Calendar)).all():
+            calendar = business_calendar(row)
+            for nearby in (year - 1, year, year + 1):
+                calendar.holiday_name(date(nearby, 1, 1))
 
 
 def calendar_of_plan(session: Session, *, plan: SlaPlan) -> BusinessCalendar:
