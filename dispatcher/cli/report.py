@@ -111,6 +111,20 @@ def _local_zone() -> tzinfo:
         return datetime.now().astimezone().tzinfo or UTC
 
 
+def _zone_label(zone: tzinfo) -> str:
+    """The zone's IANA name; this computer's zone by the name its /etc/localtime links to,
+    else its offset now ("localtime" says nothing to a reader)."""
+    name = str(zone)
+    if name != "localtime":
+        return name
+    import os
+
+    target = os.path.realpath("/etc/localtime")
+    if "/zoneinfo/" in target:
+        return target.split("/zoneinfo/", 1)[1]
+    return datetime.now(zone).strftime("UTC%z")
+
+
 def _period(start: str, end: str, zone: tzinfo) -> Period:
     from dispatcher.store.reports.kpi import Period
 
@@ -186,14 +200,13 @@ def kpi(
     data: Any = [{"group": g, **figures} for g, figures in report] if grouped else report[0][1]
     rows = [{"group": g, **flatten(figures)} for g, figures in report]
     title = f"KPIs {period.start.astimezone(zone):%Y-%m-%d %H:%M} – "
-    title += f"{period.end.astimezone(zone):%Y-%m-%d %H:%M} ({zone})"
+    title += f"{period.end.astimezone(zone):%Y-%m-%d %H:%M} ({_zone_label(zone)})"
     if wanted == "json":
         _emit_json(data, output)
     elif wanted == "table" and not grouped:
         print_table(["figure", "value"], _vertical(rows[0]), title=title)
     elif wanted == "table":
-        headers = [group_by.value, *(name for name, _ in HEADLINES)]
-        print_table(headers, _headline_rows(rows), title=title)
+        _print_grouped(group_by.value, rows, title)
     elif wanted == "md" and not grouped:
         _emit(_markdown(["figure", "value"], _vertical(rows[0]), title), output)
     elif wanted == "md":
@@ -207,21 +220,63 @@ def kpi(
 
 
 def _cell(key: str, value: Any) -> str:
+    """A figure as a person reads it: durations in days, hours and minutes, rates in %."""
+    from dispatcher.read_models.dashboard import Unit, show
+
     if value is None:
         return "–"
     if key.endswith("rate") and isinstance(value, float):
         return f"{value * 100:.1f} %"
+    if key.startswith(("first_response.", "resolution.")) and key.endswith(_STATISTICS):
+        if ".business." in key:  # business time: a "day" of it would be 24 working hours
+            hours, minutes = divmod(round(float(value)), 60)
+            return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+        return show(value, Unit.minutes)
     if isinstance(value, float):
         return f"{value:.1f}"
     return str(value)
+
+
+_STATISTICS = (".median", ".p90", ".mean")
 
 
 def _vertical(row: dict[str, Any]) -> list[list[str]]:
     return [[key, _cell(key, value)] for key, value in row.items() if key != "group"]
 
 
-def _headline_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
-    return [[row["group"], *(_cell(key, row[key]) for _, key in HEADLINES)] for row in rows]
+def _headline_rows(
+    rows: list[dict[str, Any]], headlines: tuple[tuple[str, str], ...] = HEADLINES
+) -> list[list[str]]:
+    return [[row["group"], *(_cell(key, row[key]) for _, key in headlines)] for row in rows]
+
+
+def _print_grouped(group: str, rows: list[dict[str, Any]], title: str) -> None:
+    """The headline figures, one row per group; on a terminal too narrow for all of them,
+    in as few tables as fit, each with the group column first."""
+    from rich.console import Console
+    from rich.text import Text
+
+    cells = _headline_rows(rows)
+    names = [name for name, _ in HEADLINES]
+    widths = [
+        max([len(name), *(len(row[i + 1]) for row in cells)]) + 3 for i, name in enumerate(names)
+    ]
+    first = max([len(group), *(len(row[0]) for row in cells)]) + 4
+    room = Console().width
+    for count in range(1, len(names) + 1):
+        size = -(-len(names) // count)
+        parts = [list(range(i, min(i + size, len(names)))) for i in range(0, len(names), size)]
+        if all(first + sum(widths[i] for i in part) <= room for part in parts):
+            break
+    if len(parts) == 1:
+        print_table([group, *names], cells, title=title)
+        return
+    Console().print(Text(sanitize(title)))
+    for part in parts:
+        print_table(
+            [group, *(names[i] for i in part)],
+            [[row[0], *(row[i + 1] for i in part)] for row in cells],
+        )
 
 
 def _markdown(headers: list[str], rows: list[list[str]], title: str) -> str:

@@ -594,6 +594,12 @@ CALLS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# A call that solved it there and then (first-contact resolution).
+CALLS_SOLVED: dict[str, tuple[str, ...]] = {
+    "ru": ("Созвонились и решили по телефону: клиент проверил, всё работает.",),
+    "en": ("Solved on the call: the client checked while we talked, it works now.",),
+}
+
 RESOLUTIONS: dict[str, tuple[str, ...]] = {
     "ru": (
         "Проблема устранена: перезапустили службу и проверили работу. Закрываем заявку?",

@@ -10,7 +10,7 @@ When the desk answers and fixes is set against the SLA targets the ticket's cloc
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
@@ -40,6 +40,8 @@ _PRIORITIES = (Priority.low, Priority.normal, Priority.high, Priority.urgent)
 _PRIORITY_CUM = tuple(accumulate((15, 55, 22, 8)))
 _CHANNELS = (Channel.email, Channel.phone, Channel.web, Channel.chat, Channel.walk_in)
 _CHANNEL_CUM = tuple(accumulate((60, 25, 9, 5, 1)))
+# The share of tickets solved by their first answer (first-contact resolution), by channel.
+_FIRST_CONTACT = {Channel.phone: 0.45, Channel.walk_in: 0.5, Channel.chat: 0.35}
 _ACTIVE = frozenset(ACTIVE_STATUSES)
 _SCORES = (5, 4, 3, 2, 1)
 _SCORE_CUM = tuple(accumulate((60, 25, 8, 4, 3)))
@@ -268,63 +270,30 @@ class TicketGenerator:
             share = rng.uniform(1.05, 2.5) if rng.random() < 0.08 else rng.random() ** 2 * 0.9
             answer = life.clock.instant_counted(max(1, int(first * share)))
             t = step(max(answer, t + _MINUTE))
-            replies = cat.REPLIES[language]
+            replies, fixes = cat.REPLIES[language], cat.RESOLUTIONS[language]
+            spoken = channel in (Channel.phone, Channel.walk_in)  # rung back, not written to
+            # Solved in that first answer (first-contact resolution): more often on a call.
+            at_once = rng.random() < _FIRST_CONTACT.get(channel, 0.2)
             pick = rng.randrange(2)
-            if channel in (Channel.phone, Channel.walk_in):  # rung back, not written to
+            if at_once:
+                text = cat.CALLS_SOLVED[language][0] if spoken else fixes[pick]
+                life.message(t, MessageKind.call if spoken else MessageKind.reply, text,
+                             author=engineer)  # fmt: skip
+            elif spoken:
                 life.message(t, MessageKind.call, cat.CALLS[language][pick], author=engineer)
             else:
                 life.message(t, MessageKind.reply, replies[pick], author=engineer)
 
             t = step(t + timedelta(minutes=minutes(1, 45)))
             life.set_status(t, TicketStatus.in_progress, engineer)
-
-            if rng.random() < 0.35:
-                t = step(t + timedelta(minutes=minutes(5, 180)))
-                note = cat.NOTES[rng.randrange(len(cat.NOTES))]
-                life.message(t, MessageKind.note, note, author=engineer)
-
-            if rng.random() < 0.05:
-                # Handed over to a colleague with the same competence.
-                other, other_login = engineers[rng.randrange(len(engineers))]
-                if other != engineer:
-                    t = step(t + timedelta(minutes=minutes(10, 300)))
-                    life.event(
-                        t,
-                        EventKind.assigned,
-                        engineer,
-                        {"assignee_id": other, "assignee": other_login, "previous": login},
-                        "handing over",
-                    )
-                    engineer, login = other, other_login
-                    row["assignee_id"] = engineer
-
-            if rng.random() < 0.2:
-                # Waiting on the client: the SLA clock pauses.
-                t = step(t + timedelta(minutes=minutes(10, 240)))
-                life.message(t, MessageKind.reply, replies[2], author=engineer)
-                life.set_status(t, TicketStatus.waiting_client, engineer, "asked for details")
-                if rng.random() < 0.12:
-                    t = step(t + timedelta(days=7))
-                    life.set_status(t, TicketStatus.closed, None, "no answer from the client")
-                    row["closed_at"] = t
-                    raise _Cutoff
-                t = step(t + timedelta(minutes=minutes(60, 3 * 1440)))
-                answers = cat.CLIENT_ANSWERS[language]
-                life.message(t, MessageKind.inbound, answers[rng.randrange(2)])
-                life.set_status(t, TicketStatus.in_progress, engineer, "the client answered")
-
-            if rng.random() < 0.07:
-                t = step(t + timedelta(minutes=minutes(15, 240)))
-                t = self._escalate(life, t, engineer, step)
-
-            # Resolved: a public reply and the status; the clock stops.
-            share = rng.uniform(1.05, 2.0) if rng.random() < 0.1 else rng.uniform(0.1, 0.95)
-            fixed = life.clock.instant_counted(max(1, int(resolution * share)))
-            t = step(max(fixed, t + timedelta(minutes=minutes(5, 60))))
-            fixes = cat.RESOLUTIONS[language]
-            life.message(t, MessageKind.reply, fixes[rng.randrange(len(fixes))], author=engineer)
-            row["resolved_at"] = t
-            life.set_status(t, TicketStatus.resolved, engineer)
+            if at_once:
+                t = step(t + timedelta(minutes=minutes(1, 20)))
+                row["resolved_at"] = t
+                life.set_status(t, TicketStatus.resolved, engineer)
+            else:
+                t, engineer = self._work_on(
+                    life, t, language, engineer, login, engineers, resolution, step
+                )
 
             if rng.random() < 0.04:
                 # "Still broken": reopened, then fixed again.
@@ -365,6 +334,71 @@ class TicketGenerator:
         self._finish(life)
         if duplicate is not None:
             self._finish(duplicate)
+
+    def _work_on(
+        self,
+        life: Life,
+        t: datetime,
+        language: str,
+        engineer: int,
+        login: str,
+        engineers: Sequence[tuple[int, str]],
+        resolution: int,
+        step: Callable[[datetime], datetime],
+    ) -> tuple[datetime, int]:
+        """From "in progress" to resolved when the first answer did not solve it: notes, a
+        handover, a question to the client, an escalation, then the fix. The time it was
+        resolved and the engineer who resolved it."""
+        rng, row, minutes = self.rng, life.row, self.rng.randint
+        replies, fixes = cat.REPLIES[language], cat.RESOLUTIONS[language]
+        if rng.random() < 0.35:
+            t = step(t + timedelta(minutes=minutes(5, 180)))
+            note = cat.NOTES[rng.randrange(len(cat.NOTES))]
+            life.message(t, MessageKind.note, note, author=engineer)
+
+        if rng.random() < 0.05:
+            # Handed over to a colleague with the same competence.
+            other, other_login = engineers[rng.randrange(len(engineers))]
+            if other != engineer:
+                t = step(t + timedelta(minutes=minutes(10, 300)))
+                life.event(
+                    t,
+                    EventKind.assigned,
+                    engineer,
+                    {"assignee_id": other, "assignee": other_login, "previous": login},
+                    "handing over",
+                )
+                engineer, login = other, other_login
+                row["assignee_id"] = engineer
+
+        if rng.random() < 0.2:
+            # Waiting on the client: the SLA clock pauses.
+            t = step(t + timedelta(minutes=minutes(10, 240)))
+            life.message(t, MessageKind.reply, replies[2], author=engineer)
+            life.set_status(t, TicketStatus.waiting_client, engineer, "asked for details")
+            if rng.random() < 0.12:
+                t = step(t + timedelta(days=7))
+                life.set_status(t, TicketStatus.closed, None, "no answer from the client")
+                row["closed_at"] = t
+                raise _Cutoff
+            t = step(t + timedelta(minutes=minutes(60, 3 * 1440)))
+            answers = cat.CLIENT_ANSWERS[language]
+            life.message(t, MessageKind.inbound, answers[rng.randrange(2)])
+            life.set_status(t, TicketStatus.in_progress, engineer, "the client answered")
+
+        if rng.random() < 0.07:
+            t = step(t + timedelta(minutes=minutes(15, 240)))
+            t = self._escalate(life, t, engineer, step)
+
+        # Resolved: a public reply and the status; the clock stops.
+        share = rng.uniform(1.05, 2.0) if rng.random() < 0.1 else rng.uniform(0.1, 0.95)
+        fixed = life.clock.instant_counted(max(1, int(resolution * share)))
+        t = step(max(fixed, t + timedelta(minutes=minutes(5, 60))))
+        life.message(t, MessageKind.reply, fixes[rng.randrange(len(fixes))], author=engineer)
+        row["resolved_at"] = t
+        life.set_status(t, TicketStatus.resolved, engineer)
+
+        return t, engineer
 
     def _duplicate(
         self,

@@ -136,6 +136,24 @@ def test_kpi_table_csv_and_markdown(helpdesk: str, tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8").startswith("group,created.total,")
 
 
+def test_kpi_table_reads_as_durations_and_fits_a_narrow_terminal(helpdesk: str) -> None:
+    table = ok(helpdesk, "report", "kpi", *PERIOD, "--tz", "UTC").stdout
+    lines = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in
+             table.splitlines() if line.count("│") == 3}  # fmt: skip
+    assert lines["first_response.calendar.median"] == "30m"  # minutes, as a person reads them
+    assert lines["resolution.business.median"] == "1h 30m"  # business time: hours, no days
+    assert lines["created.total"] == "2"
+    narrow = runner.invoke(
+        app, ["--db", helpdesk, "report", "kpi", *PERIOD, "--by", "channel"], env={"COLUMNS": "80"}
+    )
+    assert narrow.exit_code == 0, narrow.output
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+    for header in ("created", "1st resp. median", "SLA 1st resp.", "CSAT", "backlog"):
+        assert header in narrow.stdout  # split over several tables, never cut to "cr…"
+    assert "…" not in narrow.stdout
+    assert narrow.stdout.count("│ phone ") >= 2  # each table has the group column
+
+
 def test_kpi_xlsx(helpdesk: str, tmp_path: Path) -> None:
     target = tmp_path / "kpi.xlsx"
     result = ok(helpdesk, "report", "kpi", *PERIOD, "--by", "day", "--format", "xlsx", "-o",
