@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 # The background work waits for the queue's first rows; should they never come (the read
 # failed), it starts this many seconds after the first frame all the same.
 BACKGROUND_AT_LATEST = 3.0
+# More new alerts than this at once are one toast that counts them, not a toast each.
+TOASTED_ALERTS = 3
 
 
 # Command palette providers, imported when the palette first opens.
@@ -360,14 +362,25 @@ class DispatcherApp(App[None]):
         ids = {a.id for a in event.alerts}
         if self._seen_alerts is not None:
             fresh = [a for a in event.alerts if a.id not in self._seen_alerts]
-            for alert in fresh[:5]:
+            if len(fresh) > TOASTED_ALERTS:  # e.g. a catch-up sweep after a night: one toast
+                breaches = sum(1 for a in fresh if a.kind == "breach")
                 self.notify(
-                    alert.message,
-                    title="SLA breach" if alert.kind == "breach" else "SLA warning",
-                    severity="error" if alert.kind == "breach" else "warning",
+                    f"{len(fresh)} new SLA alerts ({breaches} breached, "
+                    f"{len(fresh) - breaches} warnings): press ! to see them",
+                    title="SLA alerts",
+                    severity="error" if breaches else "warning",
                     timeout=10,
                     markup=False,
                 )
+            else:
+                for alert in fresh:
+                    self.notify(
+                        alert.message,
+                        title="SLA breach" if alert.kind == "breach" else "SLA warning",
+                        severity="error" if alert.kind == "breach" else "warning",
+                        timeout=10,
+                        markup=False,
+                    )
             if fresh:
                 self.bell()
         self._seen_alerts = ids | (self._seen_alerts or set())
@@ -380,7 +393,8 @@ class DispatcherApp(App[None]):
         self._show_identity()
 
     def _show_identity(self) -> None:
-        count = f" · {self.open_alerts} alerts" if self.open_alerts else ""
+        alerts = self.open_alerts
+        count = f" · {alerts} alert{'s' if alerts != 1 else ''}" if alerts else ""
         if self.held_mail:
             count += f" · {self.held_mail} mail to review (F9)"
         if self.context.is_lead:

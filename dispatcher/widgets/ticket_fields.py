@@ -40,7 +40,7 @@ def field_rows(d: TicketDetail, now: datetime, zone: tzinfo = UTC) -> list[tuple
         ("Updated", _at(d.updated_at, zone)),
         ("1st response", _due(d.first_response_due, d.first_responded_at, d, now, zone)),
         ("Resolution", _due(d.resolution_due, d.resolved_at, d, now, zone)),
-        ("Next due", due_text(d.next_due_at, d.sla_paused_since, now)),
+        ("Next due", _next_due(d, now)),
         ("Reopened", str(d.reopen_count)),
         ("Version", str(d.version)),
     ]
@@ -66,6 +66,20 @@ def field_rows(d: TicketDetail, now: datetime, zone: tzinfo = UTC) -> list[tuple
             )
         )
     return rows
+
+
+def _next_due(d: TicketDetail, now: datetime) -> str:
+    """The nearest deadline, named: "resolution in 3h 10m", "update: 1d 21h overdue"."""
+    text = due_text(d.next_due_at, d.sla_paused_since, now)
+    candidates = (
+        ("first response", None if d.first_responded_at else d.first_response_due),
+        ("resolution", None if d.resolved_at else d.resolution_due),
+        ("update", d.next_update_due),
+    )
+    target = next((name for name, at in candidates if at is not None and at == d.next_due_at), None)
+    if target is None or not text[:1].isdigit() and not text.startswith("-"):
+        return text  # no deadline, or paused
+    return f"{target}: {text[1:]} overdue" if text.startswith("-") else f"{target} in {text}"
 
 
 def _due(

@@ -129,6 +129,25 @@ async def test_new_alerts_toast_and_ring(store: Store, w: World) -> None:
         assert any("breached" in n.message for n in app._notifications)
 
 
+async def test_many_new_alerts_are_one_toast(store: Store, w: World) -> None:
+    app = _app(store, "lena")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        for n in range(5):
+            new_ticket(store, w, now=datetime.now(UTC) - timedelta(hours=2 + n),
+                       priority=Priority.high, subject=f"Outage {n}")  # fmt: skip
+        from dispatcher.scheduling import SlaJobs
+
+        await asyncio.to_thread(SlaJobs(store=store).sweep)
+        app.poll_alerts()
+        await settle(pilot)
+        toasts = [n for n in app._notifications if n.title in ("SLA alerts", "SLA breach")]
+        assert len(toasts) == 1
+        assert toasts[0].message.startswith(f"{app.open_alerts} new SLA alerts (")
+        assert "press ! to see them" in toasts[0].message
+        assert app.bells == 1
+
+
 def test_an_unknown_login_says_how_to_add_it(store: Store) -> None:
     from dispatcher.domain.errors import NotFoundError
 
