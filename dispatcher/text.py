@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
+from dispatcher import vocabulary
+from dispatcher.domain.enums import SlaTarget
 from dispatcher.domain.sla import NO_DEADLINE
 
 # C0 and C1 control characters except tab and newline: an escape sequence in a subject
@@ -54,6 +56,14 @@ def when(
 def late_by(due: datetime, now: datetime) -> str:
     """How long ago `due` passed, without a sign: `6h 02m`."""
     return time_left(now, due) if now > due else "0m"
+
+
+def due_cell(
+    target: SlaTarget | None, due: datetime, paused_since: datetime | None, now: datetime
+) -> str:
+    """A Due cell that names the target it counts down: "1st 2h 03m", "fix -6h 10m"."""
+    text = due_text(due, paused_since, now)
+    return f"{vocabulary.target_short(target)} {text}" if target is not None else text
 
 
 def due_text(due: datetime | None, paused_since: datetime | None, now: datetime) -> str:

@@ -99,6 +99,20 @@ def _opt_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def due_target(
+    next_due_at: datetime, first_responded: bool, next_update_due: datetime | None
+) -> SlaTarget | None:
+    """The target `next_due_at` is the deadline of: the first response until there is
+    one, then a regular update when it comes first, else the resolution."""
+    if next_due_at >= NO_DEADLINE:
+        return None
+    if not first_responded:
+        return SlaTarget.first_response
+    if next_update_due is not None and next_update_due <= next_due_at:
+        return SlaTarget.update
+    return SlaTarget.resolution
+
+
 @dataclass(frozen=True, slots=True)
 class QueueSort:
     key: SortKey = SortKey.urgency
@@ -136,15 +150,7 @@ class WindowRow(NamedTuple):
 
     @property
     def due_target(self) -> SlaTarget | None:
-        """The target `next_due_at` is the deadline of: the first response until there is
-        one, then a regular update when it comes first, else the resolution."""
-        if self.next_due_at >= NO_DEADLINE:
-            return None
-        if not self.first_responded:
-            return SlaTarget.first_response
-        if self.next_update_due is not None and self.next_update_due <= self.next_due_at:
-            return SlaTarget.update
-        return SlaTarget.resolution
+        return due_target(self.next_due_at, self.first_responded, self.next_update_due)
 
     @property
     def ref(self) -> str:

@@ -25,13 +25,13 @@ from dispatcher import vocabulary
 from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.workers import WorkerErrors
 from dispatcher.store.tickets import taking
-from dispatcher.text import due_text, plain
+from dispatcher.text import due_cell, plain
 
 UNCLASSIFIED = "Not yet classified"
 SECTION_KEY = "section:unclassified"  # the section's heading row: opens nothing
 # Fixed widths; the subject takes what the terminal has left (each cell pads 1 a side), so
 # Due is on screen at 100 columns.
-COLUMNS = (("Ref", 7), ("Pri", 7), ("Client", 18), ("Subject", 0), ("Status", 17), ("Due", 9))
+COLUMNS = (("Ref", 7), ("Pri", 7), ("Client", 18), ("Subject", 0), ("Status", 17), ("Due", 12))
 MIN_SUBJECT = 20
 
 
@@ -47,7 +47,7 @@ def _cells(row: taking.WorkRow, now: datetime) -> list[Text]:
         Text(plain(row.client or "—")),
         Text(plain(row.subject)),
         Text(vocabulary.status(row.status)),
-        Text(due_text(row.next_due_at, row.sla_paused_since, now)),
+        Text(due_cell(row.due_target, row.next_due_at, row.sla_paused_since, now)),
     ]
 
 

@@ -31,7 +31,7 @@ from textual.widget import Widget
 from dispatcher import vocabulary
 from dispatcher.domain.sla import NO_DEADLINE
 from dispatcher.read_models.queue import QueueSort, SortKey, WindowRow
-from dispatcher.text import due_text, plain
+from dispatcher.text import due_cell, plain
 
 # Wall time left under which a running deadline shows as a warning even before the
 # sweep has fired one (the default plans warn 60 and 15 minutes ahead).
@@ -134,10 +134,7 @@ def _fixed_cells(row: WindowRow, flag: str) -> tuple[str, ...]:
 
 def _due_cell(row: WindowRow, now: datetime) -> str:
     """The Due cell, which moves with the clock."""
-    due = due_text(row.next_due_at, row.sla_paused_since, now)
-    if row.due_target is not None:  # which target it counts down: "1st 2h 03m", "fix -6h"
-        due = f"{vocabulary.target_short(row.due_target)} {due}"
-    return due
+    return due_cell(row.due_target, row.next_due_at, row.sla_paused_since, now)
 
 
 def _fit(text: str, width: int) -> str:

@@ -55,6 +55,7 @@ async def test_lists_my_active_tickets_most_urgent_first(store: Store, w: World)
         assert table.row_count == 2
         assert "Urgent one" in str(table.get_row_at(0)[3])
         assert "Low one" in str(table.get_row_at(1)[3])
+        assert str(table.get_row_at(0)[5]).startswith("1st ")  # the target it counts down
         await pilot.press("j")
         assert table.cursor_row == 1
         await pilot.press("enter")

@@ -17,8 +17,10 @@ from sqlmodel import Session, col, select
 from dispatcher.domain.enums import (
     ACTIVE_STATUSES,
     Priority,
+    SlaTarget,
     TicketStatus,
 )
+from dispatcher.read_models.queue import due_target
 from dispatcher.store.models import (
     ACTIVE_STATUS_SQL,
     Category,
@@ -129,10 +131,16 @@ class WorkRow:
     sla_paused_since: datetime | None
     client: str | None
     version: int
+    first_responded: bool = False
+    next_update_due: datetime | None = None
 
     @property
     def ref(self) -> str:
         return f"#{self.id}"
+
+    @property
+    def due_target(self) -> SlaTarget | None:
+        return due_target(self.next_due_at, self.first_responded, self.next_update_due)
 
 
 def my_work(session: Session, *, user_id: int, limit: int = 500) -> list[WorkRow]:
@@ -158,6 +166,8 @@ def _work_rows(rows: Any) -> list[WorkRow]:
             sla_paused_since=t.sla_paused_since,
             client=name,
             version=t.version,
+            first_responded=t.first_responded_at is not None,
+            next_update_due=t.next_update_due,
         )
         for t, name in rows
     ]
