@@ -103,6 +103,8 @@ class NotificationText(BaseModel):
 
     subject: str | None = None
     body: str | None = None
+    subject_ru: str | None = None  # the Russian text (tickets written in Russian)
+    body_ru: str | None = None
 
 
 class Settings(BaseSettings):

@@ -1,11 +1,13 @@
 """Notification texts: templates in the sandbox, defaults overridable from the config file.
 
-Each notification kind has a subject and a body template. The context holds plain values
+Each notification kind has a subject and a body template, in English and in Russian; the
+context's `language` ("ru" or "en", the ticket's) picks one. The context holds plain values
 only (strings and numbers), and these are all a template may name (`NAMES`): `ticket`
 (e.g. "#1042"), `ticket_id`, `subject`, `client`, `contact`, `engineer`,
-`first_response_due`, `resolution_due`, `status`, `confirm_hours`. A subject always
-carries the ticket reference in brackets, so answers thread back even when a template
-forgets it.
+`first_response_due`, `resolution_due`, `status`, `confirm_hours`, `language`. A subject
+always carries the ticket reference in brackets, so answers thread back even when a
+template forgets it. The config overrides the English text with `subject`/`body` and the
+Russian one with `subject_ru`/`body_ru`; what it leaves out keeps its default.
 
 Pure: the store renders with the defaults when it queues a notification, the sender again
 with the configured texts when it sends.
@@ -66,6 +68,54 @@ DEFAULTS: dict[str, tuple[str, str]] = {
 }
 
 
+DEFAULTS_RU: dict[str, tuple[str, str]] = {
+    ACKNOWLEDGEMENT: (
+        "[{{ ticket }}] Ваше обращение принято: {{ subject }}",
+        "Здравствуйте{% if contact %}, {{ contact }}{% endif %}!\n\n"
+        "Мы зарегистрировали ваше обращение под номером {{ ticket }}: {{ subject }}.\n"
+        "{% if first_response_due %}"
+        "Первый ответ — не позднее {{ first_response_due }}.\n"
+        "{% endif %}"
+        "\nЧтобы что-то добавить, ответьте на это письмо, сохранив {{ ticket }} в теме.\n\n"
+        "-- \nСлужба поддержки\n",
+    ),
+    ASSIGNMENT: (
+        "[{{ ticket }}] Назначено вам: {{ subject }}",
+        "Здравствуйте, {{ engineer }}!\n\n"
+        "Заявка {{ ticket }} ({{ subject }}){% if client %} от {{ client }}{% endif %} "
+        "назначена на вас.\n"
+        "{% if resolution_due %}Решить её нужно до {{ resolution_due }}.\n{% endif %}",
+    ),
+    RESOLUTION: (
+        "[{{ ticket }}] Решено: {{ subject }}",
+        "Здравствуйте{% if contact %}, {{ contact }}{% endif %}!\n\n"
+        "Мы считаем, что заявка {{ ticket }} ({{ subject }}) решена.\n"
+        "\n"
+        "Пожалуйста, ответьте на это письмо:\n"
+        "- «подтверждаю», если всё работает, или оценкой от 1 (плохо) до 5 (отлично);\n"
+        "- или напишите, что ещё не так, и мы откроем заявку снова.\n"
+        "{% if confirm_hours %}Без ответа она закроется сама через {{ confirm_hours }} "
+        "рабочих часов.\n{% endif %}\n"
+        "-- \nСлужба поддержки\n",
+    ),
+    AUTO_CLOSE: (
+        "[{{ ticket }}] Закрыто: {{ subject }}",
+        "Здравствуйте{% if contact %}, {{ contact }}{% endif %}!\n\n"
+        "Заявка {{ ticket }} ({{ subject }}) закрыта: после её решения мы не получили "
+        "ответа.\nЕсли проблема вернулась, ответьте на это письмо, и мы откроем новую "
+        "заявку.\n\n"
+        "-- \nСлужба поддержки\n",
+    ),
+}
+# The config's keys of each kind, and the language and part of the text each overrides.
+OVERRIDE_KEYS = {
+    "subject": ("en", 0),
+    "body": ("en", 1),
+    "subject_ru": ("ru", 0),
+    "body_ru": ("ru", 1),
+}
+
+
 # What a template is tried against when the config is loaded: a name that is not here is
 # a typo, refused before any mail is sent.
 SAMPLE_CONTEXT: dict[str, Any] = {
@@ -79,6 +129,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "first_response_due": "Wed 18 Nov 2026 14:30 MSK",
     "resolution_due": "Thu 19 Nov 2026 14:30 MSK",
     "confirm_hours": "72",
+    "language": "en",
 }
 
 
@@ -94,25 +145,41 @@ class NotificationTemplates:
     """
 
     def __init__(self, overrides: Mapping[str, Mapping[str, str]] | None = None) -> None:
-        self.sources: dict[str, tuple[str, str]] = dict(DEFAULTS)
+        self.sources: dict[tuple[str, str], tuple[str, str]] = {
+            **{(kind, "en"): texts for kind, texts in DEFAULTS.items()},
+            **{(kind, "ru"): texts for kind, texts in DEFAULTS_RU.items()},
+        }
         for kind, texts in (overrides or {}).items():
             if kind not in DEFAULTS:
                 raise ValidationError(
                     f"unknown notification {kind!r} (expected one of {', '.join(KINDS)})"
                 )
-            subject, body = self.sources[kind]
-            self.sources[kind] = (texts.get("subject") or subject, texts.get("body") or body)
+            for key, text in texts.items():
+                if key not in OVERRIDE_KEYS:
+                    raise ValidationError(
+                        f"notification {kind!r}: unknown key {key!r} (expected one of "
+                        f"{', '.join(OVERRIDE_KEYS)})"
+                    )
+                if not text:
+                    continue
+                language, part = OVERRIDE_KEYS[key]
+                pair = list(self.sources[kind, language])
+                pair[part] = text
+                self.sources[kind, language] = (pair[0], pair[1])
         for kind in overrides or {}:
-            subject, body = self.sources[kind]
-            try:
-                check_pair(subject, body, known=NAMES)
-            except ValidationError as exc:
-                raise ValidationError(f"notification template {kind!r}: {exc}") from None
-            self.render(kind, SAMPLE_CONTEXT)
+            for language in ("en", "ru"):
+                subject, body = self.sources[kind, language]
+                try:
+                    check_pair(subject, body, known=NAMES)
+                except ValidationError as exc:
+                    raise ValidationError(f"notification template {kind!r}: {exc}") from None
+                self.render(kind, {**SAMPLE_CONTEXT, "language": language})
 
     def render(self, kind: str, context: Mapping[str, Any]) -> Rendered:
-        """Subject and body; the subject is one line and always carries `[#N]`."""
-        subject, body = self.sources[kind]
+        """Subject and body in the context's language; the subject is one line and always
+        carries `[#N]`."""
+        language = "ru" if context.get("language") == "ru" else "en"
+        subject, body = self.sources[kind, language]
         try:
             rendered = render_pair(subject, body, context, known=NAMES)
         except ValidationError as exc:

@@ -67,6 +67,21 @@ def test_acknowledgement_names_the_ticket_and_the_first_response_time_in_local_t
         ]
 
 
+def test_a_ticket_written_in_russian_is_answered_in_russian(store: Store, now: datetime) -> None:
+    w = world(store)
+    english = new_ticket(store, w, now=now)
+    russian = new_ticket(store, w, now=now, subject="Не работает VPN", body="Не подключается")
+    texts = {item.ticket_id: _text(item) for item in _outbox(store)}
+    assert texts[russian.id].subject == f"[#{russian.id}] Ваше обращение принято: Не работает VPN"
+    assert "Мы зарегистрировали ваше обращение" in texts[russian.id].body
+    assert texts[english.id].subject == f"[#{english.id}] We have your request: VPN is down"
+    with store.write() as session:
+        change_status(session, ticket_id=russian.id or 0, expected_version=None, actor_id=None,
+                      status=TicketStatus.resolved, now=now + timedelta(hours=1))  # fmt: skip
+    resolution = next(i for i in _outbox(store) if i.kind == "resolution")
+    assert "«подтверждаю»" in _text(resolution).body
+
+
 def test_assignment_tells_the_engineer_unless_they_took_it(store: Store, now: datetime) -> None:
     w = world(store)
     ticket = new_ticket(store, w, now=now)

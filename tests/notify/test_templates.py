@@ -13,6 +13,7 @@ from dispatcher.domain.errors import ValidationError
 from dispatcher.domain.notification_templates import (
     DEFAULT_TEMPLATES,
     DEFAULTS,
+    DEFAULTS_RU,
     KINDS,
     NAMES,
     SAMPLE_CONTEXT,
@@ -44,6 +45,34 @@ def test_every_default_names_known_values_only_and_carries_the_reference(kind: s
     # A ticket without a contact or an SLA plan has empty values: they render empty.
     blank = dict.fromkeys(NAMES, "") | {"ticket": "#7", "ticket_id": 7}
     assert DEFAULT_TEMPLATES.render(kind, blank).subject.startswith("[#7] ")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_has_a_russian_default_for_russian_tickets(kind: str) -> None:
+    check_pair(*DEFAULTS_RU[kind], known=NAMES)
+    russian = DEFAULT_TEMPLATES.render(kind, {**SAMPLE_CONTEXT, "language": "ru"})
+    english = DEFAULT_TEMPLATES.render(kind, SAMPLE_CONTEXT)
+    assert russian.subject.startswith("[#1042] ")
+    assert any("а" <= ch <= "я" for ch in russian.body.lower())
+    assert russian.body != english.body
+    assert not any("а" <= ch <= "я" for ch in english.body.lower())
+
+
+def test_russian_texts_are_overridden_on_their_own_keys() -> None:
+    templates = NotificationTemplates(
+        {"acknowledgement": {"body": "Hi from Acme Support", "body_ru": "Привет от Акме"}}
+    )
+    assert templates.render("acknowledgement", SAMPLE_CONTEXT).body == "Hi from Acme Support"
+    ru = templates.render("acknowledgement", {**SAMPLE_CONTEXT, "language": "ru"})
+    assert ru.body == "Привет от Акме"
+    assert ru.subject == "[#1042] Ваше обращение принято: VPN is down"  # the default kept
+    only_en = NotificationTemplates({"resolution": {"subject": "Done: {{ subject }}"}})
+    ru_resolution = only_en.render("resolution", {**SAMPLE_CONTEXT, "language": "ru"})
+    assert ru_resolution.subject == "[#1042] Решено: VPN is down"
+    with pytest.raises(ValidationError, match="unknown key 'body_de'"):
+        NotificationTemplates({"resolution": {"body_de": "Hallo"}})
+    with pytest.raises(ValidationError, match="'resolution'"):
+        NotificationTemplates({"resolution": {"body_ru": "{{ 1/0 }}"}})
 
 
 def test_a_value_missing_from_the_context_is_refused_by_name() -> None:

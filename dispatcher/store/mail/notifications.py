@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from dispatcher.domain.enums import MessageKind, TicketStatus
 from dispatcher.domain.errors import DispatcherError
+from dispatcher.domain.language import guess_language
 from dispatcher.domain.notification_templates import (
     ACKNOWLEDGEMENT,
     ASSIGNMENT,
@@ -140,6 +141,10 @@ def context(session: Session, *, ticket: Ticket, **extra: Any) -> dict[str, Any]
         "first_response_due": local_time(ticket.first_response_due, zone),
         "resolution_due": local_time(ticket.resolution_due, zone),
         "confirm_hours": f"{plan.confirm_window_minutes / 60:g}" if plan else "",
+        # The notification's language: the ticket's, from its subject and who it is from.
+        "language": guess_language(
+            [ticket.subject, client.name if client else "", contact.name if contact else ""]
+        ),
         **extra,
     }
 

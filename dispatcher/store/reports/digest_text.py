@@ -7,25 +7,14 @@ so a queue or ticket called with escape codes or markup prints as its letters.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-LANGUAGES = ("ru", "en")
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def guess_language(texts: Sequence[str]) -> str:
-    """`ru` when at least a third of the letters of `texts` are Cyrillic, else `en`."""
-    joined = " ".join(texts)
-    letters = len(_LETTER.findall(joined))
-    if letters and len(_CYRILLIC.findall(joined)) / letters >= 1 / 3:
-        return "ru"
-    return "en"
+from dispatcher.domain.language import LANGUAGES as LANGUAGES
+from dispatcher.domain.language import guess_language as guess_language
 
 
 def plain(text: str, width: int = 60) -> str:
