@@ -68,7 +68,16 @@ GROUP_HEADINGS = {
     "SLA resolution": "SLA resol.",
     "SLA update": "SLA upd.",
 }
-RISK_COLUMNS = ("Ref", "Pri", "Due in", "Client", "Engineer", "Subject")
+# Fixed widths: the table keeps its layout when its rows arrive or change, instead of
+# widening to them (and a header drawn before the rows came never disagrees with them).
+RISK_COLUMNS = (
+    ("Ref", 8),
+    ("Pri", 6),
+    ("Due in", 9),
+    ("Client", 24),
+    ("Engineer", 12),
+    ("Subject", 60),
+)
 READS = ("dash-tiles", "dash-risk", "dash-groups", "dash-trend")
 
 
@@ -172,8 +181,8 @@ class DashboardScreen(WorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         risk = self.query_one("#dash-risk", DataTable)
-        for column in RISK_COLUMNS:
-            risk.add_column(column, key=column.lower())
+        for column, width in RISK_COLUMNS:
+            risk.add_column(column, key=column.lower(), width=width)
         for table_id in ("#dash-engineers", "#dash-queues"):
             table = self.query_one(table_id, DataTable)
             table.add_column("Name", key="name", width=24)
