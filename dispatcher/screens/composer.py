@@ -403,9 +403,7 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
         self.hits = hits
         options = self.query_one("#article-list", OptionList)
         options.clear_options()
-        options.add_options(
-            [Option(Text(plain(f"{h.title} ({h.visibility.value})")), id=str(h.id)) for h in hits]
-        )
+        options.add_options([Option(_article_prompt(h), id=str(h.id)) for h in hits])
         if options.option_count:
             options.highlighted = 0
 
@@ -584,3 +582,12 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
         status = self.query_one("#composer-status", Static)
         status.update(Text(plain(text)))
         status.set_class(error, "-error")
+
+
+def _article_prompt(hit: SearchHit) -> Text:
+    """A found article: its title and visibility, and under it the words it matched."""
+    prompt = Text(plain(f"{hit.title} ({hit.visibility.value})"))
+    words = hit.matched()
+    if words:
+        prompt.append("\n  matched: " + plain(", ".join(words)), style="dim")
+    return prompt

@@ -187,6 +187,26 @@ def test_suggestions_for_a_ticket_come_from_its_subject_and_body(
             search.suggest_for_ticket(session, ticket_id=999_999)
 
 
+def test_suggestions_leave_out_quoted_mail_and_the_signature_and_say_why(
+    library: Store, now: datetime
+) -> None:
+    _add(library, now, "vpn", "VPN does not connect", "Check the token and the client version.")
+    _add(library, now, "printer", "Printer offline", "Power-cycle the printer.")
+    _add(library, now, "invoice", "Invoice questions", "Billing answers invoices.")
+    w = world(library)
+    body = (
+        "Our VPN token is expired again.\n\n"
+        "Best regards,\nPrinter Department, Invoice Team\n\n"
+        "On Mon, 16 Nov 2026 at 10:00, Support <help@example.com> wrote:\n"
+        "> your printer is offline, printer printer printer\n"
+    )
+    ticket = new_ticket(library, w, now=now, subject="Cannot work", body=body)
+    with library.read() as session:
+        hits = search.suggest_for_ticket(session, ticket_id=ticket.id or 0)
+    assert [h.slug for h in hits] == ["vpn"]  # not the quote's printer, not the signature's
+    assert set(hits[0].matched()) >= {"vpn", "token"}
+
+
 def test_uses_and_helpful_votes_are_counted(library: Store, now: datetime) -> None:
     article_id = _add(library, now, "vpn", "VPN token", "Reset the token.")
     with library.write() as session:

@@ -247,6 +247,9 @@ async def test_only_public_articles_go_into_a_reply_and_uses_count(store: Store,
         assert screen.info is not None
         assert bool(screen.hits)
         assert [h.slug for h in screen.hits] == ["vpn-public"]  # suggested, public only
+        prompt = str(screen.query_one("#article-list", OptionList).get_option_at_index(0).prompt)
+        assert prompt.splitlines()[1].strip().startswith("matched: ")  # why it is suggested
+        assert "token" in prompt.splitlines()[1]
         await pilot.press("f4")
         await pilot.press(*"token")
         screen.article_search.flush()  # the pause in typing (a timer in the console)

@@ -89,6 +89,15 @@ class SearchHit:
     uses: int
     helpful_votes: int
 
+    def matched(self, most: int = 6) -> tuple[str, ...]:
+        """The words that made it match, as the title and snippet write them (lowercased,
+        each once, the title's first): why this article is suggested."""
+        found: dict[str, None] = {}
+        for text, spans in ((self.title, self.title_highlights), (self.snippet, self.highlights)):
+            for start, end in spans:
+                found.setdefault(text[start:end].lower(), None)
+        return tuple(found)[:most]
+
 
 @dataclass(frozen=True, slots=True)
 class Filters:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import ArticleStatus, MessageKind, Visibility
 from dispatcher.domain.errors import NotFoundError, ValidationError
+from dispatcher.domain.quoting import client_words
 from dispatcher.domain.search_text import Query, index_terms, parse_query
 from dispatcher.store.knowledge.ranking import Filters, SearchHit, rank
 from dispatcher.store.models import KbArticle, Message, Ticket, table_of
@@ -131,7 +132,9 @@ def suggest_for_ticket(
     visibility: Visibility | None = None,
     reader_groups: Collection[str] | None = None,
 ) -> list[SearchHit]:
-    """Articles that may answer the ticket: searched by its subject and first message."""
+    """Articles that may answer the ticket: searched by its subject and the client's words
+    in its first message (quoted mail and signature left out); `SearchHit.matched` says
+    which words each was found by."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFoundError("ticket", f"#{ticket_id}")
@@ -141,7 +144,10 @@ def suggest_for_ticket(
         .order_by(col(Message.created_at), col(Message.id))
         .limit(1)
     ).first()
-    parsed = parse_query(f"{ticket.subject}\n{first or ''}")
+    # The client's own words: a quoted earlier mail or a signature would suggest articles
+    # about them (a signature's company name, an old thread's subject).
+    words = client_words(first or "") or (first or "")
+    parsed = parse_query(f"{ticket.subject}\n{words}")
     if parsed.empty:
         return []
     return _search(
