@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.exc import OperationalError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from dispatcher.domain.enums import MessageKind
 from dispatcher.domain.errors import StaleVersionError
@@ -230,3 +230,77 @@ def test_a_write_waiting_for_the_lock_gives_up_when_its_check_says_so(
         assert calls == [0, 1, 2]
     finally:
         store.dispose()
+
+
+def _lock_is_free(url: str) -> bool:
+    """Whether another connection can take SQLite's write lock at once (no wait at all)."""
+    conn = sqlite3.connect(make_url(url).database or "", timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        return False
+    else:
+        conn.execute("ROLLBACK")
+        return True
+    finally:
+        conn.close()
+
+
+def test_a_write_refused_under_the_lock_lets_it_go_before_it_reads_what_changed(
+    sqlite_url: str, ticket: tuple[World, Ticket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write whose transaction has begun has no read before the lock: it finds the
+    ticket stale holding SQLite's write lock. Reading what the others changed, for the
+    refusal's message, is done after its transaction ended, so another writer can take
+    the lock meanwhile instead of waiting for a write that is refused anyway."""
+    w, t = ticket
+    store = Store.open(sqlite_url)
+    try:
+        with store.write() as session:  # a colleague's note: version 1 -> 2
+            writes.add_message(
+                session,
+                ticket_id=t.id or 0,
+                kind=MessageKind.note,
+                body="rebooted the router",
+                actor_id=w.engineer2.id,
+                expected_version=t.version,
+            )
+        free_while_building: list[bool] = []
+        build_refusal = writes._stale
+
+        def watched(
+            session: Session, *, ticket: Ticket, expected_version: int
+        ) -> StaleVersionError:
+            free_while_building.append(_lock_is_free(sqlite_url))
+            return build_refusal(session, ticket=ticket, expected_version=expected_version)
+
+        monkeypatch.setattr(writes, "_stale", watched)
+        with pytest.raises(StaleVersionError) as refused:
+            _note_in_a_begun_write(store, t, w, sqlite_url)
+        assert free_while_building == [True]
+        assert _lock_is_free(sqlite_url)
+        # The message still names the change, read after the lock was let go.
+        (change,) = refused.value.changes
+        assert w.engineer2.login in change
+        with store.read() as session:
+            notes = session.exec(select(Message).where(Message.kind == MessageKind.note)).all()
+        assert [n.body for n in notes] == ["rebooted the router"]
+    finally:
+        store.dispose()
+
+
+def _note_in_a_begun_write(store: Store, ticket: Ticket, w: World, url: str) -> None:
+    """A note from the ticket's first version, written once the transaction has begun."""
+    with store.write() as session:
+        session.connection()  # the write transaction, and SQLite's lock, have begun
+        assert not _lock_is_free(url)
+        writes.add_message(
+            session,
+            ticket_id=ticket.id or 0,
+            kind=MessageKind.note,
+            body="checked the cable",
+            actor_id=w.engineer.id,
+            expected_version=ticket.version,
+        )
