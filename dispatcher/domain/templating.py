@@ -14,7 +14,9 @@ one is an error. The sandbox refuses internals (`__class__`, `_values`), and val
 rendered as text, never evaluated.
 
 A render is bounded (`Limits`): a budget of steps (each loop iteration, call, filter,
-operator and attribute lookup takes one), a deadline checked at every step, the size of
+operator and attribute lookup takes one), a deadline of the rendering thread's own CPU
+time checked at every step (CPU, not wall-clock time: an ordinary template on a machine
+under load is not refused because other processes had the CPU), the size of
 the text and of every value made on the way, and the size of integers (`10**(10**10)` is
 refused before it is computed, `range` is short). A template over a limit, or one that
 fails (`1/0`), is refused with the reason in one line (`TemplateError`), never half
@@ -55,14 +57,15 @@ class TemplateError(ValidationError):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one render may use. `timer` is a monotonic clock in seconds."""
+    """What one render may use. `timer` is the CPU time of the rendering thread, in seconds
+    (a test hands in one of its own)."""
 
     steps: int = 100_000
     seconds: float = 1.0
     text: int = 100_000  # characters of the text, and of any string or list made on the way
     int_bits: int = 128  # integers a template computes (2**128 is about 3.4e38)
     range: int = 10_000  # items of a `range(...)`
-    timer: Callable[[], float] = time.monotonic
+    timer: Callable[[], float] = time.thread_time
 
 
 DEFAULT_LIMITS = Limits()
