@@ -1,9 +1,12 @@
 """SLA sweep benchmark: the scheduler's job at 1M tickets with 100k of them open.
 
     python bench/bench_sla.py [--size 1000000] [--open 100000] [--runs 200] [--keep]
+        [--from DB]
 
 Builds the database as bench_store.py does (the demo's first 100k tickets with full
-history, their ticket rows copied up to --size), opens tickets until --open are active,
+history, their ticket rows copied up to --size; or starts from a copy of `--from`, a
+database built so, e.g. `bench_console.py`'s `console-1000000.db`: building takes minutes),
+opens tickets until --open are active,
 then times `SlaJobs.sweep` (a write transaction per batch, as the console and `dispatcher
 watch` run it):
 
@@ -18,6 +21,9 @@ watch` run it):
 from __future__ import annotations
 
 import argparse
+import cProfile
+import os
+import pstats
 import shutil
 import sqlite3
 import statistics
@@ -63,14 +69,26 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=35, help="tickets due per steady sweep")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the steady sweeps (slows them)"
+    )
+    parser.add_argument(
+        "--from", dest="source", help="start from a copy of this database (built as above)"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="dispatcher-bench-sla-"))
     path = workdir / "sla.db"
     try:
-        print(f"building {args.size:,} tickets in {workdir}")
-        build(path, args.size, 100_000)
+        if args.source:
+            print(f"copying {args.source} to {workdir}")
+            with sqlite3.connect(args.source) as source, sqlite3.connect(path) as copy:
+                source.backup(copy)
+        else:
+            print(f"building {args.size:,} tickets in {workdir}")
+            build(path, args.size, 100_000)
         active = open_more(path, args.open)
         print(f"{args.size:,} tickets, {active:,} active")
+        print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
         store = Store.open(str(path))
         clock = {"now": NOW}
@@ -100,6 +118,8 @@ def main() -> None:
             )
         ]
         steady = []
+        steady_cpu = []  # the sweep's own CPU time (this thread's): what the load leaves out
+        profiler = cProfile.Profile() if args.profile else None
         processed = fired = 0
         for i in range(args.runs):
             at = NOW + timedelta(minutes=10, seconds=15 * i)
@@ -111,9 +131,10 @@ def main() -> None:
             )
             raw.execute("COMMIT")
             clock["now"] = at
-            started = time.perf_counter()
-            result = jobs.sweep()
+            cpu_started, started = time.thread_time(), time.perf_counter()
+            result = jobs.sweep() if profiler is None else profiler.runcall(jobs.sweep)
             steady.append((time.perf_counter() - started) * 1000)
+            steady_cpu.append((time.thread_time() - cpu_started) * 1000)
             assert result.tickets >= args.due, result
             # Real demo tickets also come due as the clock moves on: count what was done.
             processed += result.tickets
@@ -134,6 +155,11 @@ def main() -> None:
                 steady,
             )
         )
+        print(line("  the same, CPU time (user+sys) of the sweeping thread", steady_cpu))
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        if profiler is not None:
+            print("where the steady sweeps' time goes (cProfile, cumulative):")
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(40)
     finally:
         if args.keep:
             print(f"kept {workdir}")
@@ -142,4 +168,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

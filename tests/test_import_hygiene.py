@@ -82,6 +82,28 @@ except SystemExit as exc:
     assert "sqlalchemy" in loaded  # the probe really ran a database command
 
 
+def test_an_admin_command_loads_only_its_own_commands_module(tmp_path: Path) -> None:
+    """`admin users list` imports the users commands, none of the other admin groups'."""
+    db = tmp_path / "admin.db"
+    migrate.upgrade(make_engine(f"sqlite:///{db}"))
+    body = f"""
+import json, sys
+from dispatcher.cli import main
+sys.argv = ["dispatcher", "admin", "users", "list", "--json", "--db", {str(db)!r}]
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("dispatcher.cli."))))
+"""
+    assert _modules(body) == {
+        "dispatcher.cli._common",
+        "dispatcher.cli.admin",
+        "dispatcher.cli.users",
+        "dispatcher.cli.schedules",  # the users' shifts and leave
+    }
+
+
 @pytest.mark.parametrize("module", ["dispatcher.store.db.engine", "dispatcher.domain.sla"])
 def test_the_data_layers_load_no_textual(module: str) -> None:
     assert "textual" not in _loaded(f"import {module}")

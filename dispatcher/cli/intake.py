@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from dispatcher.cli import review
 from dispatcher.cli._common import (
     fail,
     id_parser,
@@ -23,6 +24,7 @@ quarantine_app = typer.Typer(
     help="Messages that could not be read, kept with their bytes.", no_args_is_help=True
 )
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(review.app, name="review")  # next to `admin intake quarantine`
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 

@@ -284,6 +284,8 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
         self.post_message(self.Counted(counts, asked))
 
     async def on_queue_screen_loaded(self, event: Loaded) -> None:
+        if not self.is_attached:
+            return  # the console is quitting: nothing more to draw or read
         if event.names is not None:
             self.names = event.names
         if event.scope is not None:
@@ -328,6 +330,8 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
         self.show_filters()
 
     async def on_queue_screen_counted(self, event: Counted) -> None:
+        if not self.is_attached:
+            return  # the console is quitting
         if event.asked != self._counts:
             return  # a later count is on its way
         self.counts = event.counts

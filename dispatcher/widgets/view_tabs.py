@@ -46,11 +46,19 @@ class ViewTabs(Tabs, can_focus=False):
         counts: dict[str, int],
         current: str,
     ) -> None:
-        """`sections` are (key, name, pinned) in order; `counts` by key (missing: unknown)."""
+        """`sections` are (key, name, pinned) in order; `counts` by key (missing: unknown).
+
+        Tabs that are leaving the screen (the app is quitting) draw nothing: a read that
+        answers then is dropped, as there is nothing to mount its tabs into.
+        """
+        if not self.is_attached:
+            return
         keys = [key for key, _, _ in sections]
         if keys != self._keys:
             await self.clear()
             for key, name, pinned in sections:
+                if not self.is_attached:  # the app began quitting while the tabs were built
+                    return
                 await self.add_tab(Tab(tab_label(name, counts.get(key), pinned=pinned), id=key))
             self._keys = keys
         else:

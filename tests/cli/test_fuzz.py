@@ -119,9 +119,17 @@ def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[Command]:
 
 CLI = get_command(app)
 assert isinstance(CLI, DispatcherGroup)
-_ROOT = Context(CLI)
-for _name in CLI.list_commands(_ROOT):  # subcommands load when named: name them all
-    CLI.get_command(_ROOT, _name)
+
+
+def _load_all(group: Any, ctx: Context) -> None:
+    """Subcommands load when named (the root's and `admin`'s): name them all, all the way down."""
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if hasattr(command, "commands"):
+            _load_all(command, Context(command, parent=ctx, info_name=name))
+
+
+_load_all(CLI, Context(CLI))
 COMMANDS = list(_commands(CLI))
 
 # Plausible values for the parameters the hostile one is not in, by name.
