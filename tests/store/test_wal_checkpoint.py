@@ -126,3 +126,40 @@ def test_an_in_memory_database_has_no_checkpointer() -> None:
         assert store._checkpointer is None
     finally:
         store.dispose()
+
+
+def test_a_store_disposed_while_its_checkpointer_starts_stops_cleanly(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quitting the console just after its first write: `dispose` came between the
+    checkpointer's thread being made and being started, and joining it raised
+    "cannot join thread before it is started". The start is held here until the dispose
+    has run (or, as it must now, waits for the start: then the hold gives up)."""
+    store = Store.open(sqlite_url)
+    disposed = threading.Event()
+    errors: list[BaseException] = []
+    real_start = threading.Thread.start
+
+    def dispose() -> None:
+        try:
+            store.dispose()
+        except BaseException as exc:  # noqa: BLE001 - what the test looks for
+            errors.append(exc)
+        finally:
+            disposed.set()
+
+    def held_start(thread: threading.Thread) -> None:
+        if thread.name == "dispatcher-wal-checkpoint" and not disposed.is_set():
+            threading.Thread(target=dispose, name="quitting").start()
+            disposed.wait(1.0)  # the old code disposes at once, mid-start; the new one waits
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", held_start)
+    _add_queue(store, "First line")  # the first write starts the checkpointer
+    assert disposed.wait(WAIT_S)
+    assert errors == []
+    checkpointer = store._checkpointer
+    assert checkpointer is not None
+    if checkpointer._thread is not None:
+        checkpointer._thread.join(WAIT_S)
+        assert not checkpointer._thread.is_alive()

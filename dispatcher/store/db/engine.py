@@ -223,6 +223,7 @@ class _Checkpointer:
         self._stopping = False
         self._last = -CHECKPOINT_EVERY_S
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
         self.runs = 0  # checkpoints made (a metric)
 
     def after_write(self) -> None:
@@ -230,11 +231,13 @@ class _Checkpointer:
         if now - self._last < CHECKPOINT_EVERY_S or self._stopping:
             return
         self._last = now
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="dispatcher-wal-checkpoint", daemon=True
-            )
-            self._thread.start()
+        with self._starting:  # `stop` never sees a thread made but not started yet
+            if self._thread is None and not self._stopping:
+                thread = threading.Thread(
+                    target=self._run, name="dispatcher-wal-checkpoint", daemon=True
+                )
+                thread.start()
+                self._thread = thread
         self._wanted.set()
 
     def _run(self) -> None:
@@ -257,10 +260,12 @@ class _Checkpointer:
                 pass  # put off: the next write asks again
 
     def stop(self) -> None:
-        self._stopping = True
+        with self._starting:
+            self._stopping = True
+            thread = self._thread
         self._wanted.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if thread is not None:
+            thread.join(timeout=5)
 
 
 class Store:
