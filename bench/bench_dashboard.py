@@ -10,8 +10,9 @@ For each size it prints, p50 / max over `--runs` runs:
 * `report kpi` for October 2026 in-process (the missing-facts check and the report),
   ungrouped and by engineer: targets 1 s and 1.5 s;
 * the dashboard in a headless console of the lead (clock at the demo's `now`), opened
-  from the queue with its key (F7): the first paint (the screen mounted, its layout with
-  placeholders drawn; target 0.5 s), then when each part has been read and shown: the
+  from the queue with its key (F7, sent as the terminal sends it): the first paint (the
+  first frame of the mounted screen, its layout with placeholders, leaves the compositor;
+  target 0.5 s), then when each part has been read and shown: the
   tiles (today, this week, this month and the periods before), SLA at risk, the
   per-engineer and per-queue tables, the 30-day trend. The first paint's CPU time (the
   console process, its reading threads included) is printed too: on a loaded machine it
@@ -37,6 +38,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_kpi import NOW, TARGET_S, bench_report, build  # noqa: E402
+from textual import events  # noqa: E402
+from textual.screen import Screen  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
 from dispatcher.app import DispatcherApp  # noqa: E402
@@ -82,20 +85,37 @@ async def _open_once(store: Store, login: str) -> dict[str, float]:
         intervals=Intervals.manual(),
     )
     found: dict[str, float] = {}
+    started = cpu = 0.0
+    painted = asyncio.Event()
+    display = app._display
+
+    def displayed(screen: Screen[Any], renderable: Any) -> None:
+        """The compositor's output for a screen (what a terminal would be sent)."""
+        display(screen, renderable)
+        if (
+            "paint" not in found
+            and renderable is not None
+            and isinstance(screen, DashboardScreen)
+            and any(trend.spec is not None for trend in screen.query(KpiTrend))  # mounted
+        ):
+            found["paint"] = time.perf_counter() - started
+            found["paint CPU"] = time.process_time() - cpu
+            painted.set()
+
+    app._display = displayed  # type: ignore[method-assign]
     async with app.run_test(size=(160, 56)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
+        # The key as the terminal sends it; not `pilot.press`, which then waits for the
+        # process to be idle (up to a second, twice) while the reading thread works.
+        key = events.Key("f7", None)
+        key.set_sender(app)
+        driver = app._driver
+        assert driver is not None
         started, cpu = time.perf_counter(), time.process_time()
-        await pilot.press("f7")
-        while True:
-            screen = app.screen
-            if isinstance(screen, DashboardScreen) and screen.query(KpiTrend):
-                if screen.query_one(KpiTrend).spec is not None:  # on_mount has run
-                    break
-            await asyncio.sleep(0)
-        await pilot.pause()  # the frame is drawn
-        found["paint"] = time.perf_counter() - started
-        found["paint CPU"] = time.process_time() - cpu
+        driver.send_message(key)
+        await painted.wait()
+        screen = app.screen
         assert isinstance(screen, DashboardScreen)
         queues = screen.query_one("#dash-queues", DataTable)
         checks: dict[str, Callable[[], bool]] = {

@@ -12,6 +12,7 @@ weeks and months of the operator's time zone.
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -148,6 +149,13 @@ class DashboardScreen(WorkerErrors, Screen[None]):
         self._watching: Worker[None] | None = None
         self._closed = False
         self.change_poll: Timer | None = None
+        # The screen is made when its key is pressed, and mounted at once. Building and
+        # styling its widgets allocates enough for the cyclic garbage collector to run,
+        # and a full collection walks the console's whole heap (a few hundred ms at 1M
+        # tickets): it runs after the first frame instead (`_first_frame_drawn`).
+        self._collector_paused = gc.isenabled()
+        if self._collector_paused:
+            gc.disable()
 
     # --- layout --------------------------------------------------------------------
 
@@ -193,12 +201,22 @@ class DashboardScreen(WorkerErrors, Screen[None]):
         self._show_title()
         # The first frame (the layout, placeholders) is drawn before any reading starts:
         # a reading thread computing figures holds the GIL for most of its time.
-        self.call_after_refresh(self.load, watch=True)
+        self.call_after_refresh(self._first_frame_drawn)
         every = self.context.intervals.changes
         if every is not None:
             self.change_poll = self.set_interval(every, self.poll_changes)
 
+    def _first_frame_drawn(self) -> None:
+        self._resume_collector()
+        self.load(watch=True)
+
+    def _resume_collector(self) -> None:
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.enable()
+
     def on_unmount(self) -> None:
+        self._resume_collector()
         with self._watch_lock:
             self._closed = True
             if self._watcher is not None:

@@ -397,3 +397,28 @@ def test_an_event_recorded_before_one_already_folded_folds_the_whole_history(
     row = stored_row(store, tid)
     assert (row["first_response_breaches"], row["csat_score"]) == (1, 5)
     assert_same_as_full_fold(store, tid)
+
+
+def test_events_a_write_left_unfolded_are_folded_by_the_next_change(store: Store, w: World) -> None:
+    """A write that records fact events without refreshing the facts: the next change
+    folds them with its own (a change folds the events it recorded without reading them
+    back only when they are all the ticket's events after the last one folded)."""
+    ticket = _new_ticket(store, w, client=True, now=T0)
+    tid = ticket.id or 0
+    at = T0 + timedelta(hours=2)
+    with store.write() as session:
+        _record_unlocked(session, tid, EventKind.sla_breached, at, {"target": "first_response"})
+    assert stored_row(store, tid)["first_response_breaches"] == 0
+    _status(store, w, tid, TicketStatus.in_progress, at + timedelta(minutes=5))
+    row = stored_row(store, tid)
+    assert (row["first_response_breaches"], row["status"]) == (1, TicketStatus.in_progress)
+    assert_same_as_full_fold(store, tid)
+    with store.write() as session:  # two folded, then one left unfolded, in one transaction
+        _record_unlocked(session, tid, EventKind.rated, at, {"score": 4, "kind": "csat"})
+        _record_unlocked(session, tid, EventKind.sla_breached, at, {"target": "resolution"})
+        refresh_facts(session, repo.get_ticket(session, ticket_id=tid))
+        _record_unlocked(session, tid, EventKind.rated, at, {"score": 2, "kind": "csat"})
+    _status(store, w, tid, TicketStatus.resolved, at + timedelta(minutes=9))
+    row = stored_row(store, tid)
+    assert (row["csat_score"], row["resolution_breaches"]) == (2, 1)
+    assert_same_as_full_fold(store, tid)

@@ -4,6 +4,7 @@ live refresh driven by hand, and hostile names shown as text."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,24 @@ async def test_opened_by_its_key_and_from_the_palette(store: Store, w: World) ->
         hits[0].command()
         await settle(pilot)
         dashboard(app)
+
+
+async def test_the_collector_is_paused_only_until_the_first_frame(store: Store, w: World) -> None:
+    """Building the screen runs without the cyclic garbage collector (a full collection
+    would delay the first frame), which runs again once that frame is drawn."""
+    app = console(store, "lena", clock=frozen)
+    assert gc.isenabled()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.current_mode == "dashboard"
+        assert gc.isenabled()
+        await pilot.press("f2")
+        await settle(pilot)
+        dashboard_made = DashboardScreen(app.context)
+        assert not gc.isenabled()
+        dashboard_made._resume_collector()
+        assert gc.isenabled()
+    assert gc.isenabled()
 
 
 # --- Tiles, explain, the tickets behind ---------------------------------------------------

@@ -4,17 +4,19 @@ demand (`rebuild_facts`, `dispatcher admin report rebuild-facts`).
 
 A write calls `refresh_facts` once it has recorded its events. The row holds the whole
 state of the fold (`domain.kpi.facts.TicketFacts`, its odometer of business minutes
-included) and the last event folded into it, so a change reads only the events recorded
-after that one and folds them into the stored state (`fold_into`): a write costs the same
-on the ticket's hundredth change as on its second, and its result is, float for float,
-the fold of the whole history (`tests/store/test_fact_upkeep.py` holds the two against
-each other on random histories). The whole history is folded again instead when there is
-no stored state yet (a row from before this upkeep), the ticket's calendar is not the one
-the stored minutes were counted in (another plan, or the calendar was edited since: the
-backfill would count every minute again in the new one), the creation instant differs, or
-this transaction recorded an event that sorts before the last one folded (on PostgreSQL,
-see below). A write that forgot to refresh is made good by the ticket's next change: its
-events come after the last one folded.
+included) and the last event folded into it, so a change folds only the events recorded
+after that one into the stored state (`fold_into`): a write costs the same on the ticket's
+hundredth change as on its second. On SQLite the row's read also counts those events, and
+a change whose own events (noted by the session as it flushes them) are all of them folds
+those without reading them back: one read and one write per change. Its result is, float
+for float, the fold of the whole history (`tests/store/test_fact_upkeep.py` holds the two
+against each other on random histories). The whole history is folded again instead when
+there is no stored state yet (a row from before this upkeep), the ticket's calendar is not
+the one the stored minutes were counted in (another plan, or the calendar was edited
+since: the backfill would count every minute again in the new one), the creation instant
+differs, or this transaction recorded an event that sorts before the last one folded (on
+PostgreSQL, see below). A write that forgot to refresh is made good by the ticket's next
+change: its events come after the last one folded.
 
 Concurrency: on PostgreSQL the fact row is locked (`FOR UPDATE`) before the new events are
 read, so two transactions that add events to one ticket fold one after the other, the
@@ -29,6 +31,7 @@ before the last one folded folds the whole history. SQLite has one writer at a t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -80,7 +83,7 @@ _FACT_KINDS = frozenset(FACT_EVENTS)
 # (None, None) for calendar minutes (a ticket without a plan).
 CalendarKey = tuple[int | None, datetime | None]
 _NO_CALENDAR: CalendarKey = (None, None)
-# `Session.info` key: ticket id -> the least id of the fact events this transaction recorded.
+# `Session.info` key: ticket id -> the fact events this transaction recorded.
 _RECORDED = "dispatcher_fact_events"
 
 
@@ -89,8 +92,9 @@ def refresh_facts(session: Session, *tickets: Ticket) -> None:
     transaction: the events recorded since the row was last kept are folded into it."""
     session.flush()
     connection = session.connection()
-    recorded: dict[int, int] = session.info.get(_RECORDED, {})
-    read = _ROW_LOCKED if connection.dialect.name == "postgresql" else _ROW
+    recorded: dict[int, list[TicketEvent]] = session.info.get(_RECORDED, {})
+    locking = connection.dialect.name == "postgresql"
+    read = _ROW_LOCKED if locking else _ROW_COUNTED
     for ticket in tickets:
         assert ticket.id is not None, "flush the ticket before refreshing its facts"
         # The stored row (locked, on PostgreSQL) with the key of the plan's calendar now,
@@ -99,18 +103,23 @@ def refresh_facts(session: Session, *tickets: Ticket) -> None:
         # changes.
         plan_id = ticket.sla_plan_id
         stored = connection.execute(read, {"ticket_id": ticket.id, "plan_id": plan_id}).first()
-        own = recorded.pop(ticket.id, None)
+        own = recorded.pop(ticket.id, [])
         facts = None
         after = 0
+        found: tuple[list[int], list[HistoryEvent]] | None = None
         if stored is None:
             key, calendar = _calendar(session, plan_id)
         else:
             old = stored._mapping
             key = (old[_CALENDAR_ID], old[_CALENDAR_AT])
             calendar = _calendar_of(session, plan_id, key)
-            facts = resume(old, created_at=ticket.created_at, calendar=key, recorded=own)
-            after = old["folded_event_id"] if facts is not None else 0
-        ids, events = _events_of_one(connection, ticket_id=ticket.id, after=after)
+            least = min(_id(event) for event in own) if own else None
+            facts = resume(old, created_at=ticket.created_at, calendar=key, recorded=least)
+            if facts is not None:
+                after = old["folded_event_id"]
+                if not locking:
+                    found = _own_events(own, after=after, count=old[_NEW_EVENTS])
+        ids, events = found or _events_of_one(connection, ticket_id=ticket.id, after=after)
         if facts is None:
             facts = fold(ticket.created_at, events, calendar)
         else:
@@ -125,6 +134,32 @@ def refresh_facts(session: Session, *tickets: Ticket) -> None:
         changed = {name: value for name, value in row.items() if old[name] != value}
         if changed:  # the SET clause is the changed columns (one compiled form per set)
             connection.execute(_UPDATE, {"fact_ticket_id": ticket.id, **changed})
+
+
+def _own_events(
+    own: Sequence[TicketEvent], *, after: int, count: int
+) -> tuple[list[int], list[HistoryEvent]] | None:
+    """The ids and events to fold, from those this transaction recorded, when they are
+    all the ticket's fact events after `after` (the database counted `count` of them), as
+    the fold reads them back (`data` through JSON, as stored); None when there are others
+    (recorded by a write that did not refresh, or around the ORM): they must be read."""
+    mine = sorted((event for event in own if _id(event) > after), key=_id)
+    if len(mine) != count:
+        return None
+    return [_id(event) for event in mine], [
+        HistoryEvent(
+            event.at,
+            str(event.kind),
+            event.actor_id,
+            json.loads(json.dumps(event.data)) if event.data else {},
+        )
+        for event in mine
+    ]
+
+
+def _id(event: TicketEvent) -> int:
+    assert event.id is not None
+    return event.id
 
 
 def resume(
@@ -198,14 +233,12 @@ def facts_of_row(row: Mapping[Any, Any]) -> TicketFacts:
 
 @event.listens_for(OrmSession, "after_flush")
 def _note_recorded(session: OrmSession, _flush: UOWTransaction) -> None:
-    """Note, per ticket, the least id of the fact events this transaction recorded."""
+    """Note, per ticket, the fact events this transaction recorded."""
     for instance in session.new:
         if isinstance(instance, TicketEvent) and instance.kind in _FACT_KINDS:
             assert instance.id is not None
-            recorded: dict[int, int] = session.info.setdefault(_RECORDED, {})
-            least = recorded.get(instance.ticket_id)
-            if least is None or instance.id < least:
-                recorded[instance.ticket_id] = instance.id
+            recorded: dict[int, list[TicketEvent]] = session.info.setdefault(_RECORDED, {})
+            recorded.setdefault(instance.ticket_id, []).append(instance)
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -234,6 +267,22 @@ _UPDATE = update(_FACT).where(_FACT.c.ticket_id == bindparam("fact_ticket_id"))
 # The kinds the fold reads, as literals: an expanding IN list costs more than the rest of
 # the read of a change's new events.
 _READ_KINDS = _EVENT.c.kind.in_([literal_column(f"'{kind.value}'") for kind in FACT_EVENTS])
+# SQLite (one writer at a time): the row read also counts the fact events recorded after
+# the last one folded, so a write whose own events are all of them folds those it holds
+# and reads no events. Not on PostgreSQL: there the events are read after the row's lock
+# is held, when a concurrent writer's events have committed (see the module's docstring).
+_NEW_EVENTS = "new_fact_events"
+_ROW_COUNTED = _ROW.add_columns(
+    select(func.count())
+    .select_from(_EVENT)
+    .where(
+        _EVENT.c.ticket_id == _FACT.c.ticket_id,
+        _EVENT.c.id > _FACT.c.folded_event_id,
+        _READ_KINDS,
+    )
+    .scalar_subquery()
+    .label(_NEW_EVENTS)
+)
 _HISTORY_COLUMNS = (
     _EVENT.c.id,
     _EVENT.c.at,
