@@ -18,7 +18,9 @@ Latency: `search.search` (ranking, then reading the top 20 and cutting their sni
 over generated articles plus the evaluation set, p50/p95 over the evaluation queries,
 whole and as typed (each query cut mid-word, the last word a prefix); and the same
 ranking over the bare `sqlite3` connection that `dispatcher kb search` uses
-(`plain_db`), which skips the ORM.
+(`plain_db`), which skips the ORM. Each line gives wall-clock and CPU time of this process
+(the machine may be busy: CPU time is the steadier figure), and the first pass over the
+queries apart (caches cold: SQLite's pages, the stems of words seen).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -243,48 +247,90 @@ def latency(
     queries = [q["q"] for data in sets.values() for q in data["queries"]]
     typed = [q[: max(3, int(len(q) * 0.6))] for q in queries]  # cut mid-word: a prefix
 
-    def measure(texts: list[str], typing: bool) -> list[float]:
-        times = []
+    def measure(texts: list[str], typing: bool) -> Timings:
+        timings = Timings()
         with store.read() as session:
-            for text in texts:  # a warm-up pass, not counted
-                search.search(session, query=text, limit=TOP, typing=typing)
+            for text in texts:  # the first pass: nothing cached yet, counted apart
+                with timings.first():
+                    search.search(session, query=text, limit=TOP, typing=typing)
             for _ in range(rounds):
                 for text in texts:
-                    t0 = time.perf_counter()
-                    search.search(session, query=text, limit=TOP, typing=typing)
-                    times.append((time.perf_counter() - t0) * 1000)
-        return times
+                    with timings.measured():
+                        search.search(session, query=text, limit=TOP, typing=typing)
+        return timings
 
-    def measure_plain(texts: list[str], typing: bool) -> list[float]:
+    def measure_plain(texts: list[str], typing: bool) -> Timings:
         db = plain_db.open_plain(str(path))
         assert db is not None, "the database is not at this version's schema"
         filters = Filters.of(
             statuses=(ArticleStatus.published,), visibility=None, tag=None, reader_groups=None
         )
-        times = []
-        for text in texts:  # a warm-up pass, not counted
-            rank(db, parsed=parse_query(text, typing=typing), limit=TOP, filters=filters)
+        timings = Timings()
+        for text in texts:  # the first pass: nothing cached yet, counted apart
+            with timings.first():
+                rank(db, parsed=parse_query(text, typing=typing), limit=TOP, filters=filters)
         for _ in range(rounds):
             for text in texts:
-                t0 = time.perf_counter()
-                rank(db, parsed=parse_query(text, typing=typing), limit=TOP, filters=filters)
-                times.append((time.perf_counter() - t0) * 1000)
+                with timings.measured():
+                    rank(db, parsed=parse_query(text, typing=typing), limit=TOP, filters=filters)
         db.close()
-        return times
+        return timings
 
+    print(
+        "  (wall ms, then CPU ms of this process; `first`: the first pass over the queries, "
+        "caches cold)"
+    )
     for what, texts, typing in (
         ("whole queries", queries, False),
         ("as typed (last word a prefix)", typed, True),
     ):
         for how_run, run in (("session", measure), ("driver only", measure_plain)):
-            times = sorted(run(texts, typing))
-            p50 = statistics.median(times)
-            p95 = times[int(len(times) * 0.95) - 1]
-            print(
-                f"  {what:30} {how_run:11} n={len(times):4}  p50 {p50:6.1f} ms  "
-                f"p95 {p95:6.1f} ms  max {times[-1]:6.1f} ms"
-            )
+            timings = run(texts, typing)
+            print(f"  {what:30} {how_run:11} {timings.report()}")
     store.dispose()
+
+
+class Timings:
+    """Per-query wall and CPU times (ms): the measured rounds, and the first pass apart."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self.first_wall: list[float] = []
+        self.first_cpu: list[float] = []
+
+    @contextmanager
+    def measured(self) -> Iterator[None]:
+        with self._timed(self.wall, self.cpu):
+            yield
+
+    @contextmanager
+    def first(self) -> Iterator[None]:
+        with self._timed(self.first_wall, self.first_cpu):
+            yield
+
+    @staticmethod
+    @contextmanager
+    def _timed(wall: list[float], cpu: list[float]) -> Iterator[None]:
+        w0, c0 = time.perf_counter(), time.process_time()
+        yield
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - w0) * 1000)
+
+    def report(self) -> str:
+        return (
+            f"n={len(self.wall):4}  p50 {_p(self.wall, 50):6.1f} p95 {_p(self.wall, 95):6.1f}  "
+            f"CPU p50 {_p(self.cpu, 50):5.1f} p95 {_p(self.cpu, 95):5.1f}  "
+            f"max {max(self.wall):6.1f}  | first p95 {_p(self.first_wall, 95):6.1f} "
+            f"CPU {_p(self.first_cpu, 95):5.1f}"
+        )
+
+
+def _p(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    if percent == 50:
+        return statistics.median(ordered)
+    return ordered[max(0, int(len(ordered) * percent / 100) - 1)]
 
 
 def main() -> None:

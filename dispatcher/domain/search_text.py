@@ -32,6 +32,8 @@ MIN_CORRECTED = 4  # a term that matches nothing is spelled again from this many
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[а-яё]")
 _DIGIT = re.compile(r"\d")
+# The characters `fold` may change: neither ASCII nor basic Cyrillic (which stays whole).
+_FOLDABLE = re.compile(r"[^\x00-\x7f\u0400-\u04ff]")
 
 _LATIN_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _CYRILLIC_LETTERS = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
@@ -105,7 +107,11 @@ def fold(text: str) -> str:
     text = text.lower().replace("ё", "е")
     if text.isascii():
         return text
-    return "".join(_fold_char(c) for c in text)
+    return _FOLDABLE.sub(_fold_match, text)
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return _fold_char(match.group())
 
 
 @lru_cache(maxsize=4096)
@@ -132,11 +138,16 @@ def term_of(word: str) -> str | None:
 
 def words(text: str) -> Iterator[Word]:
     """Every word of the text with its offsets; folding keeps offsets (one char per char)."""
+    for match in _WORD.finditer(_folded_in_place(text)):
+        yield Word(match.start(), match.end(), term_of(match.group()))
+
+
+def _folded_in_place(text: str) -> str:
+    """The folded text, one character for each of the text's (offsets stay valid)."""
     folded = fold(text)
     if len(folded) != len(text):  # a letter that folds to two (rare): offsets from the text
         folded = "".join(fold(c)[:1] or c for c in text)
-    for match in _WORD.finditer(folded):
-        yield Word(match.start(), match.end(), term_of(match.group()))
+    return folded
 
 
 def terms(text: str) -> list[str]:
@@ -232,7 +243,7 @@ def matches(query: Query, term: str) -> bool:
 def snippet(text: str, query: Query, *, width: int = 160) -> Snippet:
     """About `width` characters of the text around the densest run of matching words."""
     text = " ".join(text.split())  # one line: newlines and Markdown indentation collapse
-    hits = [(w.start, w.end) for w in words(text) if w.term is not None and matches(query, w.term)]
+    hits = _matching_spans(text, query)
     if not hits:
         cut = _cut(text, 0, width)
         return Snippet(cut[0], ())
@@ -257,6 +268,33 @@ def snippet(text: str, query: Query, *, width: int = 160) -> Snippet:
     return Snippet(piece, spans)
 
 
+def _matching_spans(text: str, query: Query) -> list[tuple[int, int]]:
+    """Where the text's words that match the query are (`words` filtered by `matches`)."""
+    matching = _matching(query)
+    return [m.span() for m in _WORD.finditer(_folded_in_place(text)) if matching[m.group()]]
+
+
+class _Matching(dict[str, bool]):
+    """Whether each folded word's term matches the query, each word worked out once: the
+    snippets of one result list look at the same words again and again."""
+
+    def __init__(self, query: Query) -> None:
+        super().__init__()
+        self._exact = frozenset((*query.terms, *query.exact_alternatives))
+        self._prefixes = query.prefixes
+
+    def __missing__(self, word: str) -> bool:
+        term = term_of(word)
+        found = term is not None and (term in self._exact or term.startswith(self._prefixes))
+        self[word] = found
+        return found
+
+
+@lru_cache(maxsize=16)
+def _matching(query: Query) -> _Matching:
+    return _Matching(query)
+
+
 def _cut(text: str, begin: int, width: int) -> tuple[str, int]:
     """text[begin:] cut at a word boundary near `width`, with … marks; and the shift."""
     end = begin + width
@@ -270,11 +308,7 @@ def _cut(text: str, begin: int, width: int) -> tuple[str, int]:
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    result: list[str] = []
-    for value in values:
-        if value and value not in result:
-            result.append(value)
-    return tuple(result)
+    return tuple(value for value in dict.fromkeys(values) if value)
 
 
 def _ts_quote(term: str) -> str:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from dispatcher.store.knowledge.ranking import driver_sql
+
 VERSIONS = Path(__file__).resolve().parent.parent / "db" / "migrations" / "versions"
 _REVISION = re.compile(r"^(\d{4})_\w+\.py$")
-_PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")
 BUSY_TIMEOUT_S = 10.0  # as the store's `SQLITE_BUSY_TIMEOUT_MS`
 
 
@@ -33,9 +34,7 @@ class PlainSql:
         self.dialect = dialect
 
     def rows(self, sql: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
-        if self.dialect != "sqlite":  # psycopg: %(name)s
-            sql = _PLACEHOLDER.sub(r"%(\1)s", sql)
-        cursor = self.connection.execute(sql, params)
+        cursor = self.connection.execute(driver_sql(sql, self.dialect), params)
         return list(cursor.fetchall())
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ snippets cut, in Python, from the original text with the matching words highligh
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -50,6 +51,8 @@ PRUNE_FROM = 5000  # articles: below this, every query term is matched
 COMMON_SHARE = 0.2  # a term in more than this share of the articles does not choose candidates
 KEEP_WHEN_ALL_COMMON = 3
 CANDIDATES = 200  # PostgreSQL: matching articles (best by ts_rank) that BM25 orders
+
+_PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")  # `:name`, not a `::type` cast
 
 # The expression the PostgreSQL GIN index is built on (migration 0002): spelled the same
 # here so that the planner uses the index.
@@ -156,40 +159,43 @@ def rank(db: Sql, *, parsed: Query, limit: int, filters: Filters) -> list[Search
         where.append("a.id IN (SELECT article_id FROM kb_article_tag WHERE tag = :tag)")
         params["tag"] = filters.tag
     conditions = " AND ".join(where)
-    parsed = _respelled(db, parsed)
+    counts = TermCounts(db)
+    parsed = _respelled(counts, parsed)
     if db.dialect == "sqlite":
-        match = _fts5_match(db, parsed)
+        match = _fts5_match(counts, parsed)
         params["match"] = match
         weights = f"{TITLE_WEIGHT}, 1.0"
         # First without the join (most articles pass the filters, and joining every
         # match costs as much as ranking it): rank a few more, filter while reading them.
+        # bm25() is named once and sorted by its name: spelled twice, it runs twice a match.
         quick_fetch = fetch * 2 + 10
         ranked = _ranked(
             db,
-            f"SELECT rowid, -bm25(kb_fts, {weights}) FROM kb_fts WHERE kb_fts MATCH :match "
-            f"ORDER BY bm25(kb_fts, {weights}), rowid LIMIT :limit",
+            f"SELECT rowid, bm25(kb_fts, {weights}) AS fts_rank FROM kb_fts "
+            "WHERE kb_fts MATCH :match ORDER BY fts_rank, rowid LIMIT :limit",
             {"match": match, "limit": quick_fetch},
         )
         hits = _hits(db, ranked=ranked, parsed=parsed, limit=limit, filters=filters)
         if len(hits) == limit or len(ranked) < quick_fetch:
             return hits
         sql = (
-            f"SELECT f.rowid, -bm25(kb_fts, {weights}) AS score "
+            f"SELECT f.rowid, bm25(kb_fts, {weights}) AS fts_rank "
             "FROM kb_fts f JOIN kb_article a ON a.id = f.rowid "
             f"WHERE kb_fts MATCH :match AND {conditions} "
-            f"ORDER BY bm25(kb_fts, {weights}), f.rowid LIMIT :limit"
+            "ORDER BY fts_rank, f.rowid LIMIT :limit"
         )
         ranked = _ranked(db, sql, params)
     else:
-        ranked = _pg_ranked(db, parsed=parsed, conditions=conditions, params=params)
+        ranked = _pg_ranked(counts, parsed=parsed, conditions=conditions, params=params)
     return _hits(db, ranked=ranked, parsed=parsed, limit=limit, filters=filters)
 
 
 def _pg_ranked(
-    db: Sql, *, parsed: Query, conditions: str, params: dict[str, Any]
+    counts: TermCounts, *, parsed: Query, conditions: str, params: dict[str, Any]
 ) -> list[tuple[int, float]]:
     """PostgreSQL: the `CANDIDATES` best matches by ts_rank, ordered by BM25."""
-    narrow = without_common_terms(db, parsed)
+    db = counts.db
+    narrow = without_common_terms(db, parsed, counts=counts)
     match = tsquery(parsed)
     params["tsq"] = match if narrow == parsed else f"({tsquery(narrow)}) & ({match})"
     fetch = params["limit"]
@@ -205,7 +211,7 @@ def _pg_ranked(
     )
     if not rows:
         return []
-    stats = _pg_stats(db, parsed)
+    stats = _pg_stats(counts, parsed)
     scored = [
         (
             int(r[0]),
@@ -219,8 +225,9 @@ def _pg_ranked(
     return scored[:fetch]
 
 
-def _pg_stats(db: Sql, parsed: Query) -> bm25.IndexStats:
-    articles, length = _totals(db)
+def _pg_stats(counts: TermCounts, parsed: Query) -> bm25.IndexStats:
+    db = counts.db
+    articles, length = counts.totals()
     prefixes: dict[str, int] = {}
     for prefix in parsed.prefixes:  # articles with a term of the prefix: at most their sum
         found = db.rows(
@@ -231,7 +238,7 @@ def _pg_stats(db: Sql, parsed: Query) -> bm25.IndexStats:
     return bm25.IndexStats(
         articles=articles,
         average_length=length / articles if articles else 0.0,
-        term_articles=doc_counts(db, [*parsed.terms, *parsed.exact_alternatives]),
+        term_articles=counts.of([*parsed.terms, *parsed.exact_alternatives]),
         prefix_articles=prefixes,
     )
 
@@ -244,6 +251,11 @@ def _totals(db: Sql) -> tuple[int, int]:
     return (int(found[0][0]), int(found[0][1])) if found else (0, 0)
 
 
+def driver_sql(sql: str, dialect: str) -> str:
+    """The statement as the driver takes it: `:name` for sqlite3, `%(name)s` for psycopg."""
+    return sql if dialect == "sqlite" else _PLACEHOLDER.sub(r"%(\1)s", sql)
+
+
 def _in(name: str, values: Sequence[object], params: dict[str, Any]) -> str:
     """`:name_0, :name_1, ...` for an IN list, the values put into `params`."""
     keys = [f"{name}_{n}" for n in range(len(values))]
@@ -252,10 +264,11 @@ def _in(name: str, values: Sequence[object], params: dict[str, Any]) -> str:
 
 
 def _ranked(db: Sql, sql: str, params: dict[str, Any]) -> list[tuple[int, float]]:
-    return [(int(r[0]), float(r[1])) for r in db.rows(sql, params)]
+    """SQLite: ids and scores from FTS5's bm25() (lower is better there, higher here)."""
+    return [(int(r[0]), -float(r[1])) for r in db.rows(sql, params)]
 
 
-def _respelled(db: Sql, parsed: Query) -> Query:
+def _respelled(counts: TermCounts, parsed: Query) -> Query:
     """The query with each term the knowledge base lacks replaced by its likeliest spelling.
 
     A term in no article (a typo: "acccounting", "принетр") is looked up again as every
@@ -263,19 +276,42 @@ def _respelled(db: Sql, parsed: Query) -> Query:
     it, so the suggestion comes from the knowledge base's own words. A term with no such
     neighbour stays as it is (it still matches nothing).
     """
-    counts = doc_counts(db, parsed.terms)
+    held = counts.of(parsed.terms)
     replaced: dict[str, str] = {}
     for term in parsed.terms:
-        if counts.get(term, 0):
+        if held.get(term, 0):
             continue
         candidates = respelled(term)
         if not candidates:
             continue
-        found = doc_counts(db, candidates)
+        found = counts.of(candidates)
         best = max(candidates, key=lambda t: found.get(t, 0))
         if found.get(best, 0):
             replaced[term] = best
     return with_terms(parsed, replaced) if replaced else parsed
+
+
+class TermCounts:
+    """The index's figures one ranking needs (articles holding each term, the totals),
+    each read from the database once: the steps of a ranking ask for the same terms."""
+
+    def __init__(self, db: Sql) -> None:
+        self.db = db
+        self._held: dict[str, int] = {}
+        self._totals: tuple[int, int] | None = None
+
+    def of(self, terms: Sequence[str]) -> dict[str, int]:
+        """`doc_counts` of the terms (a term in no article left out)."""
+        missing = [t for t in dict.fromkeys(terms) if t not in self._held]
+        if missing:
+            found = doc_counts(self.db, missing)
+            self._held.update((t, found.get(t, 0)) for t in missing)
+        return {t: n for t in terms if (n := self._held[t])}
+
+    def totals(self) -> tuple[int, int]:
+        if self._totals is None:
+            self._totals = _totals(self.db)
+        return self._totals
 
 
 def doc_counts(db: Sql, terms: Sequence[str]) -> dict[str, int]:
@@ -291,19 +327,19 @@ def doc_counts(db: Sql, terms: Sequence[str]) -> dict[str, int]:
     return {str(t): int(n) for t, n in db.rows(sql, params)}
 
 
-def _fts5_match(db: Sql, parsed: Query) -> str:
+def _fts5_match(counts: TermCounts, parsed: Query) -> str:
     """The MATCH expression: the articles with a rarer word, ranked by every word.
 
     `(rare words) AND (all words)` matches exactly the articles with a rare word, but BM25
     still scores every word, common ones included, for those articles.
     """
-    narrow = without_common_terms(db, parsed)
+    narrow = without_common_terms(counts.db, parsed, counts=counts)
     if narrow == parsed:
         return fts5_match(parsed)
     return f"({fts5_match(narrow)}) AND ({fts5_match(parsed)})"
 
 
-def without_common_terms(db: Sql, parsed: Query) -> Query:
+def without_common_terms(db: Sql, parsed: Query, *, counts: TermCounts | None = None) -> Query:
     """The words that choose the candidates, on a big knowledge base.
 
     BM25 costs time in proportion to the articles the match finds, and a term in a large
@@ -315,10 +351,11 @@ def without_common_terms(db: Sql, parsed: Query) -> Query:
     terms = list(parsed.terms)
     if len(terms) + len(parsed.prefixes) < 2:
         return parsed
-    total = _totals(db)[0]
+    counts = counts or TermCounts(db)
+    total = counts.totals()[0]
     if total < PRUNE_FROM:
         return parsed
-    docs = doc_counts(db, terms)
+    docs = counts.of(terms)
     common = {t for t in terms if docs.get(t, 0) > COMMON_SHARE * total}
     kept = [t for t in terms if t not in common]
     if not kept and not parsed.prefixes:
@@ -383,11 +420,28 @@ def _hits(
     limit: int,
     filters: Filters,
 ) -> list[SearchHit]:
-    if not ranked:
-        return []
-    rows = _articles(db, [article_id for article_id, _ in ranked])
     hits: list[SearchHit] = []
-    for article_id, score in ranked:
+    # The first `limit` are read first: most often they all pass the filters, and the
+    # rest (bodies included) need not be read at all.
+    start, size = 0, limit
+    while start < len(ranked) and len(hits) < limit:
+        chunk = ranked[start : start + size]
+        start, size = start + size, len(ranked)
+        _add_hits(hits, db, chunk=chunk, parsed=parsed, limit=limit, filters=filters)
+    return hits
+
+
+def _add_hits(
+    hits: list[SearchHit],
+    db: Sql,
+    *,
+    chunk: Sequence[tuple[int, float]],
+    parsed: Query,
+    limit: int,
+    filters: Filters,
+) -> None:
+    rows = _articles(db, [article_id for article_id, _ in chunk])
+    for article_id, score in chunk:
         row = rows.get(article_id)
         if row is None or not filters.shows(row):
             continue
@@ -411,7 +465,6 @@ def _hits(
         )
         if len(hits) == limit:
             break
-    return hits
 
 
 def _title_highlights(title: str, parsed: Query) -> tuple[tuple[int, int], ...]:
