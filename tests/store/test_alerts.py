@@ -501,3 +501,35 @@ def test_a_met_first_response_closes_its_alerts_only(store: Store, w: World, now
     assert _rows(store, w.lead, at) == []
     reasons = {a.closed_reason for a in _alerts(store) if a.target == "first_response"}
     assert reasons <= {"met", ""}
+
+
+def _threshold_reads(store: Store, at: datetime) -> int:
+    """How many statements one sweep ran on the plans' targets alone (warning thresholds)."""
+    seen: list[str] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        lowered = statement.lower()
+        if "from sla_plan_target" in lowered:
+            seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", listen)
+    try:
+        _sweep(store, at)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listen)
+    return len(seen)
+
+
+def test_a_sweep_reads_the_plans_once_however_many_tickets_are_due(
+    store: Store, w: World, now: datetime
+) -> None:
+    """A sweep's batch reads every plan's warning thresholds in one statement, not one per
+    plan and priority of its tickets."""
+    for n in range(2):
+        new_ticket(store, w, now=now, priority=Priority.high, subject=f"Few {n}")
+    few = _threshold_reads(store, now + timedelta(hours=10))
+    for n in range(8):
+        new_ticket(store, w, now=now + timedelta(hours=10), priority=Priority(
+            ("low", "normal", "high", "urgent")[n % 4]), subject=f"Many {n}")  # fmt: skip
+    many = _threshold_reads(store, now + timedelta(hours=20))
+    assert few == many == 1

@@ -321,34 +321,56 @@ def warn_thresholds(session: Session, *, plan_id: int, priority: Priority) -> tu
     return tuple(int(m) for m in target.warn_before_minutes) if target else ()
 
 
+@dataclass(frozen=True, slots=True)
+class _PlanRow:
+    calendar_id: int
+    calendar_at: datetime
+
+
+_ALL_PLANS = core_select(_PLAN.c.id, _PLAN.c.calendar_id, _CALENDAR.c.updated_at).select_from(
+    _PLAN.join(_CALENDAR, _CALENDAR.c.id == _PLAN.c.calendar_id)
+)
+_ALL_THRESHOLDS = core_select(_TARGET.c.plan_id, _TARGET.c.priority, _TARGET.c.warn_before_minutes)
+
+
 @dataclass
 class PlanCache:
-    """Plans, their calendars and warning thresholds, read once per unit of work."""
+    """Every plan's calendar and warning thresholds for one unit of work (a sweep's batch):
+    two Core reads, whatever the number of tickets; a calendar is built only when the
+    process has not built it since its row last changed."""
 
     session: Session
-    _plans: dict[int, SlaPlan | None] = field(default_factory=dict)
-    _calendars: dict[int, BusinessCalendar] = field(default_factory=dict)
-    _thresholds: dict[tuple[int, Priority], tuple[int, ...]] = field(default_factory=dict)
+    _plans: dict[int, _PlanRow] | None = None
+    _thresholds: dict[tuple[int, str], tuple[int, ...]] = field(default_factory=dict)
 
-    def plan(self, plan_id: int | None) -> SlaPlan | None:
-        if plan_id is None:
-            return None
-        if plan_id not in self._plans:
-            self._plans[plan_id] = self.session.get(SlaPlan, plan_id)
-        return self._plans[plan_id]
+    def _read(self) -> dict[int, _PlanRow]:
+        if self._plans is None:
+            connection = self.session.connection()
+            self._plans = {
+                plan_id: _PlanRow(calendar_id, calendar_at)
+                for plan_id, calendar_id, calendar_at in connection.execute(_ALL_PLANS)
+            }
+            self._thresholds = {
+                (plan_id, str(priority)): tuple(int(m) for m in warn or ())
+                for plan_id, priority, warn in connection.execute(_ALL_THRESHOLDS)
+            }
+        return self._plans
 
-    def calendar(self, plan: SlaPlan) -> BusinessCalendar:
-        if plan.calendar_id not in self._calendars:
-            self._calendars[plan.calendar_id] = calendar_of_plan(self.session, plan=plan)
-        return self._calendars[plan.calendar_id]
+    def has(self, plan_id: int | None) -> bool:
+        return plan_id is not None and plan_id in self._read()
+
+    def calendar(self, plan_id: int) -> BusinessCalendar:
+        row = self._read()[plan_id]
+        calendar = _CALENDARS.get((row.calendar_id, row.calendar_at))
+        if calendar is None:
+            found = self.session.get(Calendar, row.calendar_id)
+            assert found is not None, "a plan's calendar is a foreign key"
+            calendar = business_calendar(found)
+        return calendar
 
     def thresholds(self, plan_id: int, priority: Priority) -> tuple[int, ...]:
-        key = (plan_id, priority)
-        if key not in self._thresholds:
-            self._thresholds[key] = warn_thresholds(
-                self.session, plan_id=plan_id, priority=priority
-            )
-        return self._thresholds[key]
+        self._read()
+        return self._thresholds.get((plan_id, str(priority)), ())
 
 
 def state(
@@ -376,14 +398,14 @@ def state(
             now=now,
             warn_before=terms.warn_before,
         )
-    plan = plans.plan(ticket.sla_plan_id)
-    if plan is None or plan.id is None:
+    plan_id = ticket.sla_plan_id
+    if plan_id is None or not plans.has(plan_id):
         return None
     return compute(
         events if events is not None else clock_events(session, ticket_id=ticket.id),
-        plans.calendar(plan),
+        plans.calendar(plan_id),
         now=now,
-        warn_before=plans.thresholds(plan.id, ticket.priority),
+        warn_before=plans.thresholds(plan_id, ticket.priority),
     )
 
 
