@@ -127,7 +127,8 @@ async def test_enter_opens_the_ticket_and_acknowledge_moves_the_count(
         await settle(pilot)
         assert len(_cells(app)) == 1
         assert app.open_alerts == 1  # the header's count followed at once
-        assert "· 1 alert" in app.sub_title and "1 alerts" not in app.sub_title
+        assert "· 1 alert" in app.sub_title
+        assert "1 alerts" not in app.sub_title
 
 
 async def test_a_resolved_tickets_alerts_leave_the_panel(store: Store, w: World) -> None:
