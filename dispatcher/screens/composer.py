@@ -317,7 +317,9 @@ class ComposerScreen(WorkerErrors, ModalScreen[bool]):
     def _show_templates(self, typed: str) -> None:
         if self.info is None:
             return
-        self.shown_templates = templates.fuzzy_rank(self.info.templates, typed)
+        self.shown_templates = templates.fuzzy_rank(
+            self.info.templates, typed, language=self.info.language
+        )
         options = self.query_one("#template-list", OptionList)
         options.clear_options()
         options.add_options(

@@ -158,6 +158,24 @@ def test_fuzzy_rank_prefers_word_starts_and_runs(store: Store, now: datetime) ->
     assert len(templates.fuzzy_rank(rows, "")) == 4
 
 
+def test_the_tickets_language_comes_first(store: Store, now: datetime) -> None:
+    with store.write() as session:
+        templates.add_template(session, name="resolved-en", body="Fixed, please confirm.", now=now)
+        templates.add_template(session, name="resolved-ru", body="Исправлено.", now=now)
+        templates.add_template(session, name="ack-en", body="We have it.", now=now)
+        rows = templates.list_templates(session)
+    ru = [t.name for t in templates.fuzzy_rank(rows, "", language="ru")]
+    assert ru[0] == "resolved-ru"
+    assert [t.name for t in templates.fuzzy_rank(rows, "resolved", language="ru")] == [
+        "resolved-ru",
+        "resolved-en",
+    ]
+    assert [t.name for t in templates.fuzzy_rank(rows, "resolved", language="en")] == [
+        "resolved-en",
+        "resolved-ru",
+    ]
+
+
 def test_record_use_counts(store: Store, now: datetime) -> None:
     with store.write() as session:
         templates.add_template(session, name="t", body="x", now=now)

@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 
 from dispatcher.domain.enums import EventKind, MessageKind
 from dispatcher.domain.errors import NotFoundError, ValidationError
+from dispatcher.domain.language import guess_language
 from dispatcher.domain.ticket_ref import subject_with_ref
 from dispatcher.store.mail import outbox, senders
-from dispatcher.store.models import Contact, Ticket, TicketEvent
+from dispatcher.store.models import Client, Contact, Ticket, TicketEvent
 from dispatcher.store.replies.placeholders import (
     ArticleLink,
     ticket_context,
@@ -43,6 +44,7 @@ class ComposeInfo:
     recipient_email: str | None
     context: dict[str, Any]
     templates: list[TemplateInfo]
+    language: str = "en"  # the ticket's ("ru" or "en"): its templates are offered first
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,10 @@ def compose_info(session: Session, *, ticket_id: int, sender_id: int | None) -> 
     if ticket is None:
         raise NotFoundError("ticket", f"#{ticket_id}")
     contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+    client = session.get(Client, ticket.client_id) if ticket.client_id else None
+    language = guess_language(
+        [ticket.subject, client.name if client else "", contact.name if contact else ""]
+    )
     return ComposeInfo(
         ticket_id=ticket_id,
         ref=f"#{ticket_id}",
@@ -68,6 +74,7 @@ def compose_info(session: Session, *, ticket_id: int, sender_id: int | None) -> 
         recipient_email=contact_email(session, contact_id=ticket.contact_id),
         context=ticket_context(session, ticket_id=ticket_id, sender_id=sender_id),
         templates=list_templates(session),
+        language=language,
     )
 
 

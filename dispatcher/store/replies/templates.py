@@ -22,6 +22,7 @@ from dispatcher.domain.errors import (
     StaleVersionError,
     ValidationError,
 )
+from dispatcher.domain.language import guess_language
 from dispatcher.domain.templating import Rendered, check_pair, render_pair
 from dispatcher.store.models import Category, ReplyTemplate
 from dispatcher.store.replies.placeholders import (
@@ -171,20 +172,29 @@ def record_use(session: Session, *, name: str) -> None:
     session.flush()
 
 
-def fuzzy_rank(templates: Sequence[TemplateInfo], typed: str) -> list[TemplateInfo]:
+def fuzzy_rank(
+    templates: Sequence[TemplateInfo], typed: str, *, language: str | None = None
+) -> list[TemplateInfo]:
     """Templates whose name or subject holds the typed letters in order, best first.
 
-    Consecutive letters and letters at word starts score higher; ties by use count.
+    Consecutive letters and letters at word starts score higher; ties go to the templates
+    written in `language` (the ticket's, when given), then by use count.
     """
+
+    def other(template: TemplateInfo) -> bool:
+        if language is None:
+            return False
+        return guess_language([template.subject, template.body]) != language
+
     needle = "".join(typed.lower().split())
     if not needle:
-        return sorted(templates, key=lambda t: (-t.uses, t.name))
+        return sorted(templates, key=lambda t: (other(t), -t.uses, t.name))
     scored = []
     for template in templates:
         best = max(_fuzzy(needle, template.name.lower()), _fuzzy(needle, template.subject.lower()))
         if best > 0:
-            scored.append((-best, -template.uses, template.name, template))
-    return [item[-1] for item in sorted(scored, key=lambda s: s[:3])]
+            scored.append((-best, other(template), -template.uses, template.name, template))
+    return [item[-1] for item in sorted(scored, key=lambda s: s[:4])]
 
 
 def _fuzzy(needle: str, hay: str) -> int:
