@@ -55,11 +55,15 @@ class Tmux:
 
     def start(self, name: str, command: str) -> None:
         if self._alive():
-            self.run("new-window", "-d", "-t", "main", "-n", name, command)
-        else:
-            self.run(
-                "new-session", "-d", "-s", "main", "-n", name, "-x", "160", "-y", "40", command
-            )
+            try:
+                self.run("new-window", "-d", "-t", "main", "-n", name, command)
+                return
+            except subprocess.CalledProcessError:
+                # The session's last window was closing (its console killed): by now the
+                # session is gone with it, and a new one is started. Anything else is raised.
+                if self._alive():
+                    raise
+        self.run("new-session", "-d", "-s", "main", "-n", name, "-x", "160", "-y", "40", command)
 
     def _alive(self) -> bool:
         probe = ["tmux", "-L", self.socket, "-f", "/dev/null", "has-session", "-t", "main"]
