@@ -82,6 +82,54 @@ except SystemExit as exc:
     assert "sqlalchemy" in loaded  # the probe really ran a database command
 
 
+# Loaded by the ordinary command line, never on the quick paths (`dispatcher.entry`).
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "typer", "click", "pydantic", "textual")
+
+
+def _imported(args: list[str]) -> tuple[str, set[str]]:
+    """What `python -m dispatcher ARGS` printed, and every module it imported (as
+    `-X importtime` reports them: whatever imported them, whenever)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dispatcher", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    modules = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    return done.stdout, modules
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--json"], [], ["--all", "--role", "Engineer", "--json"]],
+    ids=["json", "table", "filtered"],
+)
+def test_admin_users_list_loads_neither_the_database_layer_nor_typer_nor_textual(
+    tmp_path: Path, options: list[str]
+) -> None:
+    """The installed command answers `admin users list` before the command line loads:
+    over `sqlite3` alone, with no UI, no ORM, no Typer (issue 13)."""
+    db = tmp_path / "quick.db"
+    engine = make_engine(f"sqlite:///{db}")
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            'INSERT INTO "user" (login, name, role, timezone, active, created_at) '
+            "VALUES ('ivan', 'Иван', 'engineer', 'Europe/Moscow', 1, '2026-01-01')"
+        )
+    engine.dispose()
+    out, modules = _imported(["admin", "users", "list", *options, "--db", str(db)])
+    assert "ivan" in out  # the probe really listed the team
+    assert "dispatcher.admin_quick" in modules
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
+    assert sorted(m for m in modules if m.startswith("dispatcher.cli")) == []
+
+
 def test_an_admin_command_loads_only_its_own_commands_module(tmp_path: Path) -> None:
     """`admin users list` imports the users commands, none of the other admin groups'."""
     db = tmp_path / "admin.db"

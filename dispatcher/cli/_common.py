@@ -3,14 +3,12 @@ command line, JSON and progress."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NoReturn, cast
 
@@ -22,6 +20,9 @@ from typer.core import TyperGroup
 
 from dispatcher.domain.clock import utcnow
 from dispatcher.domain.errors import DispatcherError
+from dispatcher.printing import json_text
+from dispatcher.printing import print_table as print_table
+from dispatcher.printing import sanitize as sanitize
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -345,37 +346,8 @@ def echo(text: str, *, err: bool = False) -> None:
     typer.echo(sanitize(text), err=err)
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
-
-
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str = "") -> None:
-    """A table for people. Cell text is shown literally: markup in data never acts."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=Text(sanitize(title)) if title else None, show_lines=False)
-    for header in headers:
-        table.add_column(header)
-    for row in rows:
-        table.add_row(*(Text(sanitize("" if cell is None else str(cell))) for cell in row))
-    Console().print(table)
-
-
-def sanitize(text: str) -> str:
-    """Text with terminal control characters removed, so escape sequences cannot act."""
-    from dispatcher.text import plain
-
-    return plain(text)
+    typer.echo(json_text(data))
 
 
 @contextmanager

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from dispatcher.admin_quick import print_users, user_json
 from dispatcher.cli._common import echo, fail, print_json, print_table, state, today
 from dispatcher.cli.schedules import leave_app, leave_json, shift_json, shifts_app
 from dispatcher.domain.clock import utcnow
 from dispatcher.domain.enums import Role
 
 if TYPE_CHECKING:
-    from dispatcher.store.models import Competence, User
+    from dispatcher.store.models import Competence
 
 app = typer.Typer(
     help="Users of the console: dispatchers, engineers, leads, admins.", no_args_is_help=True
@@ -27,21 +28,6 @@ app.add_typer(leave_app, name="leave")
 ROLES = ", ".join(r.value for r in Role)
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
 Login = Annotated[str, typer.Argument(help="The user's login (or id)")]
-
-
-def _user_json(user: User, competences: list[str] | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": user.id,
-        "login": user.login,
-        "name": user.name,
-        "email": user.email,
-        "role": user.role,
-        "timezone": user.timezone,
-        "active": user.active,
-    }
-    if competences is not None:
-        data["competences"] = competences
-    return data
 
 
 def _competence_json(competence: Competence) -> dict[str, Any]:
@@ -86,29 +72,14 @@ def list_(
     as_json: Json = False,
 ) -> None:
     """List users (active ones unless --all)."""
+    # Its plain form is answered before the CLI loads (`dispatcher.admin_quick`), which
+    # prints through the same `print_users`.
     from dispatcher.store.people import competences, users
 
     with state(ctx).store().read() as session:
         found = users.list_users(session, include_inactive=all_, role=role)
         skills = competences.competences_by_user(session)
-    if as_json:
-        print_json([_user_json(u, skills.get(u.id or 0, [])) for u in found])
-        return
-    print_table(
-        ["login", "name", "role", "email", "time zone", "competences", "active"],
-        [
-            [
-                u.login,
-                u.name,
-                u.role,
-                u.email,
-                u.timezone,
-                ", ".join(skills.get(u.id or 0, [])),
-                "yes" if u.active else "no",
-            ]
-            for u in found
-        ],
-    )
+    print_users(found, skills, as_json=as_json)
 
 
 @app.command("show")
@@ -127,7 +98,7 @@ def show(ctx: typer.Context, login: Login, as_json: Json = False) -> None:
         now_state = schedules.availability(session, user_id=uid, at=now)
         open_tickets = users.open_tickets_assigned(session, user_id=uid)
     if as_json:
-        data = _user_json(user, [c.code for c in granted])
+        data = user_json(user, [c.code for c in granted])
         data |= {
             "shifts": [shift_json(s) for s in shifts],
             "leave": [leave_json(x) for x in leave],

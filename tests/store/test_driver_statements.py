@@ -152,17 +152,19 @@ def test_an_update_sets_the_given_columns_alone(store: Store, two: tuple[int, in
 def test_a_value_the_statement_holds_is_bound_with_the_given_ones(
     store: Store, two: tuple[int, int]
 ) -> None:
-    """A literal in an expression (here `coalesce(..., 0)`) becomes a parameter the
+    """A literal in an expression (here `coalesce(..., 7)`) becomes a parameter the
     statement holds; the caller gives only its own."""
     ours, _ = two
     with store.write() as session:
         session.connection().execute(insert(FACT), _row(ours, folded_event_id=None))
-    query = select(
-        func.coalesce(FACT.c.folded_event_id, 7).label("folded"),
-        literal_column("'kept'").label("word"),
-    ).where(FACT.c.ticket_id == bindparam("id"))
+    statement = driver.DriverStatement(
+        select(
+            func.coalesce(FACT.c.folded_event_id, 7).label("folded"),
+            literal_column("'kept'").label("word"),
+        ).where(FACT.c.ticket_id == bindparam("id"))
+    )
     with store.read() as session:
-        assert driver.DriverStatement(query).first(session.connection(), {"id": ours}) == {
+        assert statement.first(session.connection(), {"id": ours}) == {
             "folded": 7,
             "word": "kept",
         }
@@ -173,9 +175,14 @@ def test_a_write_is_part_of_the_sessions_transaction(store: Store, two: tuple[in
     """Rolled back with the rest of the session's work; unseen by others until committed."""
     ours, theirs = two
     statement = driver.DriverStatement(insert(FACT))
-    with pytest.raises(RuntimeError), store.write() as session:
-        statement.write(session.connection(), _row(ours))
-        raise RuntimeError("the write fails after the fact row")
+
+    def write_then_fail() -> None:
+        with store.write() as session:
+            statement.write(session.connection(), _row(ours))
+            raise RuntimeError("the write fails after the fact row")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
     with store.read() as session:
         count = select(func.count()).select_from(FACT)
         assert session.connection().execute(count).scalar_one() == 0

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.sql.expression import Delete, Insert, Select, Update
 
-Statement = Select[Any] | Insert | Update | Delete
+Statement = Select[Unpack[tuple[Any, ...]]] | Insert | Update | Delete
 
 
 def runs_on(connection: Connection) -> bool:
