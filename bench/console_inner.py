@@ -6,8 +6,10 @@ and its imports are the console's own (headless, 160x45, the console's App and s
     python bench/console_inner.py keys DB PRESSES    key to frame while the SLA sweep and
                                                      the mail sender run in their threads
 
-Each prints one JSON line. `DISPATCHER_BENCH_CACHE_KIB=N` sets SQLite's page cache to N KiB
-per connection of the app's store (after the store's own setting), to weigh its memory.
+Each prints one JSON line. The console's environment is set first (`console_environment`:
+its frame rate), as `dispatcher` sets it. `DISPATCHER_BENCH_CACHE_KIB=N` sets SQLite's
+page cache to N KiB per connection of the app's store (after the store's own setting), to
+weigh its memory.
 
 A refresh is timed from `load()` to the frame with the new rows composed: the query in its
 worker, the message back, the table redrawn, the screen painted (see `refresh`).
@@ -284,6 +286,9 @@ def keys(path: str, presses: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    from dispatcher.cli.console import console_environment
+
+    console_environment()  # as `dispatcher` sets it before Textual is imported
     what, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     result = refresh(path, count) if what == "refresh" else keys(path, count)
     print(json.dumps(result))

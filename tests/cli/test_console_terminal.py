@@ -1,14 +1,17 @@
 """The console turns the terminal's XON/XOFF flow control off while it runs (Ctrl+Q is its
 quit key, which the terminal driver would take as XON until Textual's raw mode begins),
-and puts the terminal back as it was. On a real pseudo-terminal."""
+and puts the terminal back as it was. On a real pseudo-terminal. And it sets its frame rate
+before Textual is imported."""
 
 from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import termios
 
-from dispatcher.cli.console import without_flow_control
+from dispatcher.cli.console import FRAMES_PER_SECOND, without_flow_control
 
 
 def test_flow_control_is_off_while_the_console_runs_and_back_after() -> None:
@@ -37,3 +40,33 @@ def test_not_a_terminal_is_left_alone() -> None:
     finally:
         os.close(read)
         os.close(write)
+
+
+def _fresh(code: str, **environ: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"} | environ
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+FRAME_RATE = (
+    "import sys\n"
+    "import dispatcher.cli\n"
+    "from dispatcher.cli.console import console_environment\n"
+    "assert 'textual' not in sys.modules, 'Textual came first: its frame rate is fixed'\n"
+    "console_environment()\n"
+    "from textual import constants\n"
+    "print(constants.MAX_FPS)\n"
+)
+
+
+def test_the_console_paints_at_its_own_frame_rate() -> None:
+    """A key waits for Textual's next frame tick: the console sets a faster one before
+    Textual is first imported (the command line itself imports no Textual)."""
+    assert _fresh(FRAME_RATE) == str(FRAMES_PER_SECOND)
+    assert FRAMES_PER_SECOND > 60  # Textual's own
+
+
+def test_a_frame_rate_the_user_set_is_kept() -> None:
+    assert _fresh(FRAME_RATE, TEXTUAL_FPS="30") == "30"
