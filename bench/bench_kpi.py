@@ -82,6 +82,8 @@ def build(
 
 
 def build_base(path: Path, base: int) -> dict[str, float]:
+    for stale in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        stale.unlink(missing_ok=True)  # a kept folder's earlier run: made again
     store = Store.open(str(path))
     migrate.upgrade(store.engine)
 
