@@ -39,6 +39,7 @@ Time model (the rules every method follows):
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -248,6 +249,7 @@ class BusinessCalendar:
             )
         self._pieces_cache: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
         self._fixed_zones: dict[tuple[timedelta, str | None], timezone] = {}
+        self._timeline: _Timeline | None = None
 
     @classmethod
     def from_spec(
@@ -447,7 +449,12 @@ class BusinessCalendar:
             raise ValueError(f"business time to add must not be negative, got {amount}")
         if amount == timedelta(0) or self.spec.always_open:
             return self._local(moment + amount)
-        remaining = amount
+        timeline = self._timeline_over(moment, moment + _TIMELINE_AHEAD)
+        if timeline is not None:
+            found = timeline.add(moment, amount)
+            if found is not None:
+                return self._local(found)
+        remaining = amount  # past the timeline (a long closure ahead, a huge amount)
         for opens, closes in self._pieces(moment):
             available = closes - opens
             if remaining <= available:
@@ -462,10 +469,31 @@ class BusinessCalendar:
             return -self.business_time_between(end, start)
         if self.spec.always_open:
             return hi - lo
+        timeline = self._timeline_over(lo, hi)
+        if timeline is not None:
+            return timeline.measure(hi) - timeline.measure(lo)
         total = timedelta(0)
         for opens, closes in self._pieces(lo, hi):
             total += closes - opens
         return total
+
+    def _timeline_over(self, lo: datetime, hi: datetime) -> _Timeline | None:
+        """The business intervals around [lo, hi), their running sums, built once for a
+        span of days and again (wider) when a question falls outside it; None for a span
+        too long to keep (the intervals are walked then, as they were)."""
+        timeline = self._timeline
+        if timeline is not None and timeline.start <= lo and hi <= timeline.end:
+            return timeline
+        start, end = lo - _TIMELINE_MARGIN, hi + _TIMELINE_MARGIN
+        if end - start > _TIMELINE_MAX:
+            return None
+        if timeline is not None:  # the one kept grows to this span, within the longest
+            wider = min(start, timeline.start), max(end, timeline.end)
+            if wider[1] - wider[0] <= _TIMELINE_MAX:
+                start, end = wider
+        timeline = _Timeline(start, end, self._pieces(start, end))
+        self._timeline = timeline  # replaced whole: other threads read the one they hold
+        return timeline
 
     def business_minutes_between(self, start: datetime, end: datetime) -> float:
         """Exact business seconds in [start, end) / 60, as a float; negative if end < start.
@@ -493,6 +521,58 @@ class BusinessCalendar:
             else:
                 merged.append((opens, closes))
         return [(self._local(a), self._local(b)) for a, b in merged]
+
+
+# The timeline of business intervals a calendar keeps: built at least this far around
+# the instants asked about, at most this long (beyond, the intervals are walked each time).
+_TIMELINE_MARGIN = timedelta(days=45)
+_TIMELINE_AHEAD = timedelta(days=30)  # an addition looks this far ahead before it counts
+_TIMELINE_MAX = timedelta(days=5 * 366)
+
+
+class _Timeline:
+    """The business intervals in [start, end) (disjoint, in order, as `_pieces` yields
+    them) with the business time before each: business time between two instants is a
+    difference of two running sums found by bisection, not a walk over the days between.
+
+    Exact: the sums are timedeltas (microseconds), and an interval's part before `start`
+    or after `end` is cut off, so only instants inside [start, end) are asked about.
+    """
+
+    __slots__ = ("_before", "_closes", "_opens", "end", "start")
+
+    def __init__(
+        self, start: datetime, end: datetime, pieces: Iterable[tuple[datetime, datetime]]
+    ) -> None:
+        self.start, self.end = start, end
+        self._opens: list[datetime] = []
+        self._closes: list[datetime] = []
+        self._before: list[timedelta] = []  # business time in [start, opens[i])
+        total = timedelta(0)
+        for opens, closes in pieces:
+            self._opens.append(opens)
+            self._closes.append(closes)
+            self._before.append(total)
+            total += closes - opens
+        self._before.append(total)  # and in the whole timeline, after the last interval
+
+    def measure(self, at: datetime) -> timedelta:
+        """Business time in [start, at), for `start <= at <= end`."""
+        i = bisect.bisect_right(self._opens, at) - 1
+        if i < 0:
+            return timedelta(0)
+        return self._before[i] + min(at, self._closes[i]) - self._opens[i]
+
+    def add(self, at: datetime, amount: timedelta) -> datetime | None:
+        """The instant at which `amount` (> 0) of business time from `at` ends (never the
+        opening of a later interval); None when it ends after the timeline does."""
+        target = self.measure(at) + amount
+        # The first interval whose end reaches the target: `_before[i + 1]` is the
+        # business time up to the end of interval i.
+        i = bisect.bisect_left(self._before, target, lo=1) - 1
+        if i >= len(self._opens):
+            return None
+        return self._opens[i] + (target - self._before[i])
 
 
 def _minutes(value: int) -> int:

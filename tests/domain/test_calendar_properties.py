@@ -351,3 +351,44 @@ def test_monotonic_and_additive_between(
     assert sum((hi - lo for lo, hi in merged), timedelta(0)) == ab + bc
     assert all(lo < hi for lo, hi in merged)
     assert all(left[1] < right[0] for left, right in itertools.pairwise(merged))
+
+
+# ------------------------------------------------------------ the timeline against the walk
+
+
+class WalkingCalendar(BusinessCalendar):
+    """The same calendar answering by walking its intervals every time (no timeline)."""
+
+    def _timeline_over(self, lo: datetime, hi: datetime) -> None:
+        return None
+
+
+# Offsets from the first instant asked about: inside the timeline, just past its margins,
+# far enough to make it grow, and past the longest span it keeps.
+JUMPS = st.sampled_from([0, 1, 44, 46, 80, 200, 400, -50, -120, 2000, -2000]).map(
+    lambda days: timedelta(days=days)
+)
+
+
+@settings(max_examples=examples(600))
+@given(pair=calendar_and_start(), data=st.data())
+def test_the_timeline_answers_what_walking_the_intervals_answers(
+    pair: tuple[BusinessCalendar, datetime], data: st.DataObject
+) -> None:
+    """One calendar asked a run of questions (its timeline built, grown, bypassed, gone
+    past) answers each exactly as a calendar that walks its intervals every time."""
+    calendar, start = pair
+    walking = WalkingCalendar(calendar.spec)
+    at = start
+    for _ in range(6):
+        at = at + data.draw(JUMPS) + data.draw(st.integers(0, 24 * 60)) * MINUTE
+        until = at + data.draw(st.integers(-40 * 24 * 60, 40 * 24 * 60)) * MINUTE
+        assert calendar.business_time_between(at, until) == walking.business_time_between(at, until)
+        amount = data.draw(st.integers(1, 60 * 24 * 60)) * timedelta(seconds=1)
+        assert calendar.add_business_time(at, amount) == walking.add_business_time(at, amount)
+        # To the very end of an interval ahead: its closing, not the next one's opening.
+        ahead = walking.open_intervals(at, at + timedelta(days=20))
+        if ahead:
+            closing = ahead[data.draw(st.integers(0, len(ahead) - 1))][1]
+            to_closing = walking.business_time_between(at, closing)
+            assert calendar.add_business_time(at, to_closing) == closing
