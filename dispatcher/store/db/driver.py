@@ -8,22 +8,23 @@ or three statements per change, so that overhead alone was a third of their cost
 `DriverStatement` compiles a Core statement once per set of columns it writes, then runs
 it on the DBAPI connection beneath the session's, in the same transaction. Its parameters
 and values pass through the column types' own bind and result processors (those of the
-engine's dialect), so it writes and reads exactly what `Connection.execute` would
-(`tests/store/test_driver_statements.py` holds the two against each other). What it does
-not do: the engine's cursor events do not see it, and it runs on SQLite alone (the qmark
-parameter style); `runs_on` says whether a connection can take it.
+engine's dialect; a NULL is read as None without them), so it writes and reads exactly
+what `Connection.execute` would (`tests/store/test_driver_statements.py` holds the two
+against each other). What it does not do: the engine's cursor events do not see it, and
+it runs on SQLite alone (the qmark parameter style); `runs_on` says whether a connection
+can take it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.sql.expression import Delete, Insert, Select, Update
 
-Statement = Select[Unpack[tuple[Any, ...]]] | Insert | Update | Delete
+Statement = Select[*tuple[Any, ...]] | Insert | Update | Delete
 
 
 def runs_on(connection: Connection) -> bool:
@@ -61,7 +62,8 @@ class DriverStatement:
             return None
         values = list(row)
         for index, process in compiled.results:
-            values[index] = process(values[index])
+            if values[index] is not None:  # a NULL reads as None through every type here
+                values[index] = process(values[index])
         return dict(zip(compiled.columns, values, strict=True))
 
     def write(self, connection: Connection, parameters: Mapping[str, Any]) -> int:
