@@ -38,12 +38,11 @@ from typing import Any
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from dispatcher.demo.generate import generate
-from dispatcher.read_models.queue import QueueFilter, WindowKey
+from dispatcher.read_models.queue import PAGE_SIZE, QueueFilter, WindowKey
 from dispatcher.store.db import migrate
 from dispatcher.store.db.engine import Store
 from dispatcher.store.models import ACTIVE_STATUS_SQL
 from dispatcher.store.tickets.queue import (
-    PAGE_SIZE,
     driver_sql,
     explain_queue_window,
     queue_window,

@@ -286,7 +286,7 @@ def keys(path: str, presses: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    from dispatcher.cli.console import console_environment
+    from dispatcher.terminal import console_environment
 
     console_environment()  # as `dispatcher` sets it before Textual is imported
     what, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])

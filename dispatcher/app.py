@@ -24,7 +24,7 @@ from textual.screen import Screen
 from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.enums import Role
 from dispatcher.identity import Operator
-from dispatcher.screens.context import Intervals, ScreenContext
+from dispatcher.screens.context import Backend, FirstLook, Intervals, ScreenContext
 from dispatcher.screens.queue import QueueScreen
 
 if TYPE_CHECKING:
@@ -59,6 +59,12 @@ def _action_commands() -> Any:
     from dispatcher.commands import ActionCommands
 
     return ActionCommands
+
+
+def start_mode(role: Role) -> str:
+    """Where each role starts: engineers in their own work, the lead on the dashboard,
+    everybody else in the queue."""
+    return {Role.engineer: "my_work", Role.lead: "dashboard"}.get(role, "queue")
 
 
 class DispatcherApp(App[None]):
@@ -151,23 +157,37 @@ class DispatcherApp(App[None]):
     def __init__(
         self,
         *,
-        settings: Settings,
-        store: Store,
+        settings: Settings | None = None,
+        store: Store | None = None,
         operator: Operator,
         run_scheduler: bool = True,
         clock: Clock = utcnow,
         watch_changes: bool = True,
         intervals: Intervals | None = None,
+        backend: Backend | None = None,
+        first: FirstLook | None = None,
     ) -> None:
-        """`intervals` defaults to the console's, with `settings.refresh_seconds` for the
-        queue's change watch; `watch_changes=False` turns that watch off."""
+        """The store and the settings are handed in (`store`, `settings`), or come from a
+        `backend` opened after the first frame, with `first` (what the quick start read)
+        for that frame: the theme, the keymap, the refresh interval, the first window.
+
+        `intervals` defaults to the console's, with `refresh_seconds` for the queue's
+        change watch; `watch_changes=False` turns that watch off."""
         super().__init__()
+        if backend is None:
+            if store is None or settings is None:
+                raise ValueError("the console needs a store and settings, or a backend")
+            backend = Backend(store, settings)
+        if first is None:
+            settings = backend.settings
+            first = FirstLook(settings.theme, settings.keymap, settings.refresh_seconds)
+        self.first = first
         if intervals is None:
-            intervals = Intervals(changes=settings.refresh_seconds)
+            intervals = Intervals(changes=first.refresh_seconds)
         if not watch_changes:
             intervals = replace(intervals, changes=None)
         self.context = ScreenContext(
-            store=store, operator=operator, settings=settings, clock=clock, intervals=intervals
+            backend, operator, clock, intervals, first_window=first.first_window
         )
         self.run_scheduler = run_scheduler
         self.scheduler: AsyncIOScheduler | None = None
@@ -213,16 +233,14 @@ class DispatcherApp(App[None]):
         return modes
 
     def start_mode(self, role: Role) -> str:
-        """Where each role starts: engineers in their own work, the lead on the dashboard,
-        everybody else in the queue."""
-        return {Role.engineer: "my_work", Role.lead: "dashboard"}.get(role, "queue")
+        return start_mode(role)
 
     def on_mount(self) -> None:
-        settings = self.context.settings
-        if settings.theme in self.available_themes:
-            self.theme = settings.theme
-        if settings.keymap:
-            self.set_keymap(settings.keymap)
+        first = self.first
+        if first.theme in self.available_themes:
+            self.theme = first.theme
+        if first.keymap:
+            self.set_keymap(first.keymap)
         self._show_identity()
         modes = self.modes_for(self.operator.role)
         for name, make in modes.items():
@@ -264,9 +282,7 @@ class DispatcherApp(App[None]):
         if self._background:
             return
         self._background = True
-        from dispatcher.store.tickets.history import show_times_in
-
-        show_times_in(self.operator.zone)  # "changed by someone else ... at 10:30 MSK"
+        self.context.backend.start()
         self.warm_store()
         if self.run_scheduler:
             self.prepare_scheduler()
@@ -279,7 +295,11 @@ class DispatcherApp(App[None]):
     def warm_store(self) -> None:
         """Build what this console's first write would otherwise build holding the database's
         write lock (the business calendars), while nobody waits for it."""
-        self.context.store.warm_up()
+        store = self.context.store  # opened by now, or being opened
+        from dispatcher.store.tickets.history import show_times_in
+
+        show_times_in(self.operator.zone)  # "changed by someone else ... at 10:30 MSK"
+        store.warm_up()
 
     @work(thread=True, exit_on_error=False, group="scheduler")
     def prepare_scheduler(self) -> None:

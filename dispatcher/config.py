@@ -27,6 +27,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from dispatcher.config_defaults import DEFAULT_REFRESH_SECONDS, DEFAULT_THEME
 from dispatcher.domain.errors import DispatcherError
 
 APP_NAME = "dispatcher"
@@ -116,9 +117,9 @@ class Settings(BaseSettings):
         default_factory=lambda: str(default_database_path()),
         description="SQLAlchemy URL or a path to a SQLite file",
     )
-    theme: str = "textual-dark"
+    theme: str = DEFAULT_THEME
     refresh_seconds: float = Field(
-        default=0.2,
+        default=DEFAULT_REFRESH_SECONDS,
         gt=0,
         le=60,
         description="how often the queue asks the database whether anybody committed",

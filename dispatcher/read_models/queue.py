@@ -11,6 +11,9 @@ from dispatcher.domain.enums import Priority, Role, SlaTarget, TicketStatus
 from dispatcher.domain.errors import ValidationError
 from dispatcher.domain.sla import NO_DEADLINE
 
+PAGE_SIZE = 200  # rows in a window of the live queue
+MAX_PAGE_SIZE = 1_000
+
 
 class SortKey(StrEnum):
     """A column the queue can be sorted by; `urgency` (soonest due first) is the default."""
@@ -179,3 +182,29 @@ class QueueNames:
     queues: dict[int, str] = field(default_factory=dict)
     users: dict[int, tuple[str, Role]] = field(default_factory=dict)
     clients: dict[int, str] = field(default_factory=dict)
+
+
+ALL_KEY = "all"
+FIRST_RESPONSE_KEY = "first-response"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One tab of the queue: a built-in section or a saved view (`view_id` set)."""
+
+    key: str
+    name: str
+    filters: QueueFilter
+    view_id: int | None = None
+    pinned: bool = False
+
+
+BUILT_IN: tuple[Section, ...] = (
+    Section(ALL_KEY, "All active", QueueFilter()),
+    Section(
+        FIRST_RESPONSE_KEY,
+        "Needs first response",
+        QueueFilter(needs_first_response=True),
+        pinned=True,
+    ),
+)

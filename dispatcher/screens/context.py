@@ -2,6 +2,13 @@
 the settings and how often things run by themselves. The App builds one; a screen never
 reaches for `self.app.<attribute>` or for the wall clock.
 
+The store and the settings come through a `Backend`: handed in open (the ordinary command,
+tests), or opened once in a thread after the first frame (the console's quick start,
+`dispatcher.console_quick`: SQLAlchemy, the models and the settings' validation cost most
+of a second, and the first screen needs none of them). Every screen reads the store in a
+thread worker, so a worker that asks before it is open waits in its thread, never on the
+UI.
+
 Intervals are seconds; `None` means "never by itself": tests hand in `Intervals.manual()`
 and drive each poll, beat and debounced search themselves, so nothing they check depends
 on how fast the machine is.
@@ -9,12 +16,19 @@ on how fast the machine is.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dispatcher.domain.clock import Clock, utcnow
 from dispatcher.domain.enums import Role
 from dispatcher.read_models.presence import HEARTBEAT_SECONDS
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from dispatcher.read_models.queue import QueueWindow
 
 if TYPE_CHECKING:
     from dispatcher.config import Settings
@@ -55,13 +69,127 @@ class Intervals:
         )
 
 
+class Backend:
+    """The store and the settings: at hand, or opened by `opener` in a thread of its own
+    once `start` is called (by the App, after its first frame). Asking for either before
+    then starts the opening and waits for it; a failed opening raises its error to every
+    asker (a worker shows it)."""
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        settings: Settings | None = None,
+        *,
+        opener: Callable[[], tuple[Settings, Store]] | None = None,
+    ) -> None:
+        if opener is None and (store is None or settings is None):
+            raise ValueError("a backend needs its store and settings, or an opener")
+        self._store = store
+        self._settings = settings
+        self._opener = opener
+        self._error: BaseException | None = None
+        self._opened = threading.Event()
+        self._lock = threading.Lock()
+        self._started = opener is None
+        if opener is None:
+            self._opened.set()
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened.is_set() and self._error is None
+
+    def start(self) -> None:
+        """Open in the background (once; at once when already open)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._open, name="open-store", daemon=True).start()
+
+    def _open(self) -> None:
+        assert self._opener is not None
+        try:
+            self._settings, self._store = self._opener()
+        except BaseException as exc:  # handed to whoever asks, in their thread
+            self._error = exc
+        finally:
+            self._opened.set()
+
+    def _wait(self) -> None:
+        if not self._opened.is_set():
+            self.start()
+            self._opened.wait()
+        if self._error is not None:
+            raise self._error
+
+    @property
+    def store(self) -> Store:
+        self._wait()
+        assert self._store is not None
+        return self._store
+
+    @property
+    def settings(self) -> Settings:
+        self._wait()
+        assert self._settings is not None
+        return self._settings
+
+    def dispose(self) -> None:
+        """Close the store's connections, if it was opened."""
+        if self._opened.is_set() and self._store is not None:
+            self._store.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class FirstWindow:
+    """The live queue's default window (every active ticket, most urgent first), read
+    before the console drew anything, and when."""
+
+    window: QueueWindow
+    read_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FirstLook:
+    """What the first frame needs before the settings are loaded and checked: the theme,
+    the keymap, the queue's refresh interval; and, for a console that starts in the
+    queue, its first window."""
+
+    theme: str
+    keymap: dict[str, str]
+    refresh_seconds: float
+    first_window: FirstWindow | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ScreenContext:
-    store: Store
+    backend: Backend
     operator: Operator
-    settings: Settings
     clock: Clock = utcnow
     intervals: Intervals = field(default_factory=Intervals)
+    first_window: FirstWindow | None = None  # for the queue's first frame (quick start)
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        store: Store,
+        operator: Operator,
+        settings: Settings,
+        clock: Clock = utcnow,
+        intervals: Intervals | None = None,
+    ) -> ScreenContext:
+        """A context over a store and settings at hand."""
+        return cls(Backend(store, settings), operator, clock, intervals or Intervals())
+
+    @property
+    def store(self) -> Store:
+        """The store (waits while it is being opened: ask from a thread worker)."""
+        return self.backend.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.backend.settings
 
     @property
     def is_lead(self) -> bool:

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -30,10 +30,14 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker
 
 from dispatcher.read_models.queue import (
+    ALL_KEY,
+    BUILT_IN,
+    PAGE_SIZE,
     QueueFilter,
     QueueNames,
     QueueSort,
     QueueWindow,
+    Section,
     SortKey,
     WindowKey,
     WindowRow,
@@ -43,13 +47,13 @@ from dispatcher.screens.queue_bulk import BULK_KEYS, QueueBulk
 from dispatcher.screens.queue_filters import FILTER_KEYS, QueueFilters
 from dispatcher.screens.queue_views import VIEW_KEYS, VIEWS_WRITE, QueueViews
 from dispatcher.screens.workers import WorkerErrors
-from dispatcher.store.db.commit_watch import ChangeWatcher
-from dispatcher.store.tickets.queue import PAGE_SIZE, queue_window
-from dispatcher.store.tickets.saved_views import ALL_KEY, Section
 from dispatcher.text import plain
 from dispatcher.widgets.filter_bar import FilterBar
 from dispatcher.widgets.queue_table import MARK_CHANGED, MARK_NEW, QueueHeader, QueueTable
 from dispatcher.widgets.view_tabs import ViewTabs
+
+if TYPE_CHECKING:
+    from dispatcher.store.db.commit_watch import ChangeWatcher
 
 MARK_SECONDS = 60.0  # how long a new or changed row stays marked
 READS = frozenset({"queue-setup", "queue", "queue-counts", "queue-changes"})
@@ -176,6 +180,7 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
     def on_mount(self) -> None:
         self.table.focus()
         self.show_filters()
+        self._show_first_window()
         self.setup()
         self.set_interval(MARK_SECONDS / 4, self._expire_marks)
         every = self.context.intervals.changes
@@ -208,17 +213,32 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
         filters = scope.merged(self.current_section(sections).filters).merged(self.extra)
         return Query(self.section, filters, self.sort)
 
+    def _show_first_window(self) -> None:
+        """The window the quick start read before the console drew anything, when it is
+        what this screen shows first (the whole queue, not an engineer's competences): it
+        is drawn at once, and `setup`'s answer follows as an ordinary reload."""
+        first = self.context.first_window
+        if first is None or self.competences_only:
+            return
+        query = self.query_now(scope=QueueFilter(), sections=list(BUILT_IN))
+        if query.filters != QueueFilter() or query.sort != QueueSort():
+            return
+        self.post_message(
+            self.Loaded(query, None, first.window, first.read_at, None, None, None, None, None, 0)
+        )
+
     @work(thread=True, exit_on_error=False, group="queue-setup")
     def setup(self) -> None:
         """The first read: sections, the engineer's scope, names, and the first window.
 
         The change watcher opens first, so nothing committed after this read is missed.
         """
+        store, user_id = self.context.store, self.context.operator.id  # once it is open
         from dispatcher.store.db.commit_watch import open_watcher
         from dispatcher.store.tickets import saved_views
+        from dispatcher.store.tickets.queue import queue_window
         from dispatcher.store.tickets.queue_names import queue_names
 
-        store, user_id = self.context.store, self.context.operator.id
         watcher = open_watcher(store)
         with self._watch_lock:
             if self._closed:
@@ -256,6 +276,8 @@ class QueueScreen(WorkerErrors, QueueFilters, QueueBulk, QueueViews):
         cursor_at: int | None,
         asked: int,
     ) -> None:
+        from dispatcher.store.tickets.queue import queue_window
+
         with self.context.store.read() as session:
             window = queue_window(
                 session,

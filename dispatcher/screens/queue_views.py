@@ -16,9 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
-from dispatcher.read_models.queue import QueueFilter
+from dispatcher.read_models.queue import ALL_KEY, QueueFilter, Section
 from dispatcher.screens.context import ScreenContext
-from dispatcher.store.tickets.saved_views import ALL_KEY, Section
 from dispatcher.widgets.picker import ConfirmScreen, PromptScreen
 
 VIEW_KEYS: list[BindingType] = [

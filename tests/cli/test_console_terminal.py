@@ -11,7 +11,7 @@ import subprocess
 import sys
 import termios
 
-from dispatcher.cli.console import FRAMES_PER_SECOND, without_flow_control
+from dispatcher.terminal import FRAMES_PER_SECOND, without_flow_control
 
 
 def test_flow_control_is_off_while_the_console_runs_and_back_after() -> None:
@@ -53,7 +53,7 @@ def _fresh(code: str, **environ: str) -> str:
 FRAME_RATE = (
     "import sys\n"
     "import dispatcher.cli\n"
-    "from dispatcher.cli.console import console_environment\n"
+    "from dispatcher.terminal import console_environment\n"
     "assert 'textual' not in sys.modules, 'Textual came first: its frame rate is fixed'\n"
     "console_environment()\n"
     "from textual import constants\n"

@@ -36,7 +36,7 @@ def screen_context(
     settings: Settings | None = None,
 ) -> ScreenContext:
     """What the App would hand a screen, with `Intervals.manual()`."""
-    return ScreenContext(
+    return ScreenContext.of(
         store=store,
         operator=sign_in(store, login),
         settings=settings or load_settings(),

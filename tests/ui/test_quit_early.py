@@ -53,7 +53,7 @@ async def test_quitting_before_the_first_window_leaves_cleanly(
         gate.wait(60)  # a guard against hanging the run; the quit sets it at once
         return queue_window(*args, **kwargs)
 
-    monkeypatch.setattr("dispatcher.screens.queue.queue_window", held)
+    monkeypatch.setattr("dispatcher.store.tickets.queue.queue_window", held)
     app = QuitsWhileReading(
         gate,
         settings=load_settings(),

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -52,12 +51,13 @@ from dispatcher.domain.enums import AlertKind, Priority, TicketStatus
 from dispatcher.domain.errors import ValidationError
 from dispatcher.domain.sla import NO_DEADLINE
 from dispatcher.read_models.queue import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
     QueueFilter,
     QueueSort,
     QueueWindow,
     SortKey,
     WindowKey,
-    WindowRow,
 )
 from dispatcher.store.lookup import id_or_none
 from dispatcher.store.models import (
@@ -71,12 +71,7 @@ from dispatcher.store.models import (
     User,
     table_of,
 )
-
-PAGE_SIZE = 200
-MAX_PAGE_SIZE = 1_000
-
-_STATUS = {s.value: s for s in TicketStatus}
-_PRIORITY = {p.value: p for p in Priority}
+from dispatcher.store.tickets.queue_rows import STATUS, window_of
 
 
 class _Raw(TypeDecorator[Any]):
@@ -87,13 +82,6 @@ class _Raw(TypeDecorator[Any]):
 
     def result_processor(self, dialect: Any, coltype: Any) -> None:
         return None
-
-
-def _utc(value: str | datetime) -> datetime:
-    """A stored UTC instant: SQLite keeps it as text with no offset (see UTCDateTime)."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00")
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def _tables() -> tuple[Table, Table, Table]:
@@ -279,35 +267,7 @@ def queue_window(
         raise ValidationError(f"a queue window holds 1 to {MAX_PAGE_SIZE} tickets, not {limit}")
     connection = session.connection()
     prepared = _prepared(connection.dialect, filters, sort, after is not None, limit)
-    status, priority, utc = _STATUS.__getitem__, _PRIORITY.__getitem__, _utc
-    make = tuple.__new__  # the row's tuple as it is: `WindowRow(...)` would take it apart
-    rows: list[WindowRow] = []
-    append = rows.append
-    if sort.key == SortKey.urgency:
-        for r in prepared.fetch(connection, after):
-            due = utc(r[4])
-            append(
-                make(WindowRow, (
-                    r[0], r[1], status(r[2]), priority(r[3]), due,
-                    None if r[5] is None else utc(r[5]), utc(r[6]), r[7], r[8], r[9], r[10],
-                    r[11], bool(r[12]), bool(r[13]), due,
-                    None if r[15] is None else utc(r[15]),
-                ))
-            )  # fmt: skip
-    else:
-        for r in prepared.fetch(connection, after):
-            append(
-                make(WindowRow, (
-                    r[0], r[1], status(r[2]), priority(r[3]), utc(r[4]),
-                    None if r[5] is None else utc(r[5]), utc(r[6]), r[7], r[8], r[9], r[10],
-                    r[11], bool(r[12]), bool(r[13]), r[14],
-                    None if r[15] is None else utc(r[15]),
-                ))
-            )  # fmt: skip
-    if len(rows) > limit:
-        rows.pop()
-        return QueueWindow(rows=rows, next_key=rows[-1].key)
-    return QueueWindow(rows=rows, next_key=None)
+    return window_of(prepared.fetch(connection, after), limit, urgency=sort.key == SortKey.urgency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,7 +407,7 @@ def find_tickets(session: Session, *, text: str, limit: int = 10) -> list[Ticket
             )
         ).first()
         if row is not None:
-            hits.append(TicketHit(row[0], row[1], _STATUS[row[2]]))
+            hits.append(TicketHit(row[0], row[1], STATUS[row[2]]))
     if needle and not needle.startswith("#"):
         window = queue_window(session, filters=QueueFilter(text=needle), limit=limit)
         hits += [TicketHit(r.id, r.subject, r.status) for r in window.rows]

@@ -13,13 +13,17 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
-from dispatcher.read_models.queue import QueueFilter
+from dispatcher.read_models.queue import (  # noqa: F401 - the sections are named here too
+    ALL_KEY,
+    BUILT_IN,
+    FIRST_RESPONSE_KEY,
+    QueueFilter,
+    Section,
+)
 from dispatcher.store.models import Category, SavedView, UserCompetence
 from dispatcher.store.tickets.queue import count_queue
 
 MAX_NAME = 100
-ALL_KEY = "all"
-FIRST_RESPONSE_KEY = "first-response"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,28 +32,6 @@ class ViewInfo:
     name: str
     position: int
     filters: QueueFilter
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """One tab of the queue: a built-in section or a saved view (`view_id` set)."""
-
-    key: str
-    name: str
-    filters: QueueFilter
-    view_id: int | None = None
-    pinned: bool = False
-
-
-BUILT_IN: tuple[Section, ...] = (
-    Section(ALL_KEY, "All active", QueueFilter()),
-    Section(
-        FIRST_RESPONSE_KEY,
-        "Needs first response",
-        QueueFilter(needs_first_response=True),
-        pinned=True,
-    ),
-)
 
 
 def _info(row: SavedView) -> ViewInfo:
