@@ -9,7 +9,8 @@ on the dashboard (an admin has the dashboard too).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -282,6 +283,20 @@ class DispatcherApp(App[None]):
         if self._background:
             return
         self._background = True
+        steps = self.context.backend.import_steps()
+        if steps is None:
+            self._run_background()
+        else:
+            self.run_worker(self._import_then_run(steps), group="imports")
+
+    async def _import_then_run(self, steps: Iterator[None]) -> None:
+        """The quick start's backend: what opening it imports is imported here, on the
+        UI's thread, one module per step, keys and frames between two (see `Backend`)."""
+        for _ in steps:
+            await asyncio.sleep(0)
+        self._run_background()
+
+    def _run_background(self) -> None:
         self.context.backend.start()
         self.warm_store()
         if self.run_scheduler:

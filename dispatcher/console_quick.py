@@ -10,7 +10,8 @@ and the database is a SQLite file at this version's schema. It then
 1. signs the user in and, for a console that starts in the queue (a dispatcher, an
    admin), reads the queue's first window with sqlite3 alone (`store.tickets.plain_queue`),
 2. draws the console with that window, and
-3. once the first frame is painted, loads the settings and opens the store in a thread
+3. once the first frame is painted, imports what the rest needs on the UI's thread, a
+   module between two frames, then loads the settings and opens the store in a thread
    (`screens.context.Backend`); every read after the first waits for it in its worker.
 
 Anything else goes to the ordinary command, which loads everything and says what is
@@ -21,7 +22,7 @@ schema, a login that is unknown or deactivated, a config file with something in 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -158,6 +159,47 @@ def answer(args: Sequence[str]) -> bool:
     return True
 
 
+# What opening the backend and the console's first background work (the alert and review
+# polls, the scheduler, the queue's first read) import, biggest first: imported on the UI's
+# thread between frames before the opening thread starts (`screens.context.Backend`).
+OPENING_IMPORTS = (
+    "sqlalchemy",
+    "sqlalchemy.orm",
+    "sqlalchemy.dialects.sqlite",
+    "pydantic",
+    "sqlmodel",
+    "dispatcher.store.models",
+    "dispatcher.config",
+    "dispatcher.store.db.engine",
+    "dispatcher.cli._common",
+    "dispatcher.store.db.schema_version",
+    "dispatcher.store.db.commit_watch",
+    "dispatcher.store.tickets.queue",
+    "dispatcher.store.tickets.queue_names",
+    "dispatcher.store.tickets.saved_views",
+    "dispatcher.store.tickets.history",
+    "dispatcher.store.sla.alerts",
+    "dispatcher.store.mail.review",
+    "dispatcher.scheduling",
+    "apscheduler.schedulers.asyncio",
+    "apscheduler.triggers.interval",
+    "dispatcher.intake.imap",
+    "dispatcher.intake.pipeline",
+    "dispatcher.intake.sources",
+    "dispatcher.notify.sender",
+    "holidays.countries",  # the business calendars' holidays: the store's warm-up
+)
+
+
+def import_steps() -> Iterator[None]:
+    """Import `OPENING_IMPORTS`, one module per step."""
+    import importlib
+
+    for name in OPENING_IMPORTS:
+        importlib.import_module(name)
+        yield
+
+
 def open_backend(request: Request) -> tuple[Settings, Store]:
     """The settings and the store, as the ordinary command opens them (in a thread)."""
     from dispatcher.cli._common import CliState
@@ -176,7 +218,7 @@ def run_console(request: Request, operator: Operator, window: FirstWindow | None
     from dispatcher.config_defaults import DEFAULT_REFRESH_SECONDS, DEFAULT_THEME
     from dispatcher.screens.context import Backend, FirstLook
 
-    backend = Backend(opener=lambda: open_backend(request))
+    backend = Backend(opener=lambda: open_backend(request), imports=import_steps)
     first = FirstLook(DEFAULT_THEME, {}, DEFAULT_REFRESH_SECONDS, window)
     put_back = without_flow_control(sys.stdin)
     try:

@@ -7,7 +7,10 @@ tests), or opened once in a thread after the first frame (the console's quick st
 `dispatcher.console_quick`: SQLAlchemy, the models and the settings' validation cost most
 of a second, and the first screen needs none of them). Every screen reads the store in a
 thread worker, so a worker that asks before it is open waits in its thread, never on the
-UI.
+UI. What opening imports is imported first on the UI's own thread, a module at a time
+between frames (`Backend.import_steps`): SQLAlchemy's import, like many a package's, breaks
+when a second thread imports it at the same time (a key that opens a form, a poll), and
+the opening thread then imports nothing the others might.
 
 Intervals are seconds; `None` means "never by itself": tests hand in `Intervals.manual()`
 and drive each poll, beat and debounced search themselves, so nothing they check depends
@@ -17,7 +20,7 @@ on how fast the machine is.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -71,9 +74,9 @@ class Intervals:
 
 class Backend:
     """The store and the settings: at hand, or opened by `opener` in a thread of its own
-    once `start` is called (by the App, after its first frame). Asking for either before
-    then starts the opening and waits for it; a failed opening raises its error to every
-    asker (a worker shows it)."""
+    once `start` is called (by the App, after its first frame and `import_steps`). Asking
+    for either waits, in the asker's thread, until it is open; a failed opening raises its
+    error to every asker (a worker shows it)."""
 
     def __init__(
         self,
@@ -81,12 +84,14 @@ class Backend:
         settings: Settings | None = None,
         *,
         opener: Callable[[], tuple[Settings, Store]] | None = None,
+        imports: Callable[[], Iterator[None]] | None = None,
     ) -> None:
         if opener is None and (store is None or settings is None):
             raise ValueError("a backend needs its store and settings, or an opener")
         self._store = store
         self._settings = settings
         self._opener = opener
+        self._imports = imports
         self._error: BaseException | None = None
         self._opened = threading.Event()
         self._lock = threading.Lock()
@@ -98,8 +103,15 @@ class Backend:
     def is_open(self) -> bool:
         return self._opened.is_set() and self._error is None
 
+    def import_steps(self) -> Iterator[None] | None:
+        """What opening imports, one module per step, for the App to take on its own
+        thread before `start`; None when there is nothing to import (the store is open)."""
+        if self._started or self._imports is None:
+            return None
+        return self._imports()
+
     def start(self) -> None:
-        """Open in the background (once; at once when already open)."""
+        """Open in the background (once; nothing to do when already open)."""
         with self._lock:
             if self._started:
                 return
@@ -116,9 +128,7 @@ class Backend:
             self._opened.set()
 
     def _wait(self) -> None:
-        if not self._opened.is_set():
-            self.start()
-            self._opened.wait()
+        self._opened.wait()  # started by the App, never by an asker: see `import_steps`
         if self._error is not None:
             raise self._error
 

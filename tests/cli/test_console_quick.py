@@ -4,6 +4,7 @@ first frame is drawn before SQLAlchemy, the models, pydantic or Typer are import
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -141,3 +142,29 @@ def test_the_first_frame_needs_no_store_settings_or_command_line_modules() -> No
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+@on_sqlite
+def test_a_key_pressed_before_the_store_is_open_imports_nothing_beside_the_opening(
+    store: Store, db_url: str
+) -> None:
+    """`n` right after the first frame opens the new-ticket form while the store is still
+    being opened; until it is open, no thread but the UI's imports a module (a package
+    imported by two threads at once can come out half-initialised)."""
+    w = world(store)
+    new_ticket(store, w, subject="Printer offline", now=NOW)
+    store.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCHER_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.cli.quick_start_probe", db_url.removeprefix("sqlite:///")],
+        capture_output=True,
+        text=True,
+        env={**env, "DISPATCHER_CONFIG_FILE": os.devnull},
+        cwd=Path(__file__).parents[2],
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (seen["form"], seen["open"], seen["scheduler"]) == (True, True, True)
+    assert seen["elsewhere"] == []
