@@ -291,9 +291,13 @@ class DispatcherApp(App[None]):
 
     async def _import_then_run(self, steps: Iterator[None]) -> None:
         """The quick start's backend: what opening it imports is imported here, on the
-        UI's thread, one module per step, keys and frames between two (see `Backend`)."""
+        UI's thread, one module per step (see `Backend`). Between two steps every message
+        waiting is handled and the screen drawn: a key pressed meanwhile is answered after
+        one module's import, and what it opened (a form) is there for the keys after it."""
         for _ in steps:
-            await asyncio.sleep(0)
+            drawn = asyncio.Event()
+            self.call_after_refresh(drawn.set)
+            await drawn.wait()
         self._run_background()
 
     def _run_background(self) -> None:
@@ -348,7 +352,9 @@ class DispatcherApp(App[None]):
 
     def on_unmount(self) -> None:
         """Quitting: no job starts any more, a running sweep stops after its batch, and
-        nothing waits for them (see `dispatcher.scheduling`)."""
+        nothing waits for them (see `dispatcher.scheduling`); a store never opened stays
+        unopened, and the reads waiting for it end."""
+        self.context.backend.abandon()
         if self._sla_jobs is not None:
             self._sla_jobs.stop.set()
         if self.scheduler is not None and self.scheduler.running:

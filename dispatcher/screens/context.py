@@ -72,6 +72,10 @@ class Intervals:
         )
 
 
+class ConsoleClosingError(RuntimeError):
+    """A read asked for a store the console quit before opening."""
+
+
 class Backend:
     """The store and the settings: at hand, or opened by `opener` in a thread of its own
     once `start` is called (by the App, after its first frame and `import_steps`). Asking
@@ -117,6 +121,16 @@ class Backend:
                 return
             self._started = True
         threading.Thread(target=self._open, name="open-store", daemon=True).start()
+
+    def abandon(self) -> None:
+        """The console is closing: if the opening has not begun, it never will, and every
+        read waiting for it is let go with `ConsoleClosingError` (its thread can end)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        self._error = ConsoleClosingError("the console is closing")
+        self._opened.set()
 
     def _open(self) -> None:
         assert self._opener is not None

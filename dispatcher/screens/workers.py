@@ -12,6 +12,7 @@ from typing import Any
 from textual.worker import Worker, WorkerState
 
 from dispatcher.domain.errors import DispatcherError
+from dispatcher.screens.context import ConsoleClosingError
 
 
 def error_text(error: BaseException) -> str:
@@ -24,6 +25,8 @@ class WorkerErrors:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         error = event.worker.error
+        if isinstance(error, ConsoleClosingError):
+            return  # quitting before the store was opened: nothing to tell
         if event.state == WorkerState.ERROR and error is not None:
             self.show_worker_error(event.worker, error_text(error))
 

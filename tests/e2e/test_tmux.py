@@ -54,18 +54,18 @@ class Tmux:
         ).stdout
 
     def start(self, name: str, command: str) -> None:
-        if self._alive():
+        if self.alive():
             try:
                 self.run("new-window", "-d", "-t", "main", "-n", name, command)
                 return
             except subprocess.CalledProcessError:
                 # The session's last window was closing (its console killed): by now the
                 # session is gone with it, and a new one is started. Anything else is raised.
-                if self._alive():
+                if self.alive():
                     raise
         self.run("new-session", "-d", "-s", "main", "-n", name, "-x", "160", "-y", "40", command)
 
-    def _alive(self) -> bool:
+    def alive(self) -> bool:
         probe = ["tmux", "-L", self.socket, "-f", "/dev/null", "has-session", "-t", "main"]
         return subprocess.run(probe, capture_output=True, env=self.env).returncode == 0
 
@@ -208,3 +208,23 @@ def test_a_reply_being_typed_survives_a_killed_console(tmux: Tmux, tmp_path: Pat
     _open_reply(tmux, "two", "Printer on fire")
     tmux.wait("two", lambda s: "Replaced the fuser" in s and "draft" in s, seconds=30)
     tmux.keys("two", "C-q")
+
+
+def test_a_console_quit_as_soon_as_it_shows_its_first_rows_exits(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    """Ctrl+Q before the store is open (the quick start opens it after the first frame):
+    the console exits instead of waiting for ever on the reads that asked for the store."""
+    path = tmp_path / "helpdesk.db"
+    store = Store.open(str(path))
+    migrate.upgrade(store.engine)
+    new_ticket(store, world(store), now=datetime.now(UTC), subject="Printer on fire")
+    store.dispose()
+
+    tmux.start("one", f"{DISPATCHER} --db {path} --as olga")
+    tmux.wait("one", lambda s: "Printer on fire" in s)
+    tmux.keys("one", "C-q")
+    deadline = time.monotonic() + 60  # a guard: a console that does not exit fails here
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not tmux.alive()  # the window closed with its console: it exited
