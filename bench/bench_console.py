@@ -426,6 +426,8 @@ def bench_size(path: Path, args: argparse.Namespace, harlequin: str | None) -> N
         "<= 150 MB",
         rss["dispatcher"] <= 150,
     )
+    if args.first_screen_only:
+        return
 
     bench_window_and_refresh(path, args)
 
@@ -472,6 +474,11 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=200)
     parser.add_argument("--history-max", type=int, default=100_000)
     parser.add_argument("--workdir", help="keep (and reuse) the databases here")
+    parser.add_argument(
+        "--first-screen-only",
+        action="store_true",
+        help="the first screen, quit and memory; not the window, refresh and key timings",
+    )
     parser.add_argument(
         "--harlequin",
         default=shutil.which("harlequin"),

@@ -137,9 +137,6 @@ class NewTicketScreen(WorkerErrors, ModalScreen[int | None]):
     """Dismisses with the new ticket's id, or None when cancelled."""
 
     CSS_PATH = Path(__file__).parent / "ticket.tcss"
-    # Focused as the form opens, before it is mounted: what is typed right after `n`
-    # lands in the client search, not on the scrolling frame.
-    AUTO_FOCUS = "#new-client-search"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="new_ticket.save", tooltip="Register the ticket"),
         Binding(
