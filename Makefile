@@ -36,7 +36,10 @@ $(DEV): pyproject.toml $(RUNTIME)
 # DISPATCHER_DATABASE_URL says otherwise; it is built once and then reused.
 # No database yet: build the demo. One from an older version: upgrade it (demo refuses a
 # database that has data).
+# The modules' bytecode is written once here (an installed wheel has it from pip): with
+# PYTHONDONTWRITEBYTECODE set, an editable install would compile every module at each start.
 run: $(RUNTIME)
+	@$(BIN)/python -m compileall -q dispatcher
 	@$(BIN)/dispatcher admin db current >/dev/null 2>&1 \
 		|| $(BIN)/dispatcher admin demo \
 		|| $(BIN)/dispatcher admin db upgrade
