@@ -13,13 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from dispatcher.domain.errors import ConflictError, NotFoundError, ValidationError
-from dispatcher.read_models.queue import (  # noqa: F401 - the sections are named here too
-    ALL_KEY,
-    BUILT_IN,
-    FIRST_RESPONSE_KEY,
-    QueueFilter,
-    Section,
-)
+from dispatcher.read_models.queue import BUILT_IN, QueueFilter, Section
 from dispatcher.store.models import Category, SavedView, UserCompetence
 from dispatcher.store.tickets.queue import count_queue
 
