@@ -246,6 +246,7 @@ def latency(
         print(f"  quality among them, {lang}: recall@5 {r5:.3f}  MRR {mrr:.3f}")
     queries = [q["q"] for data in sets.values() for q in data["queries"]]
     typed = [q[: max(3, int(len(q) * 0.6))] for q in queries]  # cut mid-word: a prefix
+    mistyped = [with_typo(q) for q in queries]
 
     def measure(texts: list[str], typing: bool) -> Timings:
         timings = Timings()
@@ -283,11 +284,23 @@ def latency(
     for what, texts, typing in (
         ("whole queries", queries, False),
         ("as typed (last word a prefix)", typed, True),
+        ("a typo in the longest word, as typed", mistyped, True),
     ):
         for how_run, run in (("session", measure), ("driver only", measure_plain)):
             timings = run(texts, typing)
             print(f"  {what:30} {how_run:11} {timings.report()}")
     store.dispose()
+
+
+def with_typo(query: str) -> str:
+    """The query with the middle letter of its longest word dropped ("refusing" →
+    "refuing"): a word for the search to respell."""
+    words = re.findall(r"[^\W_]+", query)
+    longest = max(words, key=len, default="")
+    if len(longest) < 5:
+        return query
+    middle = len(longest) // 2
+    return query.replace(longest, longest[:middle] + longest[middle + 1 :], 1)
 
 
 class Timings:

@@ -146,6 +146,7 @@ def print_hits(hits: Sequence[SearchHit], *, as_json: bool) -> None:
                 "tags": list(hit.tags),
                 "uses": hit.uses,
                 "helpful_votes": hit.helpful_votes,
+                "respelled": dict(hit.respelled),
             }
             for rank, hit in enumerate(hits, start=1)
         ]
@@ -157,9 +158,12 @@ def print_hits(hits: Sequence[SearchHit], *, as_json: bool) -> None:
     from rich.console import Console
     from rich.text import Text
 
+    from dispatcher.domain.search_text import respelled_text
     from dispatcher.text import plain
 
     console = Console(highlight=False)
+    if hits[0].respelled:
+        console.print(Text(plain(f"searched as: {respelled_text(hits[0].respelled)}"), "italic"))
     for rank, hit in enumerate(hits, start=1):
         title = Text(f"{rank}. ")
         title.append(Text(plain(hit.title), style="bold"))

@@ -10,6 +10,10 @@ Cyrillic letters keep theirs (`й` is a letter of its own). A word with a Cyrill
 is stemmed as Russian, any other word of letters as English; words with digits (error
 codes, versions, numbers) are kept as they are.
 
+Hyphenated words ("Wi-Fi", "e-mail", "IP-адрес") are their parts and, one more term, the
+parts written together, in texts and queries alike: "wifi" finds "Wi-Fi", "ip адрес"
+still finds "IP-адрес".
+
 Search as you type: the last word of a query still being typed is a prefix, so it matches
 the stems of every word it may grow into (`parse_query(..., typing=True)`).
 """
@@ -19,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import snowballstemmer
@@ -30,6 +34,10 @@ MIN_PREFIX = 3  # a word being typed becomes a prefix once it has this many lett
 MIN_CORRECTED = 4  # a term that matches nothing is spelled again from this many letters
 
 _WORD = re.compile(r"[^\W_]+")
+# Words joined by hyphens ("e-mail", "wi-fi", "read-only", "VPN-клиент"): each part is a
+# word, and the parts written together are one more ("email"), so either spelling finds
+# the other.
+_COMPOUND = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
 _CYRILLIC = re.compile(r"[а-яё]")
 _DIGIT = re.compile(r"\d")
 # The characters `fold` may change: neither ASCII nor basic Cyrillic (which stays whole).
@@ -90,6 +98,11 @@ class Query:
     terms: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()  # the typed word matches any term starting with these
     exact_alternatives: tuple[str, ...] = ()  # ... or these short stems of it, exactly
+    # How the query wrote each term (folded), and the word being typed: a typo is respelled
+    # from the word, not from its stem ("directoy" is one mistake from "directory", whose
+    # stem "directori" is two from "directoy"). Not part of what the query matches.
+    spellings: tuple[str, ...] = field(default=(), compare=False)
+    typed: str = field(default="", compare=False)
 
     @property
     def empty(self) -> bool:
@@ -137,9 +150,25 @@ def term_of(word: str) -> str | None:
 
 
 def words(text: str) -> Iterator[Word]:
-    """Every word of the text with its offsets; folding keeps offsets (one char per char)."""
-    for match in _WORD.finditer(_folded_in_place(text)):
-        yield Word(match.start(), match.end(), term_of(match.group()))
+    """Every word of the text with its offsets; folding keeps offsets (one char per char).
+    A hyphenated compound comes after its last part, as its parts joined."""
+    for start, end, word in _spans(_folded_in_place(text)):
+        yield Word(start, end, term_of(word))
+
+
+def _spans(folded: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, word) of each word of a folded text, and of each hyphenated compound
+    (after its last part, its parts joined: "wi-fi" gives "wi", "fi", then "wifi")."""
+    if "-" not in folded and "\u2010" not in folded and "\u2011" not in folded:
+        for match in _WORD.finditer(folded):
+            yield match.start(), match.end(), match.group()
+        return
+    compounds = {m.end(): m for m in _COMPOUND.finditer(folded)}
+    for match in _WORD.finditer(folded):
+        yield match.start(), match.end(), match.group()
+        compound = compounds.get(match.end())
+        if compound is not None:
+            yield compound.start(), compound.end(), "".join(_WORD.findall(compound.group()))
 
 
 def _folded_in_place(text: str) -> str:
@@ -166,25 +195,32 @@ def parse_query(text: str, *, typing: bool = False) -> Query:
     last: Word | None = None
     if typing and found and found[-1].end == len(text):
         last = found.pop()
-    seen: list[str] = []
+        if found and found[-1].end == last.end:  # a compound still being typed: its last
+            last = found.pop()  # part is the word being typed
+    seen: dict[str, str] = {}  # term: the word it was first written as
     for word in found:
-        if word.term is not None and word.term not in seen:
-            seen.append(word.term)
-    seen = seen[:MAX_QUERY_TERMS]
+        if word.term is not None and word.term not in seen and len(seen) < MAX_QUERY_TERMS:
+            seen[word.term] = fold(text[word.start : word.end])
     if last is None:
-        return Query(terms=tuple(seen))
+        return Query(terms=tuple(seen), spellings=tuple(seen.values()))
     raw = fold(text[last.start : last.end])
     if len(raw) < MIN_PREFIX:
         if last.term is not None and last.term not in seen:
-            seen.append(last.term)
-        return Query(terms=tuple(seen))
+            seen[last.term] = raw
+        return Query(terms=tuple(seen), spellings=tuple(seen.values()))
     # The typed letters may already be past the stem of the word they grow into
     # ("printin" → "print"): the stems of shorter forms count too, exactly.
     stem = term_of(raw) or raw
     prefixes = _unique([raw, stem] if not raw.startswith(stem) else [stem])
     shorter = [raw[:n] for n in range(max(MIN_PREFIX + 1, len(raw) - 2), len(raw))]
     exact = tuple(s for s in _unique(shorter) if not any(s.startswith(p) for p in prefixes))
-    return Query(terms=tuple(seen), prefixes=prefixes, exact_alternatives=exact)
+    return Query(
+        terms=tuple(seen),
+        prefixes=prefixes,
+        exact_alternatives=exact,
+        spellings=tuple(seen.values()),
+        typed=raw,
+    )
 
 
 def respelled(term: str) -> list[str]:
@@ -207,12 +243,35 @@ def respelled(term: str) -> list[str]:
     return [t for t in _unique(found) if len(t) >= MIN_CORRECTED - 1 and t != term]
 
 
+def respellings(word: str) -> dict[str, str]:
+    """The terms of the words one typing mistake away from a folded word, each with the
+    first such word: what a mistyped word may have meant ("directoy": "directori", the
+    term of "directory")."""
+    own = term_of(word)
+    found: dict[str, str] = {}
+    for other in respelled(word):
+        term = term_of(other)
+        if term is not None and term != own and len(term) >= MIN_CORRECTED - 1:
+            found.setdefault(term, other)
+    return found
+
+
+def respelled_text(respelled: Iterable[tuple[str, str]]) -> str:
+    """The words a search respelled, as a line says them: "directoy → directory"."""
+    return ", ".join(f"{typed} → {meant}" for typed, meant in respelled)
+
+
 def with_terms(query: Query, replaced: dict[str, str]) -> Query:
     """The query with some of its terms replaced (by their respelling)."""
+    kept: dict[str, str] = {}
+    for term, spelling in zip(query.terms, query.spellings or query.terms, strict=False):
+        kept.setdefault(replaced.get(term, term), spelling)
     return Query(
-        terms=_unique(replaced.get(t, t) for t in query.terms),
+        terms=tuple(kept),
         prefixes=query.prefixes,
         exact_alternatives=query.exact_alternatives,
+        spellings=tuple(kept.values()),
+        typed=query.typed,
     )
 
 
@@ -243,7 +302,7 @@ def matches(query: Query, term: str) -> bool:
 def snippet(text: str, query: Query, *, width: int = 160) -> Snippet:
     """About `width` characters of the text around the densest run of matching words."""
     text = " ".join(text.split())  # one line: newlines and Markdown indentation collapse
-    hits = _matching_spans(text, query)
+    hits = matching_spans(text, query)
     if not hits:
         cut = _cut(text, 0, width)
         return Snippet(cut[0], ())
@@ -268,10 +327,17 @@ def snippet(text: str, query: Query, *, width: int = 160) -> Snippet:
     return Snippet(piece, spans)
 
 
-def _matching_spans(text: str, query: Query) -> list[tuple[int, int]]:
-    """Where the text's words that match the query are (`words` filtered by `matches`)."""
+def matching_spans(text: str, query: Query) -> list[tuple[int, int]]:
+    """Where the text's words that match the query are (`words` filtered by `matches`), in
+    order and apart: a matching compound covers its parts."""
     matching = _matching(query)
-    return [m.span() for m in _WORD.finditer(_folded_in_place(text)) if matching[m.group()]]
+    spans: list[tuple[int, int]] = []
+    for start, end, word in _spans(_folded_in_place(text)):
+        if matching[word]:
+            while spans and spans[-1][0] >= start:  # parts of this compound
+                spans.pop()
+            spans.append((start, end))
+    return spans
 
 
 class _Matching(dict[str, bool]):

@@ -25,6 +25,7 @@ from textual.worker import Worker
 
 from dispatcher.domain.enums import ArticleStatus, Visibility
 from dispatcher.domain.errors import ValidationError
+from dispatcher.domain.search_text import respelled_text
 from dispatcher.screens.context import ScreenContext
 from dispatcher.screens.dialogs.editor import EditorScreen, FormField
 from dispatcher.screens.workers import WorkerErrors
@@ -104,6 +105,8 @@ class KbScreen(WorkerErrors, Screen[None]):
         rows: list[Row]
         query: str
         asked: int  # which search this answers: only the latest one is shown
+        respelled: tuple[tuple[str, str], ...] = ()  # words the knowledge base lacks, and
+        # what was searched for instead
 
     @dataclass
     class Shown(Message):
@@ -172,6 +175,7 @@ class KbScreen(WorkerErrors, Screen[None]):
             if self.is_lead
             else (ArticleStatus.published,)
         )
+        respelled: tuple[tuple[str, str], ...] = ()
         with self.context.store.read() as session:
             if typed.strip():
                 hits = search.search(
@@ -187,6 +191,7 @@ class KbScreen(WorkerErrors, Screen[None]):
                     Row(h.slug, h.title, h.visibility, h.status, h.snippet, h.uses, h.helpful_votes)
                     for h in hits
                 ]
+                respelled = hits[0].respelled if hits else ()
             else:
                 listed = articles.list_articles(
                     session, visibility=self.visibility, tag=self.tag, limit=LIST_LIMIT * 4
@@ -196,7 +201,7 @@ class KbScreen(WorkerErrors, Screen[None]):
                     for a in listed
                     if a.status in statuses
                 ][:LIST_LIMIT]
-        self.post_message(self.Found(rows, typed, asked))
+        self.post_message(self.Found(rows, typed, asked, respelled))
 
     def on_kb_screen_found(self, message: Found) -> None:
         if message.asked != self.asked:
@@ -217,7 +222,10 @@ class KbScreen(WorkerErrors, Screen[None]):
         if options.option_count:
             options.highlighted = 0
         count = len(message.rows)
-        self._status(f"{count} article{'s' if count != 1 else ''}")
+        status = f"{count} article{'s' if count != 1 else ''}"
+        if message.respelled:
+            status += f" · searched as: {respelled_text(message.respelled)}"
+        self._status(status)
 
     @on(OptionList.OptionHighlighted, "#kb-results")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

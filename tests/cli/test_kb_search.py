@@ -115,3 +115,16 @@ def test_a_mistyped_word_finds_the_article_as_the_kb_spells_it(
     assert [h["slug"] for h in hits][:1] == ["toner"]
     snippet = hits[0]["snippet"]
     assert [snippet[s:e] for s, e in hits[0]["highlights"]] == ["toner", "cartridge"]
+
+
+def test_a_respelled_word_is_said_above_the_results_and_in_json(
+    db_url: str, store: Store, now: datetime
+) -> None:
+    _seed(store, now)
+    result = _kb(db_url, "search", "replace tonre")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "searched as: tonre → toner"
+    assert "Toner low" in result.stdout
+    hits = _json(db_url, "search", "принетр")
+    assert [(h["slug"], h["respelled"]) for h in hits] == [("printer", {"принетр": "принтер"})]
+    assert _json(db_url, "search", "toner")[0]["respelled"] == {}

@@ -9,8 +9,10 @@ from dispatcher.domain.search_text import (
     fold,
     fts5_match,
     index_terms,
+    matching_spans,
     parse_query,
     respelled,
+    respellings,
     snippet,
     terms,
     tsquery,
@@ -137,6 +139,42 @@ def test_respellings_are_one_typing_mistake_away() -> None:
     assert "прантер" in respelled("принтер")  # a letter changed, in the word's alphabet
     assert all(t.isascii() for t in respelled("account"))
     assert "account" not in respelled("account")
+
+
+def test_a_word_is_respelled_into_the_terms_of_the_words_it_may_have_meant() -> None:
+    meant = respellings("directoy")
+    assert meant[terms("directory")[0]] == "directory"  # two mistakes from its term
+    assert terms("directoy")[0] not in meant
+    assert respellings("принетра")[terms("принтера")[0]] == "принтера"
+    assert respellings("0x80070005") == {}
+
+
+def test_a_query_keeps_how_each_term_was_written() -> None:
+    query = parse_query("Directoy ENTRIES entry", typing=False)
+    assert query.terms == ("directoy", "entri")
+    assert query.spellings == ("directoy", "entries")
+    typed = parse_query("read directo", typing=True)
+    assert (typed.spellings, typed.typed) == (("read",), "directo")
+    assert with_terms(query, {"directoy": "directori"}).spellings == ("directoy", "entries")
+
+
+def test_a_hyphenated_word_is_also_its_parts_written_together() -> None:
+    assert terms("Wi-Fi drops") == ["wi", "fi", "wifi", "drop"]
+    assert terms("не работает VPN-клиент")[-1] == terms("vpnклиент")[0]
+    assert parse_query("e-mail").terms == ("mail", "email")  # "e" alone is no term
+    assert parse_query("email").terms[0] in terms("e-mail")
+    # Typed to its end, a compound is still being typed: its last part is the prefix.
+    typing = parse_query("wi-f", typing=True)
+    assert (typing.terms, typing.prefixes) == (("wi",), ())
+    assert parse_query("wi-fi ", typing=True).terms == ("wi", "fi", "wifi")
+
+
+def test_a_compound_is_highlighted_whole_and_its_parts_alone() -> None:
+    cut = snippet("Forget the Wi-Fi network, then join the wifi again.", parse_query("wifi"))
+    assert [cut.text[s:e] for s, e in cut.highlights] == ["Wi-Fi", "wifi"]
+    part = snippet("Forget the Wi-Fi network.", parse_query("fi network"))
+    assert [part.text[s:e] for s, e in part.highlights] == ["Fi", "network"]
+    assert matching_spans("Read-only file", parse_query("readonly")) == [(0, 9)]
 
 
 def test_codes_short_and_mixed_terms_have_no_respelling() -> None:

@@ -330,6 +330,47 @@ def test_a_typo_is_searched_as_the_knowledge_base_spells_the_word(
     assert hit.title_highlights == ((0, 7),)  # the respelled word shows why it matched
 
 
+def test_hyphenated_and_joined_spellings_find_each_other(library: Store, now: datetime) -> None:
+    _add(library, now, "wifi", "Wi-Fi drops every hour", "Forget the network and join again.")
+    _add(library, now, "mail", "Email setup", "Add the mailbox in the client.")
+    _add(library, now, "vpn", "VPN-клиент не подключается", "Переустановите клиент.")
+    assert _slugs(library, "wifi drops")[0] == "wifi"
+    assert _slugs(library, "e-mail setup")[0] == "mail"
+    assert _slugs(library, "vpnклиент")[0] == "vpn"
+    with library.read() as session:
+        hit = search.search(session, query="wifi")[0]
+    assert hit.title_highlights == ((0, 5),)  # "Wi-Fi", whole
+
+
+def test_a_typo_is_respelled_from_the_word_not_from_its_stem(library: Store, now: datetime) -> None:
+    # "directoy" is one mistake from "directory", but its stem is two from "directori".
+    _add(library, now, "dir", "Reading a directory", "Each directory entry in turn.")
+    _add(library, now, "file", "Reading a file", "Read the file in blocks.")
+    assert _slugs(library, "read directoy", typing=False)[0] == "dir"
+    with library.read() as session:
+        hits = search.search(session, query="Reed directoy")
+    assert {h.respelled for h in hits} == {(("reed", "read"), ("directoy", "directory"))}
+    with library.read() as session:
+        assert search.search(session, query="read directory")[0].respelled == ()
+
+
+def test_the_word_being_typed_is_respelled_when_no_word_starts_with_it(
+    library: Store, now: datetime
+) -> None:
+    _add(library, now, "dir", "Reading a directory", "Each directory entry in turn.")
+    _add(library, now, "file", "Reading a file", "Read the file in blocks.")
+    _add(library, now, "printer", "Принтер не печатает", "Переустановите драйвер принтера.")
+    assert _slugs(library, "read directoy", typing=True)[0] == "dir"
+    assert _slugs(library, "драйвер принетр", typing=True)[0] == "printer"
+    with library.read() as session:
+        hit = search.search(session, query="read directoy", typing=True)[0]
+    assert hit.title_highlights == ((0, 7), (10, 19))  # "Reading", "directory"
+    assert hit.respelled == (("directoy", "directory"),)  # said beside the results
+    # A word still being typed that some word starts with is left alone: "direc" is no typo.
+    assert _slugs(library, "direc", typing=True) == ["dir"]
+    assert _slugs(library, "fil", typing=True) == ["file"]
+
+
 def test_a_respelling_is_the_one_in_most_articles(library: Store, now: datetime) -> None:
     _add(library, now, "one", "Patch notes", "A patch for the mail server.")
     _add(library, now, "two", "Patch day", "Every patch is tested first.")

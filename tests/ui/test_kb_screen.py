@@ -69,6 +69,28 @@ async def test_typing_searches_word_forms_with_debounce(store: Store, w: World) 
         assert not screen.typing.pending
 
 
+async def test_a_mistyped_word_is_searched_as_the_knowledge_base_spells_it(
+    store: Store, w: World
+) -> None:
+    now = datetime.now(UTC)
+    add_filler(store, now)
+    add_article(store, now, "printer", "Принтер не печатает", "Переустановите драйвер.")
+    app = _host(store, "olga")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KbScreen)
+        await settle(pilot)
+        await pilot.press(*"принетр", "enter")  # no word starts so: a typo
+        await settle(pilot)
+        assert _slugs(screen) == ["printer"]
+        assert _status(screen) == "1 article · searched as: принетр → принтер"
+        screen.query_one("#kb-query", Input).value = ""
+        await pilot.press("slash", *"принт", "enter")  # a word being typed is not respelled
+        await settle(pilot)
+        assert _slugs(screen) == ["printer"]
+        assert _status(screen) == "1 article"
+
+
 async def test_visibility_and_tag_filters(store: Store, w: World) -> None:
     now = datetime.now(UTC)
     add_filler(store, now)

@@ -15,9 +15,11 @@ its GIN index, takes the `CANDIDATES` best by `ts_rank` (cheap, but blind to how
 is: ranked by it alone, the evaluation sets fell below plain BM25) and orders those by the
 same BM25 (`dispatcher.domain.bm25`), from the term statistics migration 0014 keeps.
 
-Typo tolerance, on both backends: a query term that no article holds is replaced by the
-term one typing mistake away that most articles hold (`_respelled`), so "acccounting" finds
-"accounting" and the snippet highlights the word as the knowledge base spells it.
+Typo tolerance, on both backends: a query word whose term no article holds (or, for the
+word being typed, that no term starts with) is replaced by the term of the word one typing
+mistake away that most articles hold (`_respelled`), so "acccounting" finds "accounting",
+the snippet highlights the word as the knowledge base spells it, and each hit says what
+was searched for instead (`SearchHit.respelled`).
 
 Two steps (ranking and snippets in one query cost about twice as much at 100k articles):
 the index ranks ids and stops at the limit; only those articles are then read and their
@@ -37,13 +39,12 @@ from dispatcher.domain.enums import ArticleStatus, Visibility
 from dispatcher.domain.search_text import (
     Query,
     fts5_match,
-    respelled,
+    matching_spans,
+    respellings,
     snippet,
     tsquery,
     with_terms,
-    words,
 )
-from dispatcher.domain.search_text import matches as term_matches
 
 TITLE_WEIGHT = 3.0
 SNIPPET_WIDTH = 160
@@ -51,6 +52,8 @@ PRUNE_FROM = 5000  # articles: below this, every query term is matched
 COMMON_SHARE = 0.2  # a term in more than this share of the articles does not choose candidates
 KEEP_WHEN_ALL_COMMON = 3
 CANDIDATES = 200  # PostgreSQL: matching articles (best by ts_rank) that BM25 orders
+
+Respelled = tuple[tuple[str, str], ...]  # (the word as typed, the word searched for)
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):(\w+)")  # `:name`, not a `::type` cast
 
@@ -91,6 +94,9 @@ class SearchHit:
     title_highlights: tuple[tuple[int, int], ...]  # (start, end) in `title`
     uses: int
     helpful_votes: int
+    # The query's words the knowledge base does not hold, each with the word searched for
+    # instead ("directoy", "directory"): the same on every hit of one search.
+    respelled: Respelled = ()
 
     def matched(self, most: int = 6) -> tuple[str, ...]:
         """The words that made it match, as the title and snippet write them (lowercased,
@@ -160,7 +166,7 @@ def rank(db: Sql, *, parsed: Query, limit: int, filters: Filters) -> list[Search
         params["tag"] = filters.tag
     conditions = " AND ".join(where)
     counts = TermCounts(db)
-    parsed = _respelled(counts, parsed)
+    parsed, said = _respelled(counts, parsed)
     if db.dialect == "sqlite":
         match = _fts5_match(counts, parsed)
         params["match"] = match
@@ -175,7 +181,7 @@ def rank(db: Sql, *, parsed: Query, limit: int, filters: Filters) -> list[Search
             "WHERE kb_fts MATCH :match ORDER BY fts_rank, rowid LIMIT :limit",
             {"match": match, "limit": quick_fetch},
         )
-        hits = _hits(db, ranked=ranked, parsed=parsed, limit=limit, filters=filters)
+        hits = _hits(db, ranked=ranked, parsed=parsed, limit=limit, filters=filters, said=said)
         if len(hits) == limit or len(ranked) < quick_fetch:
             return hits
         sql = (
@@ -187,7 +193,7 @@ def rank(db: Sql, *, parsed: Query, limit: int, filters: Filters) -> list[Search
         ranked = _ranked(db, sql, params)
     else:
         ranked = _pg_ranked(counts, parsed=parsed, conditions=conditions, params=params)
-    return _hits(db, ranked=ranked, parsed=parsed, limit=limit, filters=filters)
+    return _hits(db, ranked=ranked, parsed=parsed, limit=limit, filters=filters, said=said)
 
 
 def _pg_ranked(
@@ -268,27 +274,45 @@ def _ranked(db: Sql, sql: str, params: dict[str, Any]) -> list[tuple[int, float]
     return [(int(r[0]), -float(r[1])) for r in db.rows(sql, params)]
 
 
-def _respelled(counts: TermCounts, parsed: Query) -> Query:
-    """The query with each term the knowledge base lacks replaced by its likeliest spelling.
+def _respelled(counts: TermCounts, parsed: Query) -> tuple[Query, Respelled]:
+    """The query with each word the knowledge base lacks replaced by its likeliest spelling,
+    and what was replaced (the word as typed, the word meant).
 
-    A term in no article (a typo: "acccounting", "принетр") is looked up again as every
-    term one typing mistake away (`respelled`); the one in the most articles stands in for
-    it, so the suggestion comes from the knowledge base's own words. A term with no such
-    neighbour stays as it is (it still matches nothing).
+    A term in no article (a typo: "acccounting", "принетр") is looked up again as the
+    terms of every word one typing mistake away (`respellings`); the one in the most
+    articles stands in for it, so the suggestion comes from the knowledge base's own words.
+    The word being typed is respelled the same way when no term starts with it ("relatiev"
+    is no start of a word: "relative" is meant). A word with no such neighbour stays as it
+    is (it still matches nothing).
     """
-    held = counts.of(parsed.terms)
+    held = counts.of([*parsed.terms, *parsed.exact_alternatives])
     replaced: dict[str, str] = {}
-    for term in parsed.terms:
-        if held.get(term, 0):
-            continue
-        candidates = respelled(term)
-        if not candidates:
-            continue
-        found = counts.of(candidates)
-        best = max(candidates, key=lambda t: found.get(t, 0))
-        if found.get(best, 0):
-            replaced[term] = best
-    return with_terms(parsed, replaced) if replaced else parsed
+    said: list[tuple[str, str]] = []
+    for term, spelling in zip(parsed.terms, parsed.spellings or parsed.terms, strict=False):
+        if not held.get(term, 0) and (best := _likeliest(counts, spelling)) is not None:
+            replaced[term] = best[0]
+            said.append((spelling, best[1]))
+    found = with_terms(parsed, replaced) if replaced else parsed
+    if (
+        parsed.typed
+        and not any(held.get(e, 0) for e in parsed.exact_alternatives)
+        and not any(counts.has_prefix(p) for p in parsed.prefixes)
+        and (best := _likeliest(counts, parsed.typed)) is not None
+    ):
+        said.append((parsed.typed, best[1]))
+        found = Query(terms=(*found.terms, best[0]), spellings=(*found.spellings, parsed.typed))
+    return found, tuple(said)
+
+
+def _likeliest(counts: TermCounts, word: str) -> tuple[str, str] | None:
+    """The term one typing mistake from the word that most articles hold, if any does,
+    and the word it was found as."""
+    candidates = respellings(word)
+    if not candidates:
+        return None
+    found = counts.of(list(candidates))
+    best = max(candidates, key=lambda t: found.get(t, 0))
+    return (best, candidates[best]) if found.get(best, 0) else None
 
 
 class TermCounts:
@@ -307,6 +331,17 @@ class TermCounts:
             found = doc_counts(self.db, missing)
             self._held.update((t, found.get(t, 0)) for t in missing)
         return {t: n for t in terms if (n := self._held[t])}
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether any article holds a term starting with the prefix."""
+        table = "kb_fts_vocab" if self.db.dialect == "sqlite" else "kb_term_stat"
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return bool(
+            self.db.rows(
+                f"SELECT term FROM {table} WHERE term >= :p AND term < :after LIMIT 1",
+                {"p": prefix, "after": after},
+            )
+        )
 
     def totals(self) -> tuple[int, int]:
         if self._totals is None:
@@ -419,6 +454,7 @@ def _hits(
     parsed: Query,
     limit: int,
     filters: Filters,
+    said: Respelled,
 ) -> list[SearchHit]:
     hits: list[SearchHit] = []
     # The first `limit` are read first: most often they all pass the filters, and the
@@ -427,7 +463,7 @@ def _hits(
     while start < len(ranked) and len(hits) < limit:
         chunk = ranked[start : start + size]
         start, size = start + size, len(ranked)
-        _add_hits(hits, db, chunk=chunk, parsed=parsed, limit=limit, filters=filters)
+        _add_hits(hits, db, chunk=chunk, parsed=parsed, limit=limit, filters=filters, said=said)
     return hits
 
 
@@ -439,6 +475,7 @@ def _add_hits(
     parsed: Query,
     limit: int,
     filters: Filters,
+    said: Respelled,
 ) -> None:
     rows = _articles(db, [article_id for article_id, _ in chunk])
     for article_id, score in chunk:
@@ -461,6 +498,7 @@ def _add_hits(
                 title_highlights=_title_highlights(row.title, parsed),
                 uses=row.uses,
                 helpful_votes=row.helpful_votes,
+                respelled=said,
             )
         )
         if len(hits) == limit:
@@ -468,8 +506,4 @@ def _add_hits(
 
 
 def _title_highlights(title: str, parsed: Query) -> tuple[tuple[int, int], ...]:
-    return tuple(
-        (w.start, w.end)
-        for w in words(title)
-        if w.term is not None and term_matches(parsed, w.term)
-    )
+    return tuple(matching_spans(title, parsed))
