@@ -37,6 +37,7 @@ _WORD = re.compile(r"[^\W_]+")
 # Words joined by hyphens ("e-mail", "wi-fi", "read-only", "VPN-клиент"): each part is a
 # word, and the parts written together are one more ("email"), so either spelling finds
 # the other.
+_HYPHENS = re.compile("[-\u2010\u2011]")
 _COMPOUND = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
 _CYRILLIC = re.compile(r"[а-яё]")
 _DIGIT = re.compile(r"\d")
@@ -159,7 +160,7 @@ def words(text: str) -> Iterator[Word]:
 def _spans(folded: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, word) of each word of a folded text, and of each hyphenated compound
     (after its last part, its parts joined: "wi-fi" gives "wi", "fi", then "wifi")."""
-    if "-" not in folded and "\u2010" not in folded and "\u2011" not in folded:
+    if not _HYPHENS.search(folded):
         for match in _WORD.finditer(folded):
             yield match.start(), match.end(), match.group()
         return
@@ -331,8 +332,11 @@ def matching_spans(text: str, query: Query) -> list[tuple[int, int]]:
     """Where the text's words that match the query are (`words` filtered by `matches`), in
     order and apart: a matching compound covers its parts."""
     matching = _matching(query)
+    folded = _folded_in_place(text)
+    if not _HYPHENS.search(folded):  # the common case, and a snippet's hot path
+        return [m.span() for m in _WORD.finditer(folded) if matching[m.group()]]
     spans: list[tuple[int, int]] = []
-    for start, end, word in _spans(_folded_in_place(text)):
+    for start, end, word in _spans(folded):
         if matching[word]:
             while spans and spans[-1][0] >= start:  # parts of this compound
                 spans.pop()
