@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dispatcher.domain.search_text import (
     Query,
     fold,
     fts5_match,
     index_terms,
+    matches,
     matching_spans,
     parse_query,
     respelled,
@@ -186,3 +189,74 @@ def test_codes_short_and_mixed_terms_have_no_respelling() -> None:
 def test_with_terms_replaces_and_keeps_terms_distinct() -> None:
     query = parse_query("acccount account locked")
     assert with_terms(query, {"acccount": "account"}).terms == ("account", "lock")
+
+
+# The exceptions of the English Snowball stemmer (irregular forms), and words whose stem
+# changes their ending: each term still starts with its word's first letter, which the
+# highlighting relies on to pass over the other words.
+@pytest.mark.parametrize(
+    "word",
+    [
+        "dying",
+        "lying",
+        "tying",
+        "skies",
+        "idly",
+        "gently",
+        "ugly",
+        "early",
+        "ugliest",
+        "singly",
+        "news",
+        "yelling",
+        "ёжики",
+        "объявления",
+        "0x80070005",
+        "v2",
+    ],
+)
+def test_a_term_starts_with_its_words_first_letter(word: str) -> None:
+    term = terms(word)[0]
+    assert term[0] == fold(word)[0]
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzабвгдеёжзийклмнопрстуфхцчшщъыьэюя", min_size=2))
+def test_any_words_term_starts_with_its_first_letter(word: str) -> None:
+    found = terms(word)
+    assert not found or found[0][0] == fold(word)[0]
+
+
+_WORDS = [
+    "dying",
+    "die",
+    "wi",
+    "fi",
+    "Wi-Fi",
+    "read-only",
+    "принтера",
+    "принтер",
+    "Ёлка",
+    "printing",
+    "print",
+    "x",
+    "v2",
+    "skies",
+    "sky",
+]
+
+
+@given(
+    st.lists(st.sampled_from(_WORDS), max_size=12),
+    st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3),
+    st.booleans(),
+)
+def test_highlights_are_the_words_whose_terms_match(
+    text_words: list[str], query_words: list[str], typing: bool
+) -> None:
+    text = " ".join(text_words)
+    query = parse_query(" ".join(query_words), typing=typing)
+    expected = [(w.start, w.end) for w in words(text) if w.term and matches(query, w.term)]
+    spans = matching_spans(text, query)
+    # Each match is found, a compound covering its parts where both match.
+    assert all(any(s <= a and b <= e for s, e in spans) for a, b in expected)
+    assert all(any(a == s and b == e for a, b in expected) for s, e in spans)
