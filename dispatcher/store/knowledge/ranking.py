@@ -52,6 +52,7 @@ PRUNE_FROM = 5000  # articles: below this, every query term is matched
 COMMON_SHARE = 0.2  # a term in more than this share of the articles does not choose candidates
 KEEP_WHEN_ALL_COMMON = 3
 CANDIDATES = 200  # PostgreSQL: matching articles (best by ts_rank) that BM25 orders
+RESPELLED_WORDS = 2  # at most this many words of a query are respelled (see `_respelled`)
 
 Respelled = tuple[tuple[str, str], ...]  # (the word as typed, the word searched for)
 
@@ -275,8 +276,8 @@ def _ranked(db: Sql, sql: str, params: dict[str, Any]) -> list[tuple[int, float]
 
 
 def _respelled(counts: TermCounts, parsed: Query) -> tuple[Query, Respelled]:
-    """The query with the longest word the knowledge base lacks replaced by its likeliest
-    spelling, and what was replaced (the word as typed, the word meant).
+    """The query with the words the knowledge base lacks replaced by their likeliest
+    spellings, and what was replaced (the word as typed, the word meant).
 
     A term in no article (a typo: "acccounting", "принетр") is looked up again as the
     terms of every word one typing mistake away (`respellings`); the one in the most
@@ -285,37 +286,39 @@ def _respelled(counts: TermCounts, parsed: Query) -> tuple[Query, Respelled]:
     is no start of a word: "relative" is meant). A word with no such neighbour stays as it
     is (it still matches nothing).
 
-    One word a query, the longest: each costs a lookup of some hundreds of terms (2 ms at
-    100k articles), a long question holds several words the knowledge base does not use,
-    and on the tuning part respelling more of them found nothing more.
+    At most `RESPELLED_WORDS` words a query, the longest: each costs a lookup of some
+    hundreds of terms (about 2 ms at 100k articles), and a long question holds several
+    words the knowledge base does not use (respelling every one found nothing more on the
+    tuning part); two, so that a correctly spelled word the articles lack does not keep
+    the typo beside it from being respelled.
     """
     held = counts.of([*parsed.terms, *parsed.exact_alternatives])
-    missing = [
-        (len(spelling), n, spelling)
-        for n, (term, spelling) in enumerate(
-            zip(parsed.terms, parsed.spellings or parsed.terms, strict=False)
-        )
-        if not held.get(term, 0)
-    ]
+    spellings = parsed.spellings or parsed.terms
+    missing = [n for n, term in enumerate(parsed.terms) if not held.get(term, 0)]
+    words = {n: spellings[n] for n in missing}
     if (
         parsed.typed
         and not any(held.get(e, 0) for e in parsed.exact_alternatives)
         and not any(counts.has_prefix(p) for p in parsed.prefixes)
     ):
-        missing.append((len(parsed.typed), len(parsed.terms), parsed.typed))
-    if not missing:
-        return parsed, ()
-    _, at, word = max(missing, key=lambda m: (m[0], -m[1]))
-    best = _likeliest(counts, word)
-    if best is None:
-        return parsed, ()
-    said = ((word, best[1]),)
-    if at < len(parsed.terms):
-        return with_terms(parsed, {parsed.terms[at]: best[0]}), said
-    found = Query(
-        terms=(*parsed.terms, best[0]), spellings=(*(parsed.spellings or parsed.terms), word)
-    )
-    return found, said
+        words[len(parsed.terms)] = parsed.typed
+    chosen = sorted(words, key=lambda n: (-len(words[n]), n))[:RESPELLED_WORDS]
+    replaced: dict[str, str] = {}
+    said: list[tuple[str, str]] = []
+    added: tuple[str, ...] = ()
+    for n in sorted(chosen):
+        best = _likeliest(counts, words[n])
+        if best is None:
+            continue
+        said.append((words[n], best[1]))
+        if n < len(parsed.terms):
+            replaced[parsed.terms[n]] = best[0]
+        else:
+            added = (best[0],)
+    found = with_terms(parsed, replaced) if replaced else parsed
+    if added:
+        found = Query(terms=(*found.terms, *added), spellings=(*found.spellings, parsed.typed))
+    return found, tuple(said)
 
 
 def _likeliest(counts: TermCounts, word: str) -> tuple[str, str] | None:
