@@ -169,7 +169,11 @@ def test_a_hyphenated_word_is_also_its_parts_written_together() -> None:
     # Typed to its end, a compound is still being typed: its last part is the prefix.
     typing = parse_query("wi-f", typing=True)
     assert (typing.terms, typing.prefixes) == (("wi",), ())
-    assert parse_query("wi-fi ", typing=True).terms == ("wi", "fi", "wifi")
+    # A query joins the parts only where one is no term: the articles' joined forms
+    # still answer "wifi", and "wi-fi" is searched as its parts.
+    assert parse_query("wi-fi ", typing=True).terms == ("wi", "fi")
+    assert parse_query("Wi-Fi drops").terms == ("wi", "fi", "drop")
+    assert parse_query("x-ray").terms == ("ray", "xray")
 
 
 def test_a_compound_is_highlighted_whole_and_its_parts_alone() -> None:
