@@ -2,6 +2,8 @@
 
     python bench/bench_kb.py                  # quality + latency at 100k generated articles
     python bench/bench_kb.py --articles 0     # quality only
+    python bench/bench_kb.py --postgres postgresql+psycopg://postgres@127.0.0.1/kb_bench
+                                              # latency on PostgreSQL (an empty database)
 
 Quality: the English and Russian articles of bench/kb_eval/ (one bilingual knowledge
 base, as a helpdesk has), and queries worded differently from the articles they should
@@ -33,11 +35,13 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import func, select
 
 from dispatcher.domain.enums import ArticleStatus
 from dispatcher.domain.search_text import index_terms, parse_query
@@ -59,11 +63,11 @@ def load() -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in paths}
 
 
-def open_store(path: Path) -> Store:
-    engine = make_engine(str(path))
+def open_store(url: str) -> Store:
+    engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    return Store.open(str(path))
+    return Store.open(url)
 
 
 def add_eval_articles(store: Store, sets: dict[str, dict[str, Any]]) -> None:
@@ -134,7 +138,7 @@ def metrics(ranks: list[int | None]) -> tuple[float, float]:
 
 
 def quality(sets: dict[str, dict[str, Any]], tmp: Path) -> None:
-    store = open_store(tmp / "eval.db")
+    store = open_store(str(tmp / "eval.db"))
     add_eval_articles(store, sets)
     conn, slugs = plain_fts(sets)
     n_articles = sum(len(d["articles"]) for d in sets.values())
@@ -222,16 +226,18 @@ def generate(
             session.execute(docs.insert(), search_rows)
     add_eval_articles(store, sets)
     with store.write() as session:
-        session.connection().exec_driver_sql("INSERT INTO kb_fts(kb_fts) VALUES ('optimize')")
+        if store.engine.dialect.name == "sqlite":
+            session.connection().exec_driver_sql("INSERT INTO kb_fts(kb_fts) VALUES ('optimize')")
         session.connection().exec_driver_sql("ANALYZE")
     return time.perf_counter() - started
 
 
 def latency(
-    sets: dict[str, dict[str, Any]], path: Path, count: int, seed: int, rounds: int, harsh: bool
+    sets: dict[str, dict[str, Any]], url: str, count: int, seed: int, rounds: int, harsh: bool
 ) -> None:
-    fresh = not path.exists()
-    store = open_store(path)
+    store = open_store(url)
+    with store.read() as session:
+        fresh = not session.execute(select(func.count()).select_from(KbArticle)).scalar_one()
     how = "query words among the most frequent" if harsh else "query words at random Zipf ranks"
     if fresh:
         took = generate(store, count, sets, seed, harsh=harsh)
@@ -240,7 +246,7 @@ def latency(
             f"built in {took:.0f} s"
         )
     else:
-        print(f"\nlatency: the database at {path}")
+        print(f"\nlatency: the database at {store.engine.url.render_as_string()}")
     for lang, data in sets.items():
         r5, mrr = metrics(ranks_ours(store, data["queries"], typing=True))
         print(f"  quality among them, {lang}: recall@5 {r5:.3f}  MRR {mrr:.3f}")
@@ -261,7 +267,7 @@ def latency(
         return timings
 
     def measure_plain(texts: list[str], typing: bool) -> Timings:
-        db = plain_db.open_plain(str(path))
+        db = plain_db.open_plain(str(store.engine.url.database))
         assert db is not None, "the database is not at this version's schema"
         filters = Filters.of(
             statuses=(ArticleStatus.published,), visibility=None, tag=None, reader_groups=None
@@ -281,12 +287,15 @@ def latency(
         "  (wall ms, then CPU ms of this process; `first`: the first pass over the queries, "
         "caches cold)"
     )
+    runs: list[tuple[str, Callable[[list[str], bool], Timings]]] = [("session", measure)]
+    if store.engine.dialect.name == "sqlite":  # `kb search` reads PostgreSQL by the session
+        runs.append(("driver only", measure_plain))
     for what, texts, typing in (
         ("whole queries", queries, False),
         ("as typed (last word a prefix)", typed, True),
         ("a typo in the longest word, as typed", mistyped, True),
     ):
-        for how_run, run in (("session", measure), ("driver only", measure_plain)):
+        for how_run, run in runs:
             timings = run(texts, typing)
             print(f"  {what:30} {how_run:11} {timings.report()}")
     store.dispose()
@@ -355,13 +364,18 @@ def main() -> None:
         "--harsh", action="store_true", help="generated articles full of the query words"
     )
     parser.add_argument("--db", type=Path, help="keep (or reuse) the big database here")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="the big knowledge base in this PostgreSQL database (filled when empty)",
+    )
     args = parser.parse_args()
     sets = load()
     with tempfile.TemporaryDirectory() as tmp:
         quality(sets, Path(tmp))
         if args.articles:
-            path = args.db or Path(tmp) / "big.db"
-            latency(sets, path, args.articles, args.seed, args.rounds, args.harsh)
+            url = args.postgres or str(args.db or Path(tmp) / "big.db")
+            latency(sets, url, args.articles, args.seed, args.rounds, args.harsh)
 
 
 if __name__ == "__main__":
