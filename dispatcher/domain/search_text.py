@@ -32,6 +32,7 @@ MAX_TERM = 64  # longer "words" (hashes, base64) are cut to this many characters
 MAX_QUERY_TERMS = 24  # a pasted paragraph is searched by its first this-many distinct words
 MIN_PREFIX = 3  # a word being typed becomes a prefix once it has this many letters
 MIN_CORRECTED = 4  # a term that matches nothing is spelled again from this many letters
+MAX_CORRECTED = 32  # ... up to this many: longer "words" are codes, hashes, pasted junk
 
 _WORD = re.compile(r"[^\W_]+")
 # Words joined by hyphens ("e-mail", "wi-fi", "read-only", "VPN-клиент"): each part is a
@@ -236,11 +237,19 @@ def _query_words(text: str) -> list[Word]:
     found: list[Word] = []
     for word in words(text):
         if _HYPHENS.search(text, word.start, word.end):
-            parts = [w for w in found if w.start >= word.start]
-            if all(part.term is not None for part in parts):
+            if all(part.term is not None for part in _parts(found, word.start)):
                 continue
         found.append(word)
     return found
+
+
+def _parts(found: list[Word], start: int) -> Iterator[Word]:
+    """The parts of the compound starting at `start`: the words just before it (a compound
+    comes after its last part), read back from the end."""
+    for word in reversed(found):
+        if word.start < start:
+            return
+        yield word
 
 
 def respelled(term: str) -> list[str]:
@@ -248,9 +257,11 @@ def respelled(term: str) -> list[str]:
 
     Typo tolerance: a query term the knowledge base does not hold is looked up again as
     each of these, and the one in the most articles stands in for it. Terms with digits
-    (codes) and short ones (too many neighbours to choose from) have none.
+    (codes), short ones (too many neighbours to choose from) and long ones (no word: a
+    pasted hash would have hundreds of thousands) have none.
     """
-    if len(term) < MIN_CORRECTED or _DIGIT.search(term) or not term.isalpha():
+    too_long_or_short = not MIN_CORRECTED <= len(term) <= MAX_CORRECTED
+    if too_long_or_short or _DIGIT.search(term) or not term.isalpha():
         return []
     letters = _CYRILLIC_LETTERS if _CYRILLIC.search(term) else _LATIN_LETTERS
     if not all(c in letters for c in term):

@@ -184,10 +184,25 @@ def test_a_compound_is_highlighted_whole_and_its_parts_alone() -> None:
     assert matching_spans("Read-only file", parse_query("readonly")) == [(0, 9)]
 
 
-def test_codes_short_and_mixed_terms_have_no_respelling() -> None:
+def test_codes_short_long_and_mixed_terms_have_no_respelling() -> None:
     assert respelled("0x80070005") == []
     assert respelled("vpn") == []
     assert respelled("wifiсеть") == []
+    # A pasted run of letters is no word: 5,000 letters would have 300,000 neighbours.
+    assert respelled("x" * 5000) == []
+    assert respelled("x" * 33) == []
+    assert respellings("q" * 5000) == {}
+    assert respelled("x" * 32)  # the longest a word is looked up again
+    query = parse_query("x" * 5000 + " принетр")
+    assert len(query.terms[0]) == 64  # a term is cut to its first 64 letters
+
+
+def test_a_text_of_many_compounds_keeps_each_compounds_own_parts() -> None:
+    text = " ".join(["wi-fi", "e-mail"] * 2000)
+    query = parse_query(text)
+    # Each compound's parts are the words just before it: "e-mail" is joined ("e" is no
+    # term), "wi-fi" is not, however many came before.
+    assert query.terms == ("wi", "fi", "mail", "email")
 
 
 def test_with_terms_replaces_and_keeps_terms_distinct() -> None:
