@@ -224,6 +224,11 @@ def generate(
         with store.write() as session:
             session.execute(articles.insert(), rows)
             session.execute(docs.insert(), search_rows)
+    if store.engine.dialect.name == "postgresql":  # ids were given: move the sequence on
+        with store.write() as session:
+            session.connection().exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('kb_article', 'id'), max(id)) FROM kb_article"
+            )
     add_eval_articles(store, sets)
     with store.write() as session:
         if store.engine.dialect.name == "sqlite":

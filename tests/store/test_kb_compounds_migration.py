@@ -29,8 +29,9 @@ def _index_of_0012_then_upgrade(url: str, now: datetime) -> Store:
         session.connection().execute(
             text("UPDATE kb_search_doc SET title_terms = 'wi fi drop' WHERE article_id = 1")
         )
-    with store.read() as session:
-        assert search.search(session, query="wifi") == []
+    if store.is_sqlite:  # PostgreSQL's search needs 0014's stored document
+        with store.read() as session:
+            assert search.search(session, query="wifi") == []
     store.dispose()
     engine = make_engine(url)
     migrate.upgrade(engine)

@@ -318,6 +318,35 @@ def test_on_a_big_base_words_in_most_articles_are_left_out_of_the_match(
         assert len(search.search(session, query="router", limit=20)) == 13
 
 
+def test_on_a_big_base_postgres_chooses_candidates_by_the_rarest_words_within_a_budget(
+    store: Store, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ranking, "PRUNE_FROM", 10)
+    monkeypatch.setattr(ranking, "PG_BUDGET", 2)
+    for n in range(12):
+        _add(store, now, f"m{n}", f"Modem model {n}", "The cable goes in the modem.")
+    for n in range(2):
+        _add(store, now, f"p{n}", f"Printer {n}", "A printer on the second floor.")
+    _add(store, now, "fw", "Modem firmware", "Flash the modem firmware from the printer.")
+    with store.read() as session:
+        counts = ranking.TermCounts(search.SessionSql(session))
+        # "printer" is in 3 of 15 articles, not common; but "firmware" (1) fits the budget
+        # of 2 and "printer" would not: only the rarest chooses the candidates.
+        narrow = ranking._within_budget(counts, parse_query("printer firmware"))
+        assert narrow.terms == ("firmwar",)
+        typed = ranking._within_budget(counts, parse_query("firmware prin", typing=True))
+        assert (typed.terms, typed.prefixes) == (("firmwar",), ())
+        hits = search.search(session, query="printer firmware", limit=5)
+    found = [h.slug for h in hits]
+    if store.is_sqlite:  # FTS5 reads posting lists, and needs no budget
+        assert found[0] == "fw"
+        assert sorted(found[1:]) == ["p0", "p1"]
+    else:
+        assert found == ["fw"]
+    # The word left out of the choice still counts in the ranking and the highlights.
+    assert [hits[0].snippet[s:e] for s, e in hits[0].highlights] == ["firmware", "printer"]
+
+
 def test_a_typo_is_searched_as_the_knowledge_base_spells_the_word(
     library: Store, now: datetime
 ) -> None:

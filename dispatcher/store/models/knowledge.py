@@ -62,8 +62,9 @@ class KbSearchDoc(SQLModel, table=True):
 
 
 # The search index's own objects, which are not models: FTS5's virtual table and its shadow
-# tables on SQLite, the GIN expression index and the term statistics its trigger keeps on
-# PostgreSQL (migration 0014). Comparing the models with a migrated database leaves them out.
+# tables on SQLite; on PostgreSQL the term statistics a trigger keeps (migration 0012) and
+# the stored tsvector column with its GIN index (0014), which only PostgreSQL writes.
+# Comparing the models with a migrated database leaves them out.
 SEARCH_INDEX_TABLES = frozenset(
     {
         "kb_fts",
@@ -77,15 +78,18 @@ SEARCH_INDEX_TABLES = frozenset(
         "kb_index_total",
     }
 )
-SEARCH_INDEX_INDEXES = frozenset({"ix_kb_search_doc_tsv"})
+SEARCH_INDEX_INDEXES = frozenset({"ix_kb_search_doc_document"})
+SEARCH_INDEX_COLUMNS = frozenset({("kb_search_doc", "document")})
 
 
-def is_model_table(name: str | None, type_: str, _parent: object = None) -> bool:
+def is_model_table(name: str | None, type_: str, parent: Any = None) -> bool:
     """An Alembic `include_name` filter: everything but the search index's own objects."""
     if type_ == "table":
         return name not in SEARCH_INDEX_TABLES
     if type_ == "index":
         return name not in SEARCH_INDEX_INDEXES
+    if type_ == "column" and isinstance(parent, dict):
+        return (parent.get("table_name"), name) not in SEARCH_INDEX_COLUMNS
     return True
 
 
