@@ -306,6 +306,8 @@ class KbScreen(WorkerErrors, Screen[None]):
 
     def on_kb_screen_voted(self, message: Voted) -> None:
         self._status(f"thanks: {message.votes} helpful vote(s) for {message.slug}")
+        if self.current is not None and self.current.slug == message.slug:
+            self.show(message.slug)  # the preview's count too
 
     # --- writing (leads) ----------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from textual.widgets import Input, OptionList, Static, TextArea
+from textual.widgets import Input, Markdown, OptionList, Static, TextArea
 
 from dispatcher.domain.enums import ArticleStatus, MessageKind, TicketStatus, Visibility
 from dispatcher.screens.dialogs.editor import EditorScreen
@@ -140,6 +140,9 @@ async def test_helpful_votes_count_and_hostile_titles_stay_text(store: Store, w:
         await pilot.press("plus")
         await settle(pilot)
         assert "1 helpful" in _status(screen)
+        assert screen.current is not None
+        assert screen.current.helpful_votes == 1  # the preview shows the count it made
+        assert "helpful 1" in screen.query_one("#kb-article", Markdown).source
         assert app.is_running
     with store.read() as session:
         article = session.get(KbArticle, article_id)
