@@ -13,7 +13,9 @@ articles with more, rarer query words first, and a title word counts `TITLE_WEIG
 body word. SQLite ranks with FTS5's `bm25()`. PostgreSQL finds the matching articles with
 its GIN index, takes the `CANDIDATES` best by `ts_rank` (cheap, but blind to how rare a word
 is: ranked by it alone, the evaluation sets fell below plain BM25) and orders those by the
-same BM25 (`dispatcher.domain.bm25`), from the term statistics migration 0012 keeps.
+same BM25 (`dispatcher.domain.bm25`), from the term statistics migration 0012 keeps. It
+reads each candidate's tsvector (stored by migration 0014), so on a big knowledge base the
+rarest words choose the candidates within `PG_BUDGET` articles (`_within_budget`).
 
 Typo tolerance, on both backends: a query word whose term no article holds (or, for the
 word being typed, that no term starts with) is replaced by the term of the word one typing
